@@ -1,0 +1,6 @@
+"""Components: sources, sinks, servers, pools, routers, delays."""
+
+from engine.components.sink import Sink
+from engine.components.source import Source
+
+__all__ = ["Sink", "Source"]

@@ -1,0 +1,316 @@
+"""QueuedResource: admission, waiting queue, dispatch and completion shared by Server and ThreadPool."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from heapq import heappush
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any
+
+from engine.components.server.concurrency import ConcurrencyModel, DynamicConcurrency, FixedConcurrency
+from engine.components.window import FOLD_EVERY, WindowStats
+from engine.entity import Entity
+from engine.event import Event
+from engine.queues import FIFOQueue, QueuePolicy
+from engine.sketch import QuantileSketch
+
+if TYPE_CHECKING:
+    from engine.simulation import Simulation
+
+log = logging.getLogger(__name__)
+
+
+def check_downstream(downstream: Any) -> Entity | None:
+    if downstream is not None and not isinstance(downstream, Entity):
+        raise TypeError(f"downstream must be an Entity or None, got {downstream!r}")
+    return downstream
+
+
+class QueuedResource(WindowStats, Entity):
+    """A station with a concurrency model in front of which requests wait in a queue.
+
+    1. Arrival: if nothing waits and the request's weight fits, it starts at once;
+       otherwise it waits if there is room, else it is rejected (counted, dropped).
+    2. Service time is drawn when service starts.
+    3. Completion: release, count, record, forward to ``downstream`` at that instant,
+       then dispatch.
+    4. Dispatch: while the head of the queue fits, start it now (a burst fills every free
+       slot at the same instant; a heavy head is not overtaken).
+
+    Subclasses provide :meth:`_service_of` and :meth:`handle_queued_event`; a subclass of
+    theirs that overrides ``handle_queued_event`` is run as a generator process.
+    """
+
+    _native_handler: Any = None  # the class's own handle_queued_event, set by subclasses
+
+    def __init__(
+        self,
+        name: str,
+        model: ConcurrencyModel,
+        queue_policy: QueuePolicy | None,
+        queue_capacity: int | None,
+        downstream: Entity | None,
+    ) -> None:
+        Entity.__init__(self, name)
+        if queue_policy is None:
+            queue_policy = FIFOQueue()
+        elif not isinstance(queue_policy, QueuePolicy):
+            raise TypeError(f"queue_policy must be a QueuePolicy (FIFOQueue, LIFOQueue, PriorityQueue), got {queue_policy!r}")
+        if queue_capacity is not None:
+            if isinstance(queue_capacity, bool) or not isinstance(queue_capacity, int):
+                raise TypeError(f"queue_capacity must be an int or None, got {queue_capacity!r}")
+            if queue_capacity < 0:
+                raise ValueError(f"queue_capacity must be >= 0, got {queue_capacity!r}")
+        limits = [c for c in (queue_capacity, queue_policy.capacity) if c is not None]
+        self._queue_limit: int | None = min(limits) if limits else None
+        self._queue = queue_policy
+        self._model = model
+        # Built-in slot models take weight 1 and expose _active/_limit: the fast path.
+        self._slots = type(model) in (FixedConcurrency, DynamicConcurrency)
+        if isinstance(model, DynamicConcurrency):
+            model.add_listener(self._on_limit_change)
+        self._downstream = check_downstream(downstream)
+        self._waiting = 0
+        self._in_service = 0
+        self._completed = 0
+        self._rejected = 0
+        self._accepted = 0
+        self._total_service = 0.0
+        self._service_samples = QuantileSketch()
+        self._svc_append = self._service_samples.values.append
+        self._held_hooks: dict[int, list[Any]] = {}
+        self._generic = type(self).handle_queued_event is not self._native_handler
+        self._init_window()
+
+    # ------------------------------------------------------------- simulation
+    def _on_attach(self, sim: Simulation) -> None:
+        self._heap = sim._heap
+        self._seq = sim._seq
+        if self._downstream is not None:
+            sim.add(self._downstream)
+        self._bind_samplers(sim)
+
+    def _bind_samplers(self, sim: Simulation) -> None:
+        """Subclasses bind their distributions to ``sim``'s generator."""
+
+    def _service_of(self, event: Event) -> float:
+        raise NotImplementedError
+
+    def handle_queued_event(self, event: Event) -> Generator[float, None, Any]:
+        """Process a request taken from the queue: yield its service time."""
+        yield self._service_of(event)
+        return None
+
+    # ------------------------------------------------------------------ arrival
+    def handle_event(self, event: Event) -> None:
+        """Accept a request: start it, queue it, or reject it."""
+        now = self._sim.now  # type: ignore[union-attr]
+        self._m_arrivals += 1
+        if event.on_complete:
+            self._held_hooks[id(event)] = event.on_complete
+            event.on_complete = None
+        model = self._model
+        if self._slots:
+            if not self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
+                model._active += 1  # type: ignore[attr-defined]
+                self._accepted += 1
+                event._t_arrive = now
+                self._m_A += now
+                self._begin(event, now)
+                return None
+        else:
+            weight = self._weight_of(event)
+            if weight > model.limit:
+                self._reject(event, f"weight {weight} exceeds capacity {model.limit}")
+                return None
+            event._weight = weight
+            if not self._waiting and model.acquire(weight):
+                self._accepted += 1
+                event._t_arrive = now
+                self._m_A += now
+                self._begin(event, now)
+                return None
+        limit = self._queue_limit
+        if (limit is None or self._waiting < limit) and self._queue.push(event):
+            self._waiting += 1
+            self._accepted += 1
+            event._t_arrive = now
+            self._m_A += now
+        else:
+            self._reject(event, "queue full")
+        return None
+
+    def _weight_of(self, event: Event) -> Any:
+        ctx = event._context
+        if ctx is None:
+            return 1
+        weight = ctx["metadata"].get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 1:
+            raise ValueError(f"{self.name}: request {ctx.get('id')} has weight {weight!r}; weights must be numbers >= 1")
+        return weight
+
+    def _reject(self, event: Event, why: str) -> None:
+        self._rejected += 1
+        self._m_rejected += 1
+        log.debug("%s rejected %r: %s", self.name, event, why)
+        self._release_hooks(event)
+
+    def _release_hooks(self, event: Event) -> None:
+        if self._held_hooks:
+            hooks = self._held_hooks.pop(id(event), None)
+            if hooks:
+                event.on_complete = hooks
+                self._sim._complete(event)  # type: ignore[union-attr]
+
+    # ------------------------------------------------------------------ service
+    def _begin(self, event: Event, now: float) -> None:
+        self._in_service += 1
+        self._m_S += now
+        self._m_started += 1
+        self._m_wait += now - event._t_arrive
+        if not self._slots:
+            self._m_busy_start += event._weight * now
+        if self._generic:
+            self._begin_process(event, now)
+            return
+        service = self._service_of(event)
+        event._t_service = service
+        heappush(self._heap, (now + service, next(self._seq), self._finish, event))
+
+    def _begin_process(self, event: Event, now: float) -> None:
+        gen = self.handle_queued_event(event)
+        if type(gen) is not GeneratorType:
+            self._sim._schedule_result(gen, event)  # type: ignore[union-attr]
+            event._t_service = 0.0
+            self._finish(event)
+            return
+        self._sim.start_process(self._serve(gen, event, now))  # type: ignore[union-attr]
+
+    def _serve(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
+        result = yield from gen
+        sim = self._sim
+        sim._schedule_result(result, event)  # type: ignore[union-attr]
+        event._t_service = sim.now - start  # type: ignore[union-attr]
+        self._finish(event)
+
+    def _finish(self, event: Event) -> None:
+        now = self._sim.now  # type: ignore[union-attr]
+        model = self._model
+        if self._slots:
+            if model._active > 0:  # type: ignore[attr-defined]
+                model._active -= 1  # type: ignore[attr-defined]
+        else:
+            model.release(event._weight)
+            self._m_busy_end += event._weight * now
+        self._in_service -= 1
+        service = event._t_service
+        self._completed += 1
+        self._total_service += service
+        self._svc_append(service)
+        self._m_completed += 1
+        self._m_D += now
+        response = now - event._t_arrive
+        self._m_resp += response
+        self._resp_append(response)
+        if not self._completed % FOLD_EVERY:
+            self._fold_samples()
+        if self._held_hooks:
+            self._release_hooks(event)
+        downstream = self._downstream
+        if downstream is not None:
+            event.target = downstream
+            event.time = now
+            heappush(self._heap, (now, next(self._seq), self._sim._dispatch, event))  # type: ignore[union-attr]
+        if self._waiting:
+            self._dispatch_waiting(now)
+
+    def _dispatch_waiting(self, now: float) -> None:
+        queue = self._queue
+        model = self._model
+        while self._waiting:
+            if self._slots:
+                if model._active >= model._limit:  # type: ignore[attr-defined]
+                    return
+                event = queue.pop()
+                model._active += 1  # type: ignore[attr-defined]
+            else:
+                if not model.acquire(queue.peek()._weight):
+                    return
+                event = queue.pop()
+            self._waiting -= 1
+            self._begin(event, now)
+
+    def _on_limit_change(self, old: int, new: int) -> None:
+        sim = self._sim
+        if sim is None:
+            return
+        self._capacity_changed(old, sim.now)
+        if new > old and self._waiting:
+            self._dispatch_waiting(sim.now)
+
+    def _fold_samples(self) -> None:
+        samples = self._service_samples
+        if len(samples.values) >= samples.exact_limit:
+            samples.fold()
+        self._fold()
+
+    # ------------------------------------------------------------ window stats
+    def _capacity_now(self) -> float:
+        return self._model.limit
+
+    def _busy_units(self) -> float:
+        return self._in_service if self._slots else self._model.active
+
+    def _busy_area(self, now: float, in_service_area: float) -> float:
+        if self._slots:
+            return in_service_area
+        return self._m_busy_end + self._model.active * now - self._m_busy_start
+
+    # --------------------------------------------------------------- properties
+    @property
+    def downstream(self) -> Entity | None:
+        """Entity that completed requests are forwarded to (context preserved)."""
+        return self._downstream
+
+    @downstream.setter
+    def downstream(self, value: Entity | None) -> None:
+        self._downstream = check_downstream(value)
+        if value is not None and self._sim is not None:
+            self._sim.add(value)
+
+    @property
+    def queue_policy(self) -> QueuePolicy:
+        """The waiting queue."""
+        return self._queue
+
+    @property
+    def queue_capacity(self) -> int | None:
+        """How many requests may wait (None = unlimited)."""
+        return self._queue_limit
+
+    @property
+    def depth(self) -> int:
+        """Requests waiting (not in service)."""
+        return self._waiting
+
+    @property
+    def in_service(self) -> int:
+        """Requests in service now."""
+        return self._in_service
+
+    @property
+    def stats_accepted(self) -> int:
+        """Requests accepted (started or queued)."""
+        return self._accepted
+
+    @property
+    def stats_dropped(self) -> int:
+        """Requests rejected."""
+        return self._rejected
+
+    def _percentile(self, percentile: float) -> float:
+        return self._service_samples.percentile(percentile)
+
+    def _average(self) -> float:
+        return self._total_service / self._completed if self._completed else 0.0
