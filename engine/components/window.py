@@ -67,15 +67,19 @@ class WindowStats:
     def _busy_area(self, now: float, in_service_area: float) -> float:
         return in_service_area
 
+    def areas(self, now: float) -> tuple[float, float, float, float]:
+        """Areas under queue length, in-service count, busy capacity and capacity over
+        the window up to ``now`` (request·seconds)."""
+        n_srv = self._in_service
+        srv_area = self._m_D + n_srv * now - self._m_S
+        q_area = self._m_S + self._waiting * now - self._m_A
+        cap_area = self._m_cap_area + self._capacity_now() * (now - self._m_cap_t)
+        return q_area, srv_area, self._busy_area(now, srv_area), cap_area
+
     def window_metrics(self, now: float) -> dict[str, Any]:
         """The station's metrics over the window from its start (warm-up) to ``now``."""
         span = now - self._m_start
-        n_srv = self._in_service
-        n_q = self._waiting
-        srv_area = self._m_D + n_srv * now - self._m_S
-        q_area = self._m_S + n_q * now - self._m_A
-        cap_area = self._m_cap_area + self._capacity_now() * (now - self._m_cap_t)
-        busy_area = self._busy_area(now, srv_area)
+        q_area, srv_area, busy_area, cap_area = self.areas(now)
         done = self._m_completed
         started = self._m_started
         resp = self._responses
@@ -84,7 +88,7 @@ class WindowStats:
             "arrivals": self._m_arrivals,
             "completed": done,
             "rejected": self._m_rejected,
-            "utilization": busy_area / cap_area if cap_area > 0 else nan,
+            "utilization": busy_area / cap_area if 0 < cap_area < math.inf else nan,
             "mean_queue_length": q_area / span if span > 0 else nan,
             "mean_in_system": (q_area + srv_area) / span if span > 0 else nan,
             "mean_wait": self._m_wait / started if started else nan,

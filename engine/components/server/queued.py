@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+import math
+from collections.abc import Callable, Generator
 from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,8 @@ class QueuedResource(WindowStats, Entity):
         self._service_samples = QuantileSketch()
         self._svc_append = self._service_samples.values.append
         self._held_hooks: dict[int, list[Any]] = {}
+        #: Draws a weight for requests that carry none (model files' weighted concurrency).
+        self._weight_sampler: Callable[[], float] | None = None
         self._generic = type(self).handle_queued_event is not self._native_handler
         self._init_window()
 
@@ -143,9 +146,13 @@ class QueuedResource(WindowStats, Entity):
 
     def _weight_of(self, event: Event) -> Any:
         ctx = event._context
-        if ctx is None:
-            return 1
-        weight = ctx["metadata"].get("weight", 1)
+        weight = None if ctx is None else ctx["metadata"].get("weight")
+        if weight is None:
+            if self._weight_sampler is None:
+                return 1
+            weight = max(1, math.ceil(self._weight_sampler()))
+            event.metadata["weight"] = weight
+            return weight
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 1:
             raise ValueError(f"{self.name}: request {ctx.get('id')} has weight {weight!r}; weights must be numbers >= 1")
         return weight
@@ -240,6 +247,28 @@ class QueuedResource(WindowStats, Entity):
                 event = queue.pop()
             self._waiting -= 1
             self._begin(event, now)
+
+    def set_capacity(self, limit: int) -> None:
+        """Change the number of slots during a run (a live what-if).
+
+        A fixed model becomes a DynamicConcurrency with the same active count; raising the
+        limit starts waiting work at once, lowering it pre-empts nothing.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"capacity must be an integer >= 1, got {limit!r}")
+        model = self._model
+        if type(model) is FixedConcurrency:
+            dynamic = DynamicConcurrency(model.limit, 1, None)
+            dynamic._active = model.active
+            dynamic.add_listener(self._on_limit_change)
+            self._model = model = dynamic
+        if not isinstance(model, DynamicConcurrency):
+            raise TypeError(f"{self.name}: a {type(model).__name__} cannot change its capacity")
+        if model.max_limit is not None and limit > model.max_limit:
+            model._max = limit
+        if limit < model.min_limit:
+            model._min = limit
+        model.set_limit(limit)
 
     def _on_limit_change(self, old: int, new: int) -> None:
         sim = self._sim

@@ -1,0 +1,111 @@
+"""Delay: an infinite-server station that holds every request for a drawn time."""
+
+from __future__ import annotations
+
+import math
+from heapq import heappush
+from typing import TYPE_CHECKING, Any
+
+from engine.components.server.queued import check_downstream
+from engine.components.window import FOLD_EVERY, WindowStats
+from engine.distributions import LatencyDistribution
+from engine.entity import Entity
+from engine.event import Event
+
+if TYPE_CHECKING:
+    from engine.simulation import Simulation
+
+
+class Delay(WindowStats, Entity):
+    """Holds each request for a time drawn from ``delay`` — all at once, nobody waits (M/G/∞).
+
+    Think time, network transit, a sleep. Completed requests go to ``downstream``.
+    """
+
+    def __init__(self, name: str, delay: LatencyDistribution, downstream: Entity | None = None) -> None:
+        Entity.__init__(self, name)
+        if not isinstance(delay, LatencyDistribution):
+            raise TypeError(f"delay must be a LatencyDistribution, got {delay!r}")
+        self._delay = delay
+        self._downstream = check_downstream(downstream)
+        self._waiting = 0
+        self._in_service = 0
+        self._completed = 0
+        self._init_window()
+
+    def _on_attach(self, sim: Simulation) -> None:
+        if self._downstream is not None:
+            sim.add(self._downstream)
+        self._draw = self._delay.sampler(sim)
+
+    @property
+    def delay(self) -> LatencyDistribution:
+        """The delay distribution; assigning one applies to requests arriving from now on."""
+        return self._delay
+
+    @delay.setter
+    def delay(self, value: LatencyDistribution) -> None:
+        if not isinstance(value, LatencyDistribution):
+            raise TypeError(f"delay must be a LatencyDistribution, got {value!r}")
+        self._delay = value
+        if self._sim is not None:
+            self._draw = value.sampler(self._sim)
+
+    @property
+    def downstream(self) -> Entity | None:
+        """Entity that requests go to after their delay."""
+        return self._downstream
+
+    @downstream.setter
+    def downstream(self, value: Entity | None) -> None:
+        self._downstream = check_downstream(value)
+        if value is not None and self._sim is not None:
+            self._sim.add(value)
+
+    @property
+    def in_service(self) -> int:
+        """Requests being held now."""
+        return self._in_service
+
+    @property
+    def depth(self) -> int:
+        """Always 0: nobody waits at a delay."""
+        return 0
+
+    def handle_event(self, event: Event) -> None:
+        """Hold the request for a drawn time."""
+        sim = self._sim
+        now = sim.now  # type: ignore[union-attr]
+        self._m_arrivals += 1
+        self._in_service += 1
+        event._t_arrive = now
+        self._m_A += now
+        self._m_S += now
+        self._m_started += 1
+        heappush(sim._heap, (now + self._draw(), next(sim._seq), self._release, event))  # type: ignore[union-attr]
+        return None
+
+    def _release(self, event: Event) -> None:
+        sim = self._sim
+        now = sim.now  # type: ignore[union-attr]
+        self._in_service -= 1
+        self._completed += 1
+        self._m_completed += 1
+        self._m_D += now
+        response = now - event._t_arrive
+        self._m_resp += response
+        self._resp_append(response)
+        if not self._completed % FOLD_EVERY:
+            self._fold()
+        if self._downstream is not None:
+            event.target = self._downstream
+            event.time = now
+            heappush(sim._heap, (now, next(sim._seq), sim._dispatch, event))  # type: ignore[union-attr]
+
+    def _capacity_now(self) -> float:
+        return math.inf
+
+    def window_metrics(self, now: float) -> dict[str, Any]:
+        metrics = super().window_metrics(now)
+        metrics["utilization"] = math.nan  # an infinite-server station has no utilisation
+        return metrics

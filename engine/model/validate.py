@@ -1,0 +1,372 @@
+"""Validation of a model document: every problem at once, each naming the node or link and field."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine import distributions
+from engine.model.schema import AUTOSCALE_FIELDS, CONCURRENCY_FIELDS, KINDS, Param
+
+if TYPE_CHECKING:
+    from engine.model.document import Model
+
+PROBABILITY_TOLERANCE = 1e-6
+
+
+@dataclass
+class Report:
+    """Validation results: ``errors`` stop a run, ``warnings`` do not; ``by_node`` maps node
+    ids (and ``"link N"``) to their messages, for the canvas badges."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    by_node: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def error(self, where: str | None, message: str) -> None:
+        self.errors.append(message)
+        if where is not None:
+            self.by_node[where].append(message)
+
+    def warn(self, where: str | None, message: str) -> None:
+        self.warnings.append(message)
+        if where is not None:
+            self.by_node[where].append(message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def check_distribution(value: Any, what: str) -> str | None:
+    """None if ``value`` is a valid distribution object, else a message naming ``what``."""
+    try:
+        distributions.from_spec(value)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        # "mean must be > 0, got -1" becomes "service_time.mean must be > 0, got -1"
+        if text.split(" ", 1)[0].replace("_", "").replace("[", "").replace("]", "").isalnum() and " must " in text:
+            return f"{what}.{text}"
+        return f"{what}: {text}"
+    return None
+
+
+def _check_param(spec: Param, value: Any) -> str | None:
+    name = spec.name
+    if value is None:
+        return None if spec.nullable or not spec.required else f"{name} is required"
+    if spec.type == "dist":
+        return check_distribution(value, name)
+    if spec.type == "choice":
+        if value not in spec.choices:
+            return f"{name} must be one of {', '.join(spec.choices)}, got {value!r}"
+        return None
+    if spec.type == "profile":
+        return _check_profile(value)
+    if spec.type == "concurrency":
+        return _check_concurrency(value)
+    if spec.type == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        return f"{name} must be an integer, got {value!r}"
+    if not _is_number(value) or not math.isfinite(value):
+        return f"{name} must be a finite number, got {value!r}"
+    if spec.minimum is not None:
+        if spec.exclusive_minimum and value <= spec.minimum:
+            return f"{name} must be > {spec.minimum:g}, got {value!r}"
+        if value < spec.minimum:
+            return f"{name} must be >= {spec.minimum:g}, got {value!r}"
+    if spec.maximum is not None and value > spec.maximum:
+        return f"{name} must be <= {spec.maximum:g}, got {value!r}"
+    return None
+
+
+def _check_profile(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"profile must be a non-empty list of [t, rate] pairs, got {value!r}"
+    last = -math.inf
+    for i, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pair):
+            return f"profile[{i}] must be [t, rate] numbers, got {pair!r}"
+        t, r = pair
+        if t < 0 or r < 0:
+            return f"profile[{i}]: time and rate must be >= 0, got {pair!r}"
+        if t <= last:
+            return f"profile[{i}]: times must increase, got {t!r} after {last!r}"
+        last = t
+    return None
+
+
+def _positive_int(obj: dict[str, Any], key: str, where: str, minimum: int = 1) -> str | None:
+    v = obj.get(key)
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        return f"{where}.{key} must be an integer >= {minimum}, got {v!r}"
+    return None
+
+
+def _check_concurrency(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return f"concurrency must be an integer or an object, got {value!r}"
+    if isinstance(value, int):
+        return None if value >= 1 else f"concurrency must be >= 1, got {value!r}"
+    if not isinstance(value, dict):
+        return f"concurrency must be an integer or an object, got {value!r}"
+    kind = value.get("kind")
+    if kind not in CONCURRENCY_FIELDS:
+        return f"concurrency.kind must be one of {', '.join(CONCURRENCY_FIELDS)}, got {kind!r}"
+    required, optional = CONCURRENCY_FIELDS[kind]
+    unknown = sorted(set(value) - {"kind", *required, *optional})
+    if unknown:
+        return f"concurrency: unknown field {unknown[0]!r} for {kind} concurrency"
+    for key in required:
+        if key not in value:
+            return f"concurrency.{key} is required for {kind} concurrency"
+    if kind == "fixed":
+        return _positive_int(value, "c", "concurrency")
+    if kind == "weighted":
+        problem = _positive_int(value, "total_capacity", "concurrency")
+        if problem is None and value.get("weight") is not None:
+            problem = check_distribution(value["weight"], "concurrency.weight")
+        return problem
+    for key in ("initial", "min", "max"):
+        if key in value and value[key] is not None:
+            problem = _positive_int(value, key, "concurrency")
+            if problem:
+                return problem
+    lo, hi, init = value.get("min", 1), value.get("max"), value["initial"]
+    if hi is not None and hi < lo:
+        return f"concurrency.max ({hi}) must be >= concurrency.min ({lo})"
+    if init < lo or (hi is not None and init > hi):
+        return f"concurrency.initial ({init}) must lie between min ({lo}) and max ({hi})"
+    auto = value.get("autoscale")
+    if auto is not None:
+        if not isinstance(auto, dict):
+            return f"concurrency.autoscale must be an object, got {auto!r}"
+        unknown = sorted(set(auto) - set(AUTOSCALE_FIELDS))
+        if unknown:
+            return f"concurrency.autoscale: unknown field {unknown[0]!r}"
+        target = auto.get("target_utilization", 0.7)
+        if not _is_number(target) or not 0 < target < 1:
+            return f"concurrency.autoscale.target_utilization must be between 0 and 1, got {target!r}"
+        interval = auto.get("interval", 10.0)
+        if not _is_number(interval) or not math.isfinite(interval) or interval <= 0:
+            return f"concurrency.autoscale.interval must be > 0 seconds, got {interval!r}"
+        step = auto.get("step", 1)
+        if not isinstance(step, int) or isinstance(step, bool) or step < 1:
+            return f"concurrency.autoscale.step must be an integer >= 1, got {step!r}"
+        band = auto.get("band", 0.1)
+        if not _is_number(band) or not 0 <= band < 1:
+            return f"concurrency.autoscale.band must be between 0 and 1, got {band!r}"
+    return None
+
+
+def check_document(model: Model, *, check_graph: bool = True) -> Report:
+    """Check ``model``; graph problems (unreachable nodes, dead ends) are errors when
+    ``check_graph`` is true and warnings otherwise."""
+    report = Report()
+    ids: dict[str, int] = {}
+    for node in model.nodes:
+        ids[node.id] = ids.get(node.id, 0) + 1
+    for node_id, count in ids.items():
+        if count > 1:
+            report.error(node_id, f"node {node_id!r}: id used by {count} nodes")
+    for node in model.nodes:
+        _check_node(node, report)
+    _check_links(model, report)
+    graph_problem = report.error if check_graph else report.warn
+    if report.ok:
+        _check_graph(model, graph_problem)
+        _check_load(model, report)
+    return report
+
+
+def _check_node(node: Any, report: Report) -> None:
+    where = f"node {node.id!r}"
+    kind = KINDS.get(node.kind)
+    if kind is None:
+        report.error(node.id, f"{where}: unknown kind {node.kind!r} (expected one of {', '.join(KINDS)})")
+        return
+    for key in node.params:
+        if kind.param(key) is None:
+            known = ", ".join(p.name for p in kind.params) or "none"
+            report.error(node.id, f"{where}: unknown parameter {key!r} for a {node.kind} (known: {known})")
+    for spec in kind.params:
+        if spec.name in node.params or spec.required:
+            problem = _check_param(spec, node.params.get(spec.name))
+            if problem:
+                report.error(node.id, f"{where}: {problem}")
+    if node.kind == "source":
+        given = [k for k in ("rate", "interarrival", "profile") if node.params.get(k) is not None]
+        if len(given) > 1:
+            report.error(node.id, f"{where}: give only one of rate, interarrival or profile (got {', '.join(given)})")
+
+
+def _check_links(model: Model, report: Report) -> None:
+    kinds = {n.id: n.kind for n in model.nodes}
+    seen: set[tuple[str, str]] = set()
+    for i, link in enumerate(model.links):
+        where = f"link {i}"
+        for end in (link.source, link.target):
+            if end not in kinds:
+                report.error(where, f"{where}: unknown node {end!r}")
+        if link.source not in kinds or link.target not in kinds:
+            continue
+        if kinds[link.target] == "source":
+            report.error(where, f"{where}: cannot link into source {link.target!r}")
+        if kinds[link.source] == "sink":
+            report.error(where, f"{where}: cannot link out of sink {link.source!r}")
+        if (link.source, link.target) in seen:
+            report.error(where, f"{where}: a second link from {link.source!r} to {link.target!r}")
+        seen.add((link.source, link.target))
+        if link.latency is not None:
+            problem = check_distribution(link.latency, "latency")
+            if problem:
+                report.error(where, f"{where}: {problem}")
+    for node in model.nodes:
+        outs = model.out_links(node.id)
+        probs = [link.probability for link in outs]
+        if node.kind == "router":
+            if any(p is not None for p in probs):
+                report.warn(node.id, f"node {node.id!r}: a router chooses by its policy; link probabilities are ignored")
+            continue
+        if not outs or all(p is None for p in probs):
+            if len(outs) > 1:
+                report.error(node.id, f"node {node.id!r}: {len(outs)} out-links need probabilities "
+                                      "(or put a router after it)")
+            continue
+        if any(p is None for p in probs):
+            report.error(node.id, f"node {node.id!r}: give every out-link a probability, or none")
+            continue
+        total = sum(p for p in probs if p is not None)
+        if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+            report.error(node.id, f"node {node.id!r}: out-link probabilities sum to {total:g}, not 1")
+
+
+def _check_graph(model: Model, problem: Any) -> None:
+    succ: dict[str, list[str]] = defaultdict(list)
+    pred: dict[str, list[str]] = defaultdict(list)
+    for link in model.links:
+        succ[link.source].append(link.target)
+        pred[link.target].append(link.source)
+    sources = [n.id for n in model.nodes if n.kind == "source"]
+    sinks = [n.id for n in model.nodes if n.kind == "sink"]
+    if not sources:
+        problem(None, "the model has no source: nothing will arrive")
+    reachable = _closure(sources, succ)
+    exits = _closure(sinks, pred)
+    for node in model.nodes:
+        if node.kind != "sink" and not succ[node.id]:
+            problem(node.id, f"node {node.id!r} has no out-link: its requests have nowhere to go (link it to a sink)")
+        elif node.kind != "source" and node.id not in reachable:
+            problem(node.id, f"node {node.id!r} is unreachable from any source")
+        elif node.kind != "sink" and node.id not in exits:
+            problem(node.id, f"node {node.id!r}: requests that reach it can never leave (a cycle without exit)")
+
+
+def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for nxt in edges[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+# ------------------------------------------------------------------ flows
+def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
+    """A source's long-run arrival rate per second (its profile's rate at ``t``)."""
+    if params.get("profile") is not None:
+        rate = 0.0
+        for time, r in params["profile"]:
+            if time <= t:
+                rate = r
+        return float(rate)
+    if params.get("interarrival") is not None:
+        mean = distributions.from_spec(params["interarrival"]).mean
+        return 1.0 / mean if mean > 0 else math.inf
+    rate = params.get("rate", 1.0)
+    return float(rate) if rate is not None else 0.0
+
+
+def routing(model: Model) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Node ids, external arrival rates and the routing matrix P (P[i, j] = share of node
+    i's output that goes to j). A router is assumed to split evenly."""
+    ids = [n.id for n in model.nodes]
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    gamma = np.zeros(len(ids))
+    P = np.zeros((len(ids), len(ids)))
+    for node in model.nodes:
+        i = index[node.id]
+        if node.kind == "source":
+            gamma[i] = source_rate(node.params)
+        outs = [link for link in model.out_links(node.id) if link.target in index]
+        if not outs or node.kind == "sink":
+            continue
+        for link in outs:
+            share = link.probability if (link.probability is not None and node.kind != "router") else 1.0 / len(outs)
+            P[i, index[link.target]] += share
+    return ids, gamma, P
+
+
+def arrival_rates(model: Model) -> dict[str, float]:
+    """Long-run arrival rate at every node from the traffic equations λ = γ + Pᵀλ
+    (``inf`` where the flow has no steady state, e.g. a loop with no exit)."""
+    ids, gamma, P = routing(model)
+    if not ids:
+        return {}
+    # Sources emit their own arrivals: they receive nothing, so their column in P is zero.
+    try:
+        lam = np.linalg.solve(np.eye(len(ids)) - P.T, gamma)
+    except np.linalg.LinAlgError:
+        return {node_id: math.inf for node_id in ids}
+    return {node_id: (float(v) if v >= -1e-9 else math.inf) for node_id, v in zip(ids, lam)}
+
+
+def offered_load(node: Any, arrival_rate: float) -> float | None:
+    """ρ = λ·E[S]/c of a station, or None for nodes without one (sources, routers, sinks, delays)."""
+    p = node.params
+    try:
+        if node.kind == "server":
+            mean = distributions.from_spec(p.get("service_time")).mean
+            conc = p.get("concurrency", 1)
+            if isinstance(conc, dict):
+                kind = conc.get("kind")
+                if kind == "fixed":
+                    c = conc["c"]
+                elif kind == "dynamic":
+                    c = conc.get("max") or conc["initial"]
+                else:
+                    weight = conc.get("weight")
+                    w = distributions.from_spec(weight).mean if weight else 1.0
+                    return arrival_rate * mean * max(1.0, w) / conc["total_capacity"]
+            else:
+                c = conc
+            return arrival_rate * mean / c
+        if node.kind == "thread_pool":
+            return arrival_rate * distributions.from_spec(p.get("processing_time")).mean / p.get("num_workers", 4)
+        if node.kind == "async_server":
+            cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
+            return arrival_rate * (distributions.from_spec(cpu).mean if cpu else 0.0)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    return None
+
+
+def _check_load(model: Model, report: Report) -> None:
+    rates = arrival_rates(model)
+    for node in model.nodes:
+        rho = offered_load(node, rates.get(node.id, 0.0))
+        if rho is None or rho < 1:
+            continue
+        bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
+        if not bounded:
+            report.warn(node.id, f"node {node.id!r}: offered load ρ = {rho:.3g} ≥ 1 with an unbounded queue; "
+                                 "the queue will grow without limit")
