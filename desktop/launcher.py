@@ -1,0 +1,25 @@
+"""The ``queuestudio`` command: ``run`` goes to the headless CLI, anything else opens the GUI.
+
+This module imports no Qt, so ``queuestudio run …`` works on a machine without a display
+or without PySide6.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``queuestudio`` script."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] == "run":
+        from engine.cli import main as cli_main
+
+        return cli_main(args)
+    from desktop.app import main as gui_main
+
+    return gui_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
