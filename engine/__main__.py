@@ -1,0 +1,7 @@
+"""``python -m engine run MODEL.json …``: the headless CLI."""
+
+import sys
+
+from engine.cli import main
+
+sys.exit(main())
