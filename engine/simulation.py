@@ -13,6 +13,7 @@ import heapq
 import itertools
 import logging
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from types import GeneratorType
 from typing import Any
@@ -26,6 +27,10 @@ from engine.time import seconds
 log = logging.getLogger(__name__)
 
 _NO_END = math.inf
+
+#: ``handle_event`` functions of built-in components that always return None and never
+#: need the generic dispatch (components register themselves here).
+DIRECT_HANDLERS: set[Callable[..., Any]] = set()
 
 
 class _Process:
@@ -156,12 +161,31 @@ class Simulation:
         if result is None:
             if event.on_complete:
                 self._complete(event)
-        elif type(result) is GeneratorType:
+        else:
+            self._absorb(result, event)
+
+    def _absorb(self, result: Any, event: Event) -> None:
+        """Take care of a handler's non-None result: a process to start, or events."""
+        if type(result) is GeneratorType:
             self._resume(_Process(result, event))
         else:
             self._schedule_result(result, event)
             if event.on_complete:
                 self._complete(event)
+
+    def handler_for(self, entity: Entity) -> tuple[Callable[[Event], Any], bool]:
+        """How a component delivers a request it has finished with to ``entity``.
+
+        Returns ``(handler, at_once)``. Built-in components handle a request completely and
+        return nothing, so their ``handle_event`` is called at once (``at_once`` True):
+        stations only record and schedule, and routers pass requests on at once only to
+        stations, so a chain of such calls is at most two deep. Anything else is scheduled
+        at the current time through the generic dispatch, which handles results, hooks and
+        cancellation.
+        """
+        if type(entity).handle_event in DIRECT_HANDLERS:
+            return entity.handle_event, True
+        return self._dispatch, False
 
     def _schedule_result(self, result: Any, source: Any) -> None:
         """Schedule what a handler or process returned: None, an Event or a list."""
@@ -201,10 +225,9 @@ class Simulation:
             self._schedule_result(side_events, proc.event)
         else:
             delay = step
-        try:
-            wait = float(delay)
-        except (TypeError, ValueError):
-            raise TypeError(f"{_who(proc.event)} yielded {delay!r}; expected a delay in seconds") from None
+        if type(delay) is not float and (isinstance(delay, bool) or not isinstance(delay, numbers.Real)):
+            raise TypeError(f"{_who(proc.event)} yielded {delay!r}; expected a delay in seconds")
+        wait = float(delay)
         if not wait >= 0.0:  # also refuses NaN
             raise ValueError(f"{_who(proc.event)} yielded a delay of {delay!r}; delays must be >= 0")
         heapq.heappush(self._heap, (self.now + wait, next(self._seq), self._resume, proc))

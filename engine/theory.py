@@ -252,7 +252,7 @@ def mmck(lam: float, mu: float, c: int, K: int) -> StationResult:
     big_l = float(np.dot(n, p))
     waits = float(p[servers:cap].sum())
     return StationResult(
-        utilization=admitted / (servers * mu),
+        utilization=min(1.0, admitted / (servers * mu)),  # rounding must not push it past 1
         mean_queue_length=lq,
         mean_in_system=big_l,
         mean_wait=lq / admitted,

@@ -10,6 +10,7 @@ from engine.components.server.queued import check_downstream
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Delay(WindowStats, Entity):
     def _on_attach(self, sim: Simulation) -> None:
         if self._downstream is not None:
             sim.add(self._downstream)
+            self._forward, self._forward_now = sim.handler_for(self._downstream)
         self._draw = self._delay.sampler(sim)
 
     @property
@@ -61,6 +63,7 @@ class Delay(WindowStats, Entity):
         self._downstream = check_downstream(value)
         if value is not None and self._sim is not None:
             self._sim.add(value)
+            self._forward, self._forward_now = self._sim.handler_for(value)
 
     @property
     def in_service(self) -> int:
@@ -100,7 +103,10 @@ class Delay(WindowStats, Entity):
         if self._downstream is not None:
             event.target = self._downstream
             event.time = now
-            heappush(sim._heap, (now, next(sim._seq), sim._dispatch, event))  # type: ignore[union-attr]
+            if self._forward_now:
+                self._forward(event)
+            else:
+                heappush(sim._heap, (now, next(sim._seq), self._forward, event))  # type: ignore[union-attr]
 
     def _capacity_now(self) -> float:
         return math.inf
@@ -109,3 +115,5 @@ class Delay(WindowStats, Entity):
         metrics = super().window_metrics(now)
         metrics["utilization"] = math.nan  # an infinite-server station has no utilisation
         return metrics
+
+DIRECT_HANDLERS.add(Delay.handle_event)

@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class Router(Entity):
         self._next = 0
         self.routed = [0] * len(self.targets)
         self._uniform: Callable[[], float] = lambda: 0.0
+        self._handlers: list[Callable[[Event], Any]] = []
+        self._at_once: list[bool] = []
 
     def _on_attach(self, sim: Simulation) -> None:
         for t in self.targets:
@@ -87,6 +90,9 @@ class Router(Entity):
 
         self._uniform = uniforms().__next__
         self._latency_draws = [None if d is None else d.sampler(sim) for d in self._latencies]
+        # Routers hand requests to other routers through the heap, so chains never recurse.
+        self._handlers = [sim._dispatch if isinstance(t, Router) else sim.handler_for(t)[0] for t in self.targets]
+        self._at_once = [not isinstance(t, Router) and sim.handler_for(t)[1] for t in self.targets]
 
     def set_policy(self, policy: str) -> None:
         """Switch policy (takes effect with the next request)."""
@@ -137,11 +143,13 @@ class Router(Entity):
         sim = self._sim
         if draw is None:
             event.time = sim.now  # type: ignore[union-attr]
-            if isinstance(target, Router):  # via the heap: router chains must not recurse
-                heappush(sim._heap, (sim.now, next(sim._seq), sim._dispatch, event))  # type: ignore[union-attr]
+            if self._at_once[i]:
+                self._handlers[i](event)
             else:
-                sim._dispatch(event)  # type: ignore[union-attr]
+                heappush(sim._heap, (sim.now, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
         else:
             event.time = sim.now + draw()  # type: ignore[union-attr]
-            heappush(sim._heap, (event.time, next(sim._seq), sim._dispatch, event))  # type: ignore[union-attr]
+            heappush(sim._heap, (event.time, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
         return None
+
+DIRECT_HANDLERS.add(Router.handle_event)

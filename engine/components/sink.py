@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.components.window import FOLD_EVERY
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.sketch import QuantileSketch
 
@@ -38,7 +40,7 @@ class Sink(Entity):
         self._count += 1
         self._total += latency
         self._append(latency)
-        if len(self._latencies.values) >= self._latencies.exact_limit:
+        if not self._count % FOLD_EVERY and len(self._latencies.values) >= self._latencies.exact_limit:
             self._latencies.fold()
         return None
 
@@ -89,3 +91,6 @@ class Sink(Entity):
             "p99_latency": lat.percentile(0.99) if n else nan,
             "throughput": n / span if span > 0 else nan,
         }
+
+
+DIRECT_HANDLERS.add(Sink.handle_event)

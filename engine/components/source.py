@@ -81,14 +81,14 @@ class Source(Entity):
             raise ValueError("give exactly one of interarrival, rate or profile")
         if interarrival is not None and not isinstance(interarrival, LatencyDistribution):
             raise TypeError(f"interarrival must be a LatencyDistribution, got {interarrival!r}")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise ValueError(f"limit must be an int >= 0, got {limit!r}")
         if context_factory is not None and not callable(context_factory):
             raise TypeError(f"context_factory must be callable, got {context_factory!r}")
         self.target = target
         self.event_type = event_type
-        self.stop_after = None if stop_after is None else seconds(stop_after, "stop_after")
+        self._limit: int | None = None
+        self._stop_after: float | None = None
         self.limit = limit
+        self.stop_after = stop_after
         self.context_factory = context_factory
         self._interarrival = interarrival
         self._rate: float | None = None
@@ -218,23 +218,59 @@ class Source(Entity):
         if t == math.inf or (self.stop_after is not None and t > self.stop_after):
             return
         sim = self._sim
-        if self.limit is None and self.stop_after is None:
-            sim.call_daemon_at(t, self._emit, self._token)  # type: ignore[union-attr]
-        else:
-            heappush(sim._heap, (t, next(sim._seq), self._emit, self._token))  # type: ignore[union-attr]
+        if self._unbounded:
+            sim._daemon_pending += 1  # type: ignore[union-attr]  # _emit takes it back
+        heappush(sim._heap, (t, next(sim._seq), self._emit, self._token))  # type: ignore[union-attr]
 
     def _emit(self, token: int) -> None:
-        if token != self._token:
-            return  # superseded by a rate change
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
+        if self._unbounded:
+            sim._daemon_pending -= 1  # type: ignore[union-attr]
+            if token != self._token:
+                return  # superseded by a rate change
+            # _schedule_next inlined for speed (an unbounded source has nothing to check).
+            t = now + self._draw()
+            if t != math.inf:
+                sim._daemon_pending += 1  # type: ignore[union-attr]
+                heappush(sim._heap, (t, next(sim._seq), self._emit, token))  # type: ignore[union-attr]
+        elif token != self._token:
+            return
         self.generated += 1
+        target = self.target
         if self.context_factory is None:
-            event = Event._request(now, self.event_type, self.target)
+            event = Event._request(now, self.event_type, target)
         else:
-            event = Event(now, self.event_type, self.target, context=self.context_factory(now))
-        self._schedule_next(now)
-        sim._dispatch(event)  # type: ignore[union-attr]
+            event = Event(now, self.event_type, target, context=self.context_factory(now))
+        if not self._unbounded:
+            self._schedule_next(now)
+        # A fresh request has no hooks and cannot be cancelled yet, so the target's handler
+        # is called directly rather than through the generic dispatch.
+        result = target.handle_event(event)
+        if result is not None:
+            sim._absorb(result, event)  # type: ignore[union-attr]
+
+    @property
+    def limit(self) -> int | None:
+        """Arrivals after which the source stops (None = no limit)."""
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"limit must be an int >= 0, got {value!r}")
+        self._limit = value
+        self._unbounded = value is None and getattr(self, "_stop_after", None) is None
+
+    @property
+    def stop_after(self) -> float | None:
+        """Time (seconds) after which the source stops (None = never)."""
+        return self._stop_after
+
+    @stop_after.setter
+    def stop_after(self, value: float | None) -> None:
+        self._stop_after = None if value is None else seconds(value, "stop_after")
+        self._unbounded = self._stop_after is None and getattr(self, "_limit", None) is None
 
     def handle_event(self, event: Event) -> None:
         """Sources receive no events."""

@@ -15,6 +15,7 @@ from engine.components.server.stats import AsyncServerStats
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.sketch import QuantileSketch
 
@@ -90,6 +91,7 @@ class AsyncServer(WindowStats, Entity):
         self._seq = sim._seq
         if self._downstream is not None:
             sim.add(self._downstream)
+            self._forward, self._forward_now = sim.handler_for(self._downstream)
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
@@ -194,7 +196,10 @@ class AsyncServer(WindowStats, Entity):
         if downstream is not None and not handler_returned:
             event.target = downstream
             event.time = now
-            heappush(self._heap, (now, next(self._seq), self._sim._dispatch, event))  # type: ignore[union-attr]
+            if self._forward_now:
+                self._forward(event)
+            else:
+                heappush(self._heap, (now, next(self._seq), self._forward, event))
 
     def _release_hooks(self, event: Event) -> None:
         hooks = self._held_hooks.pop(id(event), None)
@@ -281,6 +286,7 @@ class AsyncServer(WindowStats, Entity):
         self._downstream = check_downstream(value)
         if value is not None and self._sim is not None:
             self._sim.add(value)
+            self._forward, self._forward_now = self._sim.handler_for(value)
 
     @property
     def stats(self) -> AsyncServerStats:
@@ -315,3 +321,5 @@ class AsyncServer(WindowStats, Entity):
     def get_cpu_time_percentile(self, percentile: float) -> float:
         """The p-quantile (0 <= p <= 1) of observed CPU times; 0.0 without data."""
         return self._cpu_samples.percentile(percentile)
+
+DIRECT_HANDLERS.add(AsyncServer.handle_event)

@@ -10,6 +10,7 @@ from engine.components.server.queued import QueuedResource
 from engine.components.server.stats import ServerStats
 from engine.distributions import ConstantLatency, LatencyDistribution
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.queues import QueuePolicy
 
@@ -66,7 +67,7 @@ class Server(QueuedResource):
         super().__init__(name, model, queue_policy, queue_capacity, downstream)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._sample = self._service_time.sampler(sim)
+        self._sample = self._draw = self._service_time.sampler(sim)
 
     def _service_of(self, event: Event) -> float:
         return self._sample()
@@ -133,3 +134,5 @@ class Server(QueuedResource):
 
 
 Server._native_handler = Server.handle_queued_event
+
+DIRECT_HANDLERS.add(Server.handle_event)

@@ -12,6 +12,7 @@ from engine.components.server.server import check_distribution
 from engine.components.server.stats import ThreadPoolStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
+from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.queues import QueuePolicy
 
@@ -53,11 +54,12 @@ class ThreadPool(QueuedResource):
         self._extractor = processing_time_extractor
         self._default = default
         self._distribution = None if processing_time is None else check_distribution(processing_time, "processing_time")
-        self._draw: Callable[[], float] | None = None
+        self._draw_time: Callable[[], float] | None = None
         super().__init__(name, FixedConcurrency(num_workers), queue_policy, queue_capacity, downstream)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._draw = None if self._distribution is None else self._distribution.sampler(sim)
+        self._draw_time = None if self._distribution is None else self._distribution.sampler(sim)
+        self._draw = None  # the time depends on the task: stations call _service_of(event)
 
     def _service_of(self, event: Event) -> float:
         if self._extractor is not None:
@@ -67,8 +69,8 @@ class ThreadPool(QueuedResource):
             value = ctx["metadata"].get("processing_time")
             if value is not None:
                 return _time(value, f"processing_time of task {_task(event)}")
-        if self._draw is not None:
-            return self._draw()
+        if self._draw_time is not None:
+            return self._draw_time()
         return self._default
 
     def handle_queued_event(self, event: Event) -> Generator[float, None, list[Event] | Event | None]:
@@ -159,3 +161,5 @@ def _time(value: Any, what: str) -> float:
     if isinstance(value, bool) or math.isnan(t) or t < 0:
         raise ValueError(f"{what} must be a number of seconds >= 0, got {value!r}")
     return t
+
+DIRECT_HANDLERS.add(ThreadPool.handle_event)
