@@ -318,7 +318,9 @@ def test_start_process_runs_a_bare_generator(recorder):
     assert recorder.log == [(1.0, "tick")]
 
 
-@pytest.mark.parametrize("bad", [object(), None, [1.0], "soon", (1.0, 2.0, 3.0)], ids=["object", "None", "list", "str", "3-tuple"])
+@pytest.mark.parametrize(
+    "bad", [object(), None, [1.0], "soon", (1.0, 2.0, 3.0)], ids=["object", "None", "list", "str", "3-tuple"]
+)
 def test_process_yielding_an_unknown_type_is_a_type_error(bad):
     def script(self, event):
         yield bad
