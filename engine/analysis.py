@@ -25,8 +25,9 @@ UNLIMITED_CONNECTIONS = 10000
 
 def _service(node: Node) -> distributions.LatencyDistribution | None:
     p = node.params
-    spec = {"server": p.get("service_time"), "thread_pool": p.get("processing_time"),
-            "delay": p.get("delay")}.get(node.kind)
+    spec = {"server": p.get("service_time"), "thread_pool": p.get("processing_time"), "delay": p.get("delay")}.get(
+        node.kind
+    )
     if node.kind == "async_server":
         spec = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
     return None if spec is None else distributions.from_spec(spec)
@@ -113,9 +114,13 @@ def analyze_model(model: Model) -> dict[str, StationResult | str]:
     for node in model.nodes:
         if node.kind not in STATION_KINDS:
             continue
-        results[node.id] = _solve(node, rates.get(node.id, 0.0), not_poisson(node.id), node.id in in_cycle,
-                                  all(_burke(nodes[m]) or nodes[m].kind in ("router", "delay", "source")
-                                      for m in in_cycle))
+        results[node.id] = _solve(
+            node,
+            rates.get(node.id, 0.0),
+            not_poisson(node.id),
+            node.id in in_cycle,
+            all(_burke(nodes[m]) or nodes[m].kind in ("router", "delay", "source") for m in in_cycle),
+        )
     _sinks(model, rates, results)
     return results
 
@@ -130,7 +135,9 @@ def _burke(node: Node) -> bool:
     return isinstance(c, int) and _is_exponential(_service(node)) and node.params.get("queue_capacity") is None
 
 
-def _solve(node: Node, lam: float, arrivals_reason: str | None, in_cycle: bool, cycle_is_jackson: bool) -> StationResult | str:
+def _solve(
+    node: Node, lam: float, arrivals_reason: str | None, in_cycle: bool, cycle_is_jackson: bool
+) -> StationResult | str:
     if not math.isfinite(lam):
         return "the flow into it has no steady state (a loop with no exit)"
     service = _service(node)

@@ -65,8 +65,10 @@ class _Progress:
         width = 30
         filled = int(width * fraction)
         eta = elapsed / fraction - elapsed if fraction > 0 else math.nan
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
-                         f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left ")
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}  "
+            f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left "
+        )
         sys.stderr.flush()
         self.shown = True
 
@@ -76,8 +78,9 @@ class _Progress:
             sys.stderr.flush()
 
 
-def run_once(model: Model, seed: Any, end_time: float | None, progress: Any = None,
-             csv_out: IO[str] | None = None) -> dict[str, dict[str, Any]]:
+def run_once(
+    model: Model, seed: Any, end_time: float | None, progress: Any = None, csv_out: IO[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Run one replication and return ``{node id: metrics}``; stream the series to ``csv_out``."""
     run = build(model, seed=seed, end_time=end_time, series=csv_out is not None)
     writer = None
@@ -165,10 +168,10 @@ def format_table(model: Model, results: dict[str, dict[str, Any]], analytic: dic
 
 def analyze(model: Model) -> dict[str, Any]:
     """Analytic metrics per node where theory applies, else the reason it does not."""
-    from engine.analysis import analyze_model
+    from engine import theory
 
     out: dict[str, Any] = {}
-    for node_id, value in analyze_model(model).items():
+    for node_id, value in theory.analyze(model).items():
         out[node_id] = value if isinstance(value, (str, dict)) else value.as_dict()
     return out
 
@@ -190,12 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         model = load_model(args.model)
         end = args.end_time
         if end is not None and end <= model.simulation.warmup:
-            raise UsageError(f"--end-time ({end:g}) must be greater than the model's warmup "
-                             f"({model.simulation.warmup:g})")
+            raise UsageError(
+                f"--end-time ({end:g}) must be greater than the model's warmup ({model.simulation.warmup:g})"
+            )
         return _run(model, args)
     except UsageError as exc:
-        sys.stderr.write(f"queuestudio: {exc}\nUsage: queuestudio run MODEL.json [--end-time T] [--seed S] "
-                         "[--replications R] [--workers N] [--json PATH|-] [--csv PATH]\n")
+        sys.stderr.write(
+            f"queuestudio: {exc}\nUsage: queuestudio run MODEL.json [--end-time T] [--seed S] "
+            "[--replications R] [--workers N] [--json PATH|-] [--csv PATH]\n"
+        )
         return 2
     except ModelError as exc:
         sys.stderr.write(f"queuestudio: cannot run the model.\n{exc}\n")

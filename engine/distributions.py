@@ -135,6 +135,9 @@ class LatencyDistribution:
 class _Shifted(LatencyDistribution):
     """``base + offset``: the same shape moved by ``offset`` seconds."""
 
+    _base: LatencyDistribution
+    _offset: float
+
     def __init__(self, base: LatencyDistribution, offset: float) -> None:
         if isinstance(base, _Shifted):
             offset += base._offset
@@ -377,7 +380,7 @@ def from_spec(spec: Any) -> LatencyDistribution:
     Raises ValueError/TypeError naming the field at fault.
     """
     if not isinstance(spec, dict):
-        raise TypeError(f"a distribution must be an object like {{\"dist\": \"exponential\", \"mean\": 1}}, got {spec!r}")
+        raise TypeError(f'a distribution must be an object like {{"dist": "exponential", "mean": 1}}, got {spec!r}')
     name = spec.get("dist")
     if name not in _KINDS:
         raise ValueError(f"dist must be one of {', '.join(_KINDS)}, got {name!r}")

@@ -42,6 +42,18 @@ class Event:
         "_weight",
     )
 
+    time: float
+    event_type: str
+    target: Entity
+    daemon: bool
+    on_complete: list[CompletionHook] | None
+    _context: dict[str, Any] | None
+    _created_at: float
+    _cancelled: bool
+    _t_arrive: float  # when the request arrived at the station holding it
+    _t_service: float  # its service (or CPU) time there
+    _weight: Any  # capacity units it holds under weighted concurrency
+
     def __init__(
         self,
         time: float,
@@ -64,7 +76,7 @@ class Event:
         self.target = target
         self.daemon = bool(daemon)
         if on_complete is None:
-            self.on_complete: list[CompletionHook] | None = None
+            self.on_complete = None
         elif callable(on_complete):
             self.on_complete = [on_complete]
         else:
@@ -72,7 +84,7 @@ class Event:
         self._cancelled = False
         self._weight = 1
         if context is None:
-            self._context: dict[str, Any] | None = None
+            self._context = None
             self._created_at = t
         else:
             if not isinstance(context, dict):

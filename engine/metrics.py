@@ -20,8 +20,18 @@ if TYPE_CHECKING:
 
 #: Per-station metrics, in table order.
 STATION_METRICS = (
-    "arrivals", "completed", "rejected", "utilization", "mean_queue_length", "mean_in_system",
-    "mean_wait", "mean_response", "p50_response", "p95_response", "p99_response", "throughput",
+    "arrivals",
+    "completed",
+    "rejected",
+    "utilization",
+    "mean_queue_length",
+    "mean_in_system",
+    "mean_wait",
+    "mean_response",
+    "p50_response",
+    "p95_response",
+    "p99_response",
+    "throughput",
 )
 #: Per-sink metrics, in table order.
 SINK_METRICS = ("count", "mean_latency", "p50_latency", "p95_latency", "p99_latency", "throughput")
@@ -49,8 +59,9 @@ class Recorder:
     merged and the interval doubles (a consumer that drains regularly never sees this).
     """
 
-    def __init__(self, sim: Simulation, stations: dict[str, WindowStats], interval: float, *,
-                 max_rows: int = 200_000) -> None:
+    def __init__(
+        self, sim: Simulation, stations: dict[str, WindowStats], interval: float, *, max_rows: int = 200_000
+    ) -> None:
         if not interval > 0 or not math.isfinite(interval):
             raise ValueError(f"sample interval must be > 0 seconds, got {interval!r}")
         self.sim = sim
@@ -97,9 +108,9 @@ class Recorder:
     def _decimate(self) -> None:
         def halve(values: list[float]) -> list[float]:
             arr = np.asarray(values[: len(values) // 2 * 2], dtype=float).reshape(-1, 2).mean(axis=1)
-            return arr.tolist() + values[len(values) // 2 * 2:]  # type: ignore[no-any-return]
+            return arr.tolist() + values[len(values) // 2 * 2 :]  # type: ignore[no-any-return]
 
-        self._times = self._times[1::2] + self._times[len(self._times) // 2 * 2:]
+        self._times = self._times[1::2] + self._times[len(self._times) // 2 * 2 :]
         for rows in self._rows.values():
             for i, values in enumerate(rows):
                 rows[i] = halve(values)
@@ -113,8 +124,10 @@ class Recorder:
     def drain(self) -> SeriesBatch:
         """Everything sampled since the previous call, as arrays (then forgotten here)."""
         times = np.asarray(self._times, dtype=float)
-        values = {sid: {name: np.asarray(rows[i], dtype=float) for i, name in enumerate(SERIES)}
-                  for sid, rows in self._rows.items()}
+        values = {
+            sid: {name: np.asarray(rows[i], dtype=float) for i, name in enumerate(SERIES)}
+            for sid, rows in self._rows.items()
+        }
         self._times = []
         for rows in self._rows.values():
             for values_list in rows:

@@ -14,7 +14,7 @@ import itertools
 import logging
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from types import GeneratorType
 from typing import Any
 
@@ -38,7 +38,7 @@ class _Process:
 
     __slots__ = ("gen", "event")
 
-    def __init__(self, gen: GeneratorType[Any, Any, Any], event: Event | None) -> None:
+    def __init__(self, gen: Generator[Any, Any, Any], event: Event | None) -> None:
         self.gen = gen
         self.event = event
 
@@ -232,7 +232,7 @@ class Simulation:
             raise ValueError(f"{_who(proc.event)} yielded a delay of {delay!r}; delays must be >= 0")
         heapq.heappush(self._heap, (self.now + wait, next(self._seq), self._resume, proc))
 
-    def start_process(self, gen: GeneratorType[Any, Any, Any]) -> None:
+    def start_process(self, gen: Generator[Any, Any, Any]) -> None:
         """Run generator ``gen`` as a process from now on (no completion hooks)."""
         if type(gen) is not GeneratorType:
             raise TypeError(f"start_process() takes a generator, got {gen!r}")

@@ -24,7 +24,18 @@ class QuantileSketch:
     ``len(values) >= exact_limit``; :meth:`add` does both.
     """
 
-    __slots__ = ("values", "exact_limit", "relative_error", "_gamma", "_log_gamma", "_buckets", "_zeros", "_n_folded", "_min", "_max")
+    __slots__ = (
+        "values",
+        "exact_limit",
+        "relative_error",
+        "_gamma",
+        "_log_gamma",
+        "_buckets",
+        "_zeros",
+        "_n_folded",
+        "_min",
+        "_max",
+    )
 
     def __init__(self, exact_limit: int = 65536, relative_error: float = 0.01) -> None:
         if exact_limit < 1:

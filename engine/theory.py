@@ -2,7 +2,7 @@
 
 Rates are per second, times are seconds, counts are requests. Every station function returns
 a :class:`StationResult` whose fields carry the names of the simulated metrics
-(``Station.window_metrics``), so the app can put theory and simulation side by side.
+(a station's ``window_metrics``), so the app can put theory and simulation side by side.
 
 A station with an unlimited queue whose offered load per server is 1 or more has no steady
 state: its function raises :class:`UnstableError` (a ValueError). Bad parameters (a negative
@@ -467,6 +467,13 @@ def _routing_matrix(routing: Sequence[Sequence[float]], labels: list[str]) -> np
 
 
 # ------------------------------------------------------------------ analyze(model)
-# RESERVED FOR THE LEAD ENGINEER: ``analyze(model)`` belongs here. It maps a model document
-# (engine.model) to analytic results per station, using the functions above, and is written
-# against the model module; nothing in this file implements it yet.
+def analyze(model: Any) -> dict[str, Any]:
+    """For every station and sink of a model document: the analytic metrics where theory
+    solves it (a :class:`StationResult`; for a sink a dict with ``mean_latency`` and
+    ``throughput``), else a string saying why not ("service is lognormal and c > 1").
+
+    See :mod:`engine.analysis` for when each station counts as solved.
+    """
+    from engine.analysis import analyze_model
+
+    return analyze_model(model)

@@ -10,8 +10,8 @@ from engine.components.server.queued import check_downstream
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
+from engine.simulation import DIRECT_HANDLERS
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation
@@ -115,5 +115,6 @@ class Delay(WindowStats, Entity):
         metrics = super().window_metrics(now)
         metrics["utilization"] = math.nan  # an infinite-server station has no utilisation
         return metrics
+
 
 DIRECT_HANDLERS.add(Delay.handle_event)

@@ -11,8 +11,8 @@ import numpy as np
 
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
+from engine.simulation import DIRECT_HANDLERS
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation
@@ -151,5 +151,6 @@ class Router(Entity):
             event.time = sim.now + draw()  # type: ignore[union-attr]
             heappush(sim._heap, (event.time, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
         return None
+
 
 DIRECT_HANDLERS.add(Router.handle_event)

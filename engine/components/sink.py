@@ -7,8 +7,8 @@ from typing import Any
 
 from engine.components.window import FOLD_EVERY
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
+from engine.simulation import DIRECT_HANDLERS
 from engine.sketch import QuantileSketch
 
 

@@ -117,7 +117,9 @@ class Source(Entity):
         return cls(name, target, rate=rate, **kwargs)
 
     @classmethod
-    def with_profile(cls, profile: Sequence[Sequence[float]], target: Entity, *, name: str = "source", **kwargs: Any) -> Source:
+    def with_profile(
+        cls, profile: Sequence[Sequence[float]], target: Entity, *, name: str = "source", **kwargs: Any
+    ) -> Source:
         """Poisson arrivals whose rate follows ``profile`` (``[[t, rate], …]``, piecewise constant)."""
         return cls(name, target, profile=profile, **kwargs)
 

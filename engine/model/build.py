@@ -119,6 +119,8 @@ class Run:
                 entity.processing_time = _dist(value)
             elif isinstance(entity, (Server, ThreadPool)) and name in ("concurrency", "num_workers"):
                 limit = value.get("initial") if isinstance(value, dict) else value
+                if not isinstance(limit, int):
+                    raise ValueError(f"must be an integer >= 1, got {value!r}")
                 entity.set_capacity(limit)
             elif isinstance(entity, (Server, ThreadPool)) and name == "queue_capacity":
                 if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
@@ -173,9 +175,11 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
     recorder = None
     run = Run(model, sim, entities, None)
     if settings.warmup > 0:
+
         def end_warmup(_: Any) -> None:
             for st in list(run.stations.values()) + list(run.sinks.values()):
                 st._reset_window(sim.now)
+
         sim.call_daemon_at(settings.warmup, end_warmup)
     if series:
         recorder = Recorder(sim, run.stations, settings.sample_interval)
@@ -192,8 +196,10 @@ def _make(node: Node, sim: Simulation) -> Entity:
         priority = p.get("priority")
         factory = None
         if priority is not None:
+
             def factory(now: float, _priority: Any = priority) -> dict[str, Any]:
                 return {"metadata": {"priority": _priority}}
+
         kwargs: dict[str, Any] = {"limit": p.get("limit"), "context_factory": factory}
         if p.get("profile") is not None:
             return Source(node.id, placeholder, profile=p["profile"], **kwargs)
@@ -214,13 +220,22 @@ def _make(node: Node, sim: Simulation) -> Entity:
             model = DynamicConcurrency(conc, 1, None)  # dynamic so that live edits can change it
         return Server(node.id, model, _dist(p["service_time"]), queue, p.get("queue_capacity"))
     if kind == "thread_pool":
-        return ThreadPool(node.id, p.get("num_workers", 4), queue, p.get("queue_capacity"),
-                          processing_time=_dist(p["processing_time"]))
+        return ThreadPool(
+            node.id,
+            p.get("num_workers", 4),
+            queue,
+            p.get("queue_capacity"),
+            processing_time=_dist(p["processing_time"]),
+        )
     if kind == "async_server":
         cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
         io = p.get("io_time", {"dist": "exponential", "mean": 0.1})
-        return AsyncServer(node.id, p.get("max_connections", 10000), None if cpu is None else _dist(cpu),
-                           io_time=None if io is None else _dist(io))
+        return AsyncServer(
+            node.id,
+            p.get("max_connections", 10000),
+            None if cpu is None else _dist(cpu),
+            io_time=None if io is None else _dist(io),
+        )
     if kind == "delay":
         return Delay(node.id, _dist(p["delay"]))
     if kind == "sink":

@@ -11,6 +11,7 @@ import copy
 import json
 import math
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,8 +48,12 @@ class SimulationSettings:
     sample_interval: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"end_time": self.end_time, "warmup": self.warmup, "seed": self.seed,
-                "sample_interval": self.sample_interval}
+        return {
+            "end_time": self.end_time,
+            "warmup": self.warmup,
+            "seed": self.seed,
+            "sample_interval": self.sample_interval,
+        }
 
 
 @dataclass
@@ -220,8 +225,11 @@ def _simulation(raw: Any, problems: list[str]) -> SimulationSettings:
             problems.append(f"simulation: {key} must be a finite number, got {value!r}")
             continue
         elif value < minimum or (key in ("end_time", "sample_interval") and value <= 0):
-            problems.append(f"simulation: {key} must be > 0, got {value!r}" if key in ("end_time", "sample_interval")
-                            else f"simulation: {key} must be >= {minimum:g}, got {value!r}")
+            problems.append(
+                f"simulation: {key} must be > 0, got {value!r}"
+                if key in ("end_time", "sample_interval")
+                else f"simulation: {key} must be >= {minimum:g}, got {value!r}"
+            )
             continue
         setattr(settings, key, value if key == "seed" else float(value))
     if settings.warmup >= settings.end_time:
@@ -255,7 +263,7 @@ def _nodes(raw: Any, problems: list[str]) -> list[Node]:
             problems.append(f"{where}: kind must be a string, got {kind!r}")
             continue
         pos = item.get("position", [0, 0])
-        if (not isinstance(pos, list) or len(pos) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pos)):
+        if not isinstance(pos, list) or len(pos) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pos):
             problems.append(f"{where}: position must be [x, y] numbers, got {pos!r}")
             pos = [0, 0]
         params = item.get("params", {})
@@ -296,7 +304,7 @@ def _links(raw: Any, problems: list[str]) -> list[Link]:
             problems.append(f"{where}: probability must be a number between 0 and 1, got {prob!r}")
             prob = None
         latency = item.get("latency")
-        links.append(Link(src, dst, None if prob is None else float(prob), latency))
+        links.append(Link(str(src), str(dst), None if prob is None else float(prob), latency))
     return links
 
 
@@ -319,6 +327,7 @@ def load_model(path: str | os.PathLike[str], *, check_graph: bool = True) -> Mod
 
 def loads_model(text: str, *, source: str | None = None, check_graph: bool = True) -> Model:
     """Parse and validate a model from JSON text (see :func:`load_model`)."""
+
     def no_constants(name: str) -> float:
         raise ValueError(f"{name} is not allowed in a model file")
 
@@ -345,6 +354,13 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     text = dumps_model(model)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
     try:
+        try:
+            mode = stat.S_IMODE(os.stat(p).st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)  # mkstemp creates 0600; keep the file's (or the usual) permissions
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

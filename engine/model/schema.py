@@ -62,83 +62,208 @@ class Kind:
 
 
 _QUEUE = (
-    Param("queue_policy", "choice", "queue policy", "Order in which waiting requests are served "
-          "(priority: lowest metadata priority first, FIFO among equals).", "fifo", choices=QUEUE_POLICIES),
-    Param("queue_capacity", "int", "queue capacity", "How many requests may wait; null = unlimited, "
-          "0 = a loss system (requests that cannot start at once are rejected).", None, "requests",
-          minimum=0, nullable=True),
+    Param(
+        "queue_policy",
+        "choice",
+        "queue policy",
+        "Order in which waiting requests are served (priority: lowest metadata priority first, FIFO among equals).",
+        "fifo",
+        choices=QUEUE_POLICIES,
+    ),
+    Param(
+        "queue_capacity",
+        "int",
+        "queue capacity",
+        "How many requests may wait; null = unlimited, "
+        "0 = a loss system (requests that cannot start at once are rejected).",
+        None,
+        "requests",
+        minimum=0,
+        nullable=True,
+    ),
 )
 
 KINDS: dict[str, Kind] = {
     "source": Kind(
-        "source", "Source", "Creates requests: Poisson arrivals at `rate` per second, or inter-arrival "
+        "source",
+        "Source",
+        "Creates requests: Poisson arrivals at `rate` per second, or inter-arrival "
         "times drawn from `interarrival`; `profile` makes the rate change over time.",
         (
-            Param("rate", "number", "arrival rate", "Poisson arrivals per second (λ).", 1.0, "1/s",
-                  minimum=0, exclusive_minimum=False, nullable=True),
-            Param("interarrival", "dist", "inter-arrival time", "Time between arrivals, instead of "
-                  "`rate` (a renewal process).", None, "s", nullable=True),
-            Param("profile", "profile", "rate profile", "[[t, rate], …]: the Poisson rate is piecewise "
-                  "constant, switching at each t (seconds).", None, "1/s", nullable=True),
-            Param("limit", "int", "arrival limit", "Stop after this many arrivals (null = never).", None,
-                  "requests", minimum=0, nullable=True),
-            Param("priority", "number", "priority", "Priority carried by these requests (lower is served "
-                  "first by priority queues).", None, nullable=True),
+            Param(
+                "rate",
+                "number",
+                "arrival rate",
+                "Poisson arrivals per second (λ).",
+                1.0,
+                "1/s",
+                minimum=0,
+                exclusive_minimum=False,
+                nullable=True,
+            ),
+            Param(
+                "interarrival",
+                "dist",
+                "inter-arrival time",
+                "Time between arrivals, instead of `rate` (a renewal process).",
+                None,
+                "s",
+                nullable=True,
+            ),
+            Param(
+                "profile",
+                "profile",
+                "rate profile",
+                "[[t, rate], …]: the Poisson rate is piecewise constant, switching at each t (seconds).",
+                None,
+                "1/s",
+                nullable=True,
+            ),
+            Param(
+                "limit",
+                "int",
+                "arrival limit",
+                "Stop after this many arrivals (null = never).",
+                None,
+                "requests",
+                minimum=0,
+                nullable=True,
+            ),
+            Param(
+                "priority",
+                "number",
+                "priority",
+                "Priority carried by these requests (lower is served first by priority queues).",
+                None,
+                nullable=True,
+            ),
         ),
-        has_input=False, is_station=False,
+        has_input=False,
+        is_station=False,
     ),
     "server": Kind(
-        "server", "Server", "A queue in front of `concurrency` identical servers; each request holds one "
+        "server",
+        "Server",
+        "A queue in front of `concurrency` identical servers; each request holds one "
         "for a service time drawn from `service_time`.",
         (
-            Param("concurrency", "concurrency", "concurrency", "Number of servers (c), or an object: "
-                  "{\"kind\": \"dynamic\", \"initial\", \"min\", \"max\", \"autoscale\": {…}} or "
-                  "{\"kind\": \"weighted\", \"total_capacity\", \"weight\": distribution}.", 1, "servers",
-                  minimum=1),
-            Param("service_time", "dist", "service time", "Time one request holds a server.",
-                  DEFAULT_SERVICE, "s", required=True),
+            Param(
+                "concurrency",
+                "concurrency",
+                "concurrency",
+                "Number of servers (c), or an object: "
+                '{"kind": "dynamic", "initial", "min", "max", "autoscale": {…}} or '
+                '{"kind": "weighted", "total_capacity", "weight": distribution}.',
+                1,
+                "servers",
+                minimum=1,
+            ),
+            Param(
+                "service_time",
+                "dist",
+                "service time",
+                "Time one request holds a server.",
+                DEFAULT_SERVICE,
+                "s",
+                required=True,
+            ),
             *_QUEUE,
         ),
     ),
     "thread_pool": Kind(
-        "thread_pool", "Thread pool", "`num_workers` worker threads take tasks from a queue; each task "
-        "runs for a time drawn from `processing_time`.",
+        "thread_pool",
+        "Thread pool",
+        "`num_workers` worker threads take tasks from a queue; each task runs for a time drawn from `processing_time`.",
         (
             Param("num_workers", "int", "workers", "Number of worker threads.", 4, "threads", minimum=1),
-            Param("processing_time", "dist", "processing time", "Time a task occupies a worker.",
-                  DEFAULT_SERVICE, "s", required=True),
+            Param(
+                "processing_time",
+                "dist",
+                "processing time",
+                "Time a task occupies a worker.",
+                DEFAULT_SERVICE,
+                "s",
+                required=True,
+            ),
             *_QUEUE,
         ),
     ),
     "async_server": Kind(
-        "async_server", "Async server", "An event loop: CPU work is served one request at a time, then "
+        "async_server",
+        "Async server",
+        "An event loop: CPU work is served one request at a time, then "
         "each request waits for its I/O concurrently; at most `max_connections` are open.",
         (
-            Param("max_connections", "int", "max connections", "Open connections allowed; more are "
-                  "rejected.", 10000, "connections", minimum=1),
-            Param("cpu_work_distribution", "dist", "CPU work", "CPU time per request (blocks the loop).",
-                  {"dist": "exponential", "mean": 0.01}, "s", nullable=True),
-            Param("io_time", "dist", "I/O wait", "Concurrent I/O wait after the CPU work.",
-                  {"dist": "exponential", "mean": 0.1}, "s", nullable=True),
+            Param(
+                "max_connections",
+                "int",
+                "max connections",
+                "Open connections allowed; more are rejected.",
+                10000,
+                "connections",
+                minimum=1,
+            ),
+            Param(
+                "cpu_work_distribution",
+                "dist",
+                "CPU work",
+                "CPU time per request (blocks the loop).",
+                {"dist": "exponential", "mean": 0.01},
+                "s",
+                nullable=True,
+            ),
+            Param(
+                "io_time",
+                "dist",
+                "I/O wait",
+                "Concurrent I/O wait after the CPU work.",
+                {"dist": "exponential", "mean": 0.1},
+                "s",
+                nullable=True,
+            ),
         ),
     ),
     "router": Kind(
-        "router", "Router", "Sends each request on to one of its out-links, chosen by `policy`.",
+        "router",
+        "Router",
+        "Sends each request on to one of its out-links, chosen by `policy`.",
         (
-            Param("policy", "choice", "policy", "round_robin, random, least_connections (fewest in "
-                  "system downstream), shortest_queue (fewest waiting), power_of_two (the shorter of two "
-                  "picked at random).", "round_robin", choices=ROUTER_POLICIES),
+            Param(
+                "policy",
+                "choice",
+                "policy",
+                "round_robin, random, least_connections (fewest in "
+                "system downstream), shortest_queue (fewest waiting), power_of_two (the shorter of two "
+                "picked at random).",
+                "round_robin",
+                choices=ROUTER_POLICIES,
+            ),
         ),
         is_station=False,
     ),
     "delay": Kind(
-        "delay", "Delay", "Holds every request for a time drawn from `delay`, all at once (an "
+        "delay",
+        "Delay",
+        "Holds every request for a time drawn from `delay`, all at once (an "
         "infinite-server station: think time, network).",
-        (Param("delay", "dist", "delay", "Time each request is held.", {"dist": "constant", "value": 1.0}, "s",
-               required=True),),
+        (
+            Param(
+                "delay",
+                "dist",
+                "delay",
+                "Time each request is held.",
+                {"dist": "constant", "value": 1.0},
+                "s",
+                required=True,
+            ),
+        ),
     ),
     "sink": Kind(
-        "sink", "Sink", "Where requests leave; measures their end-to-end latency.", (), has_output=False,
+        "sink",
+        "Sink",
+        "Where requests leave; measures their end-to-end latency.",
+        (),
+        has_output=False,
         is_station=False,
     ),
 }

@@ -233,12 +233,15 @@ def _check_links(model: Model, report: Report) -> None:
         probs = [link.probability for link in outs]
         if node.kind == "router":
             if any(p is not None for p in probs):
-                report.warn(node.id, f"node {node.id!r}: a router chooses by its policy; link probabilities are ignored")
+                report.warn(
+                    node.id, f"node {node.id!r}: a router chooses by its policy; link probabilities are ignored"
+                )
             continue
         if not outs or all(p is None for p in probs):
             if len(outs) > 1:
-                report.error(node.id, f"node {node.id!r}: {len(outs)} out-links need probabilities "
-                                      "(or put a router after it)")
+                report.error(
+                    node.id, f"node {node.id!r}: {len(outs)} out-links need probabilities (or put a router after it)"
+                )
             continue
         if any(p is None for p in probs):
             report.error(node.id, f"node {node.id!r}: give every out-link a probability, or none")
@@ -368,5 +371,8 @@ def _check_load(model: Model, report: Report) -> None:
             continue
         bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
         if not bounded:
-            report.warn(node.id, f"node {node.id!r}: offered load ρ = {rho:.3g} ≥ 1 with an unbounded queue; "
-                                 "the queue will grow without limit")
+            report.warn(
+                node.id,
+                f"node {node.id!r}: offered load ρ = {rho:.3g} ≥ 1 with an unbounded queue; "
+                "the queue will grow without limit",
+            )

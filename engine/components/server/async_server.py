@@ -15,8 +15,8 @@ from engine.components.server.stats import AsyncServerStats
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
+from engine.simulation import DIRECT_HANDLERS
 from engine.sketch import QuantileSketch
 
 if TYPE_CHECKING:
@@ -321,5 +321,6 @@ class AsyncServer(WindowStats, Entity):
     def get_cpu_time_percentile(self, percentile: float) -> float:
         """The p-quantile (0 <= p <= 1) of observed CPU times; 0.0 without data."""
         return self._cpu_samples.percentile(percentile)
+
 
 DIRECT_HANDLERS.add(AsyncServer.handle_event)

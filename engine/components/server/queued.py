@@ -57,7 +57,9 @@ class QueuedResource(WindowStats, Entity):
         if queue_policy is None:
             queue_policy = FIFOQueue()
         elif not isinstance(queue_policy, QueuePolicy):
-            raise TypeError(f"queue_policy must be a QueuePolicy (FIFOQueue, LIFOQueue, PriorityQueue), got {queue_policy!r}")
+            raise TypeError(
+                f"queue_policy must be a QueuePolicy (FIFOQueue, LIFOQueue, PriorityQueue), got {queue_policy!r}"
+            )
         if queue_capacity is not None:
             if isinstance(queue_capacity, bool) or not isinstance(queue_capacity, int):
                 raise TypeError(f"queue_capacity must be an int or None, got {queue_capacity!r}")
@@ -180,7 +182,9 @@ class QueuedResource(WindowStats, Entity):
             event.metadata["weight"] = weight
             return weight
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight >= 1:
-            raise ValueError(f"{self.name}: request {ctx.get('id')} has weight {weight!r}; weights must be numbers >= 1")
+            raise ValueError(
+                f"{self.name}: request {event.context.get('id')} has weight {weight!r}; weights must be numbers >= 1"
+            )
         return weight
 
     def _reject(self, event: Event, why: str) -> None:
@@ -308,7 +312,7 @@ class QueuedResource(WindowStats, Entity):
         if self._forward_now:
             self._forward(event)  # type: ignore[misc]
         else:
-            heappush(self._heap, (now, next(self._seq), self._forward, event))
+            heappush(self._heap, (now, next(self._seq), self._forward, event))  # type: ignore[misc]
 
     def _dispatch_waiting(self, now: float) -> None:
         queue = self._queue

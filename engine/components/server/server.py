@@ -10,9 +10,9 @@ from engine.components.server.queued import QueuedResource
 from engine.components.server.stats import ServerStats
 from engine.distributions import ConstantLatency, LatencyDistribution
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.queues import QueuePolicy
+from engine.simulation import DIRECT_HANDLERS
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation

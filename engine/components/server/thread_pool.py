@@ -12,9 +12,9 @@ from engine.components.server.server import check_distribution
 from engine.components.server.stats import ThreadPoolStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
-from engine.simulation import DIRECT_HANDLERS
 from engine.event import Event
 from engine.queues import QueuePolicy
+from engine.simulation import DIRECT_HANDLERS
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation
@@ -161,5 +161,6 @@ def _time(value: Any, what: str) -> float:
     if isinstance(value, bool) or math.isnan(t) or t < 0:
         raise ValueError(f"{what} must be a number of seconds >= 0, got {value!r}")
     return t
+
 
 DIRECT_HANDLERS.add(ThreadPool.handle_event)
