@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS, json_safe
 from engine.model import Model, ModelError, build, load_model, replication_seeds
+from engine.model.build import slice_times
 from engine.stats import mean_ci95
 
 
@@ -60,7 +61,7 @@ class _Progress:
         if not self.enabled:
             return
         elapsed = time.monotonic() - self.start
-        if elapsed < 0.5 and fraction < 1:
+        if elapsed < 0.5 and not self.shown:
             return
         width = 30
         filled = int(width * fraction)
@@ -87,10 +88,9 @@ def run_once(
     if csv_out is not None:
         writer = csv.writer(csv_out)
         writer.writerow(["time", "node", *SERIES])
-    start = run.now
     slices = 200
-    for k in range(1, slices + 1):
-        run.run_until(start + (run.end_time - start) * k / slices)
+    for k, t in enumerate(slice_times(run.now, run.end_time, slices), start=1):
+        run.run_until(t)
         if writer is not None:
             batch = run.drain_series()
             if batch is not None and len(batch):

@@ -36,11 +36,23 @@ __all__ = [
 ]
 
 
+def finite_float(value: Any) -> float | None:
+    """``value`` as a finite float, or None if it is not a number, is NaN/infinite, or is
+    an integer too large for a float (JSON allows 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        x = float(value)
+    except OverflowError:
+        return None
+    return x if math.isfinite(x) else None
+
+
 def _number(value: Any, what: str, *, minimum: float | None = None, strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{what} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
+    x = finite_float(value)
+    if x is None:
         raise ValueError(f"{what} must be finite, got {value!r}")
     if minimum is not None and (x <= minimum if strict else x < minimum):
         raise ValueError(f"{what} must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
@@ -62,7 +74,7 @@ class LatencyDistribution:
     """
 
     def __init__(self, mean: float) -> None:
-        self._mean = _number(mean, "mean", minimum=0.0)
+        self._mean = _number(mean, "mean", minimum=0.0)  # ValueError for an infinite mean
         self._rng = np.random.default_rng()
 
     @property
@@ -283,6 +295,8 @@ class LogNormalLatency(_Builtin):
     def __init__(self, mean: float, cv: float = 1.0) -> None:
         super().__init__(_number(mean, "mean", minimum=0.0, strict=True))
         self._cv = _number(cv, "cv", minimum=0.0)
+        if self._cv > 1e6:
+            raise ValueError(f"cv must be <= 1e6, got {cv!r}")
         self._sigma = math.sqrt(math.log1p(self._cv**2))
         self._mu = math.log(self._mean) - self._sigma**2 / 2
 
@@ -338,7 +352,7 @@ class EmpiricalLatency(_Builtin):
             raise ValueError(f"values must be a non-empty list of numbers, got {values!r}")
         data = [_number(v, f"values[{i}]", minimum=0.0) for i, v in enumerate(values)]
         self._values = np.asarray(data, dtype=float)
-        super().__init__(float(self._values.mean()))
+        super().__init__(sum(data) / len(data))  # plain floats: an overflow gives inf, refused below
 
     @property
     def values(self) -> list[float]:
@@ -391,4 +405,7 @@ def from_spec(spec: Any) -> LatencyDistribution:
     unknown = sorted(set(spec) - {"dist", *required, *optional})
     if unknown:
         raise ValueError(f"unknown field {unknown[0]!r} for a {name} distribution")
-    return cls(**{k: spec[k] for k in (*required, *optional) if k in spec})
+    try:
+        return cls(**{k: spec[k] for k in (*required, *optional) if k in spec})
+    except OverflowError:
+        raise ValueError(f"{name} distribution parameters are too large") from None

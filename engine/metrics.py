@@ -92,11 +92,17 @@ class Recorder:
                 span = now - max(last_t, start)
             else:
                 span = now - last_t
-            span = span if span > 0 else math.nan
-            rows[0].append((q - pq) / span)
-            rows[1].append((s - ps) / span)
-            dcap = cap - pcap
-            rows[2].append((busy - pbusy) / dcap if 0 < dcap < math.inf else math.nan)
+            if span > 0:
+                rows[0].append((q - pq) / span)
+                rows[1].append((s - ps) / span)
+                dcap = cap - pcap
+                rows[2].append((busy - pbusy) / dcap if 0 < dcap < math.inf else math.nan)
+            else:  # reset at this very instant: no interval to average over, show the state now
+                st = self.stations[sid]
+                rows[0].append(float(st._waiting))
+                rows[1].append(float(st._in_service))
+                capacity = st._capacity_now()
+                rows[2].append(st._busy_units() / capacity if 0 < capacity < math.inf else math.nan)
             rows[3].append((done - pdone) / (now - last_t) if now > last_t else math.nan)
             self._last[sid] = state
         self._times.append(now)

@@ -71,10 +71,10 @@ class Run:
     def run(self, progress: Callable[[float], None] | None = None, slices: int = 100) -> None:
         """Run to the end, calling ``progress(fraction)`` after each of ``slices`` slices."""
         start = self.sim.now
-        for k in range(1, slices + 1):
-            self.run_until(start + (self.end_time - start) * k / slices)
+        for t in slice_times(start, self.end_time, slices):
+            self.run_until(t)
             if progress is not None:
-                progress(k / slices)
+                progress((t - start) / (self.end_time - start) if self.end_time > start else 1.0)
 
     def step(self) -> tuple[float, Any] | None:
         """Process one scheduled call (see :meth:`Simulation.step`)."""
@@ -297,6 +297,12 @@ def _configure_concurrency(server: Server, conc: dict[str, Any], sim: Simulation
         sim.call_daemon_at(now + interval, evaluate)
 
     sim.call_daemon_at(sim.now + interval, evaluate)
+
+
+def slice_times(start: float, end: float, slices: int) -> list[float]:
+    """``slices`` equal steps from ``start`` to ``end``; the last is ``end`` exactly."""
+    times = [start + (end - start) * k / slices for k in range(1, slices)]
+    return [*times, end]
 
 
 def replication_seeds(seed: int | None, count: int) -> list[np.random.SeedSequence]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import stat
 import tempfile
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.distributions import finite_float
 from engine.model.schema import SIMULATION_FIELDS
 
 FORMAT = "queuestudio-model"
@@ -150,7 +150,8 @@ def _depth(value: Any, limit: int = MAX_NESTING) -> int:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A finite number that fits a float (JSON integers can be as large as 10**400)."""
+    return finite_float(x) is not None
 
 
 def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:
@@ -221,7 +222,7 @@ def _simulation(raw: Any, problems: list[str]) -> SimulationSettings:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 problems.append(f"simulation: seed must be an integer >= 0 or null, got {value!r}")
                 continue
-        elif not _is_number(value) or not math.isfinite(value):
+        elif not _is_number(value):
             problems.append(f"simulation: {key} must be a finite number, got {value!r}")
             continue
         elif value < minimum or (key in ("end_time", "sample_interval") and value <= 0):
@@ -263,7 +264,7 @@ def _nodes(raw: Any, problems: list[str]) -> list[Node]:
             problems.append(f"{where}: kind must be a string, got {kind!r}")
             continue
         pos = item.get("position", [0, 0])
-        if not isinstance(pos, list) or len(pos) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pos):
+        if not isinstance(pos, list) or len(pos) != 2 or not all(_is_number(v) for v in pos):
             problems.append(f"{where}: position must be [x, y] numbers, got {pos!r}")
             pos = [0, 0]
         params = item.get("params", {})
@@ -300,7 +301,7 @@ def _links(raw: Any, problems: list[str]) -> list[Link]:
         if bad:
             continue
         prob = item.get("probability")
-        if prob is not None and (not _is_number(prob) or not math.isfinite(prob) or not 0 <= prob <= 1):
+        if prob is not None and (not _is_number(prob) or not 0 <= prob <= 1):
             problems.append(f"{where}: probability must be a number between 0 and 1, got {prob!r}")
             prob = None
         latency = item.get("latency")

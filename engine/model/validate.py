@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine import distributions
+from engine.distributions import DISTRIBUTION_FIELDS, finite_float
 from engine.model.schema import AUTOSCALE_FIELDS, CONCURRENCY_FIELDS, KINDS, Param
 
 if TYPE_CHECKING:
@@ -43,20 +44,24 @@ class Report:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A finite number that fits a float (JSON integers can be as large as 10**400)."""
+    return finite_float(x) is not None
 
 
 def check_distribution(value: Any, what: str) -> str | None:
     """None if ``value`` is a valid distribution object, else a message naming ``what``."""
     try:
         distributions.from_spec(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         text = str(exc)
         # "mean must be > 0, got -1" becomes "service_time.mean must be > 0, got -1"
-        if text.split(" ", 1)[0].replace("_", "").replace("[", "").replace("]", "").isalnum() and " must " in text:
+        if text.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
             return f"{what}.{text}"
         return f"{what}: {text}"
     return None
+
+
+_DIST_FIELD_NAMES = {field for fields in DISTRIBUTION_FIELDS.values() for field in fields} | {"dist"}
 
 
 def _check_param(spec: Param, value: Any) -> str | None:
@@ -75,7 +80,9 @@ def _check_param(spec: Param, value: Any) -> str | None:
         return _check_concurrency(value)
     if spec.type == "int" and (not isinstance(value, int) or isinstance(value, bool)):
         return f"{name} must be an integer, got {value!r}"
-    if not _is_number(value) or not math.isfinite(value):
+    if spec.type == "int" and value > MAX_COUNT:
+        return f"{name} must be <= {MAX_COUNT:g}, got {value!r}"
+    if not _is_number(value):
         return f"{name} must be a finite number, got {value!r}"
     if spec.minimum is not None:
         if spec.exclusive_minimum and value <= spec.minimum:
@@ -92,7 +99,7 @@ def _check_profile(value: Any) -> str | None:
         return f"profile must be a non-empty list of [t, rate] pairs, got {value!r}"
     last = -math.inf
     for i, pair in enumerate(value):
-        if not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(v) and math.isfinite(v) for v in pair):
+        if not isinstance(pair, list) or len(pair) != 2 or not all(_is_number(v) for v in pair):
             return f"profile[{i}] must be [t, rate] numbers, got {pair!r}"
         t, r = pair
         if t < 0 or r < 0:
@@ -103,10 +110,16 @@ def _check_profile(value: Any) -> str | None:
     return None
 
 
+#: Counts (servers, workers, connections, capacities) above this are refused as typos.
+MAX_COUNT = 10**9
+
+
 def _positive_int(obj: dict[str, Any], key: str, where: str, minimum: int = 1) -> str | None:
     v = obj.get(key)
     if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
         return f"{where}.{key} must be an integer >= {minimum}, got {v!r}"
+    if v > MAX_COUNT:
+        return f"{where}.{key} must be <= {MAX_COUNT:g}, got {v!r}"
     return None
 
 
@@ -114,11 +127,13 @@ def _check_concurrency(value: Any) -> str | None:
     if isinstance(value, bool):
         return f"concurrency must be an integer or an object, got {value!r}"
     if isinstance(value, int):
+        if value > MAX_COUNT:
+            return f"concurrency must be <= {MAX_COUNT:g}, got {value!r}"
         return None if value >= 1 else f"concurrency must be >= 1, got {value!r}"
     if not isinstance(value, dict):
         return f"concurrency must be an integer or an object, got {value!r}"
     kind = value.get("kind")
-    if kind not in CONCURRENCY_FIELDS:
+    if not isinstance(kind, str) or kind not in CONCURRENCY_FIELDS:
         return f"concurrency.kind must be one of {', '.join(CONCURRENCY_FIELDS)}, got {kind!r}"
     required, optional = CONCURRENCY_FIELDS[kind]
     unknown = sorted(set(value) - {"kind", *required, *optional})
@@ -135,11 +150,11 @@ def _check_concurrency(value: Any) -> str | None:
             problem = check_distribution(value["weight"], "concurrency.weight")
         return problem
     for key in ("initial", "min", "max"):
-        if key in value and value[key] is not None:
+        if key in value and (value[key] is not None or key != "max"):
             problem = _positive_int(value, key, "concurrency")
             if problem:
                 return problem
-    lo, hi, init = value.get("min", 1), value.get("max"), value["initial"]
+    lo, hi, init = value.get("min") or 1, value.get("max"), value["initial"]
     if hi is not None and hi < lo:
         return f"concurrency.max ({hi}) must be >= concurrency.min ({lo})"
     if init < lo or (hi is not None and init > hi):
@@ -155,7 +170,7 @@ def _check_concurrency(value: Any) -> str | None:
         if not _is_number(target) or not 0 < target < 1:
             return f"concurrency.autoscale.target_utilization must be between 0 and 1, got {target!r}"
         interval = auto.get("interval", 10.0)
-        if not _is_number(interval) or not math.isfinite(interval) or interval <= 0:
+        if not _is_number(interval) or interval <= 0:
             return f"concurrency.autoscale.interval must be > 0 seconds, got {interval!r}"
         step = auto.get("step", 1)
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
@@ -180,8 +195,9 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
         _check_node(node, report)
     _check_links(model, report)
     graph_problem = report.error if check_graph else report.warn
-    if report.ok:
-        _check_graph(model, graph_problem)
+    structurally_ok = report.ok
+    _check_graph(model, graph_problem)
+    if structurally_ok:
         _check_load(model, report)
     return report
 
@@ -205,6 +221,14 @@ def _check_node(node: Any, report: Report) -> None:
         given = [k for k in ("rate", "interarrival", "profile") if node.params.get(k) is not None]
         if len(given) > 1:
             report.error(node.id, f"{where}: give only one of rate, interarrival or profile (got {', '.join(given)})")
+        elif not given and "rate" in node.params:
+            report.error(node.id, f"{where}: give one of rate, interarrival or profile")
+        elif (
+            given == ["interarrival"]
+            and not check_distribution(node.params["interarrival"], "interarrival")
+            and distributions.from_spec(node.params["interarrival"]).mean <= 0
+        ):
+            report.error(node.id, f"{where}: interarrival mean must be > 0 (arrivals would never stop at one instant)")
 
 
 def _check_links(model: Model, report: Report) -> None:
@@ -254,7 +278,12 @@ def _check_links(model: Model, report: Report) -> None:
 def _check_graph(model: Model, problem: Any) -> None:
     succ: dict[str, list[str]] = defaultdict(list)
     pred: dict[str, list[str]] = defaultdict(list)
+    ids = {n.id for n in model.nodes}
+    # A node linked to an unknown node is reported for that link; where it leads is unknown.
+    dangling = {link.source for link in model.links if link.target not in ids}
     for link in model.links:
+        if link.source not in ids or link.target not in ids:
+            continue
         succ[link.source].append(link.target)
         pred[link.target].append(link.source)
     sources = [n.id for n in model.nodes if n.kind == "source"]
@@ -264,11 +293,11 @@ def _check_graph(model: Model, problem: Any) -> None:
     reachable = _closure(sources, succ)
     exits = _closure(sinks, pred)
     for node in model.nodes:
-        if node.kind != "sink" and not succ[node.id]:
+        if node.kind != "sink" and not model.out_links(node.id):
             problem(node.id, f"node {node.id!r} has no out-link: its requests have nowhere to go (link it to a sink)")
         elif node.kind != "source" and node.id not in reachable:
             problem(node.id, f"node {node.id!r} is unreachable from any source")
-        elif node.kind != "sink" and node.id not in exits:
+        elif node.kind != "sink" and node.id not in exits and node.id not in dangling:
             problem(node.id, f"node {node.id!r}: requests that reach it can never leave (a cycle without exit)")
 
 
@@ -358,7 +387,7 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
         if node.kind == "async_server":
             cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
             return arrival_rate * (distributions.from_spec(cpu).mean if cpu else 0.0)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return None
 
