@@ -1,0 +1,85 @@
+"""An overview of the whole model in a corner of the canvas; click or drag to move there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from desktop.canvas.node_item import HEIGHT, WIDTH
+from desktop.icons import kind_color
+
+if TYPE_CHECKING:
+    from desktop.canvas.view import CanvasView
+
+MARGIN = 60.0
+
+
+class Minimap(QWidget):
+    """Draws every node as a small block, the links as lines, and the visible area."""
+
+    def __init__(self, view: CanvasView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setFixedSize(200, 130)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Overview: click or drag to move the view")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+        scene = view.canvas_scene
+        scene.changed.connect(lambda _rects: self.update())
+        view.horizontalScrollBar().valueChanged.connect(lambda _v: self.update())
+        view.verticalScrollBar().valueChanged.connect(lambda _v: self.update())
+
+    def _world(self) -> QRectF:
+        """The scene area shown: all nodes plus the visible part of the canvas."""
+        scene = self.view.canvas_scene
+        world = QRectF()
+        for item in scene.nodes.values():
+            world = world.united(QRectF(item.pos(), item.pos() + QPointF(WIDTH, HEIGHT)))
+        visible = self.view.visible_scene_rect()
+        world = world.united(visible) if not world.isNull() else visible
+        return world.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+    def _scale(self, world: QRectF) -> tuple[float, QPointF]:
+        inner = QRectF(self.rect()).adjusted(4, 4, -4, -4)
+        scale = min(inner.width() / max(world.width(), 1.0), inner.height() / max(world.height(), 1.0))
+        offset = inner.center() - QPointF(world.center().x() * scale, world.center().y() * scale)
+        return scale, offset
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#c4c7c5"), 1))
+        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        world = self._world()
+        scale, offset = self._scale(world)
+        painter.translate(offset)
+        painter.scale(scale, scale)
+        scene = self.view.canvas_scene
+        painter.setPen(QPen(QColor("#9aa0a6"), 1.5 / scale))
+        for link in scene.links.values():
+            painter.drawLine(link.source_item.output_port(), link.target_item.input_port())
+        painter.setPen(Qt.PenStyle.NoPen)
+        for item in scene.nodes.values():
+            painter.setBrush(kind_color(item.kind))
+            painter.drawRoundedRect(QRectF(item.pos(), item.pos() + QPointF(WIDTH, HEIGHT)), 10, 10)
+        painter.setPen(QPen(QColor("#1a73e8"), 2 / scale))
+        painter.setBrush(QColor(26, 115, 232, 30))
+        painter.drawRect(self.view.visible_scene_rect())
+        painter.end()
+
+    def _jump(self, event: QMouseEvent) -> None:
+        scale, offset = self._scale(self._world())
+        point = (event.position() - offset) / scale
+        self.view.centerOn(point)
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._jump(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._jump(event)

@@ -1,0 +1,292 @@
+"""The canvas view: zoom (wheel, pinch), pan (middle-drag, space-drag), rubber-band
+selection, a dotted grid, a minimap, drops from the palette, Tab to add a node, and the
+context menus of nodes, links and the canvas."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QNativeGestureEvent,
+    QPainter,
+    QPen,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGestureEvent, QGraphicsView, QMenu, QPinchGesture, QWidget
+
+from desktop.canvas.editing import CanvasEditor
+from desktop.canvas.link_item import LinkItem
+from desktop.canvas.minimap import Minimap
+from desktop.canvas.quick_add import QuickAdd
+from desktop.canvas.scene import GRID, CanvasScene
+
+KIND_MIME = "application/x-queuestudio-kind"
+MIN_SCALE, MAX_SCALE = 0.1, 4.0
+FIT_MAX_SCALE = 1.25
+
+
+class CanvasView(QGraphicsView):
+    """Shows a :class:`CanvasScene`; ``editor`` holds the selection actions."""
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.canvas_scene = scene
+        self.editor = CanvasEditor(scene, self)
+        self.grid_visible = True
+        self._space_held = False
+        self._pan_from: QPoint | None = None
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Model canvas")
+        self.viewport().grabGesture(Qt.GestureType.PinchGesture)
+        self.minimap = Minimap(self)
+        self.quick_add = QuickAdd(self)
+        self.quick_add.kind_chosen.connect(self._quick_added)
+        for action in self.editor.actions.values():
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.editor.arranged.connect(self.fit_to_view)
+
+    # ------------------------------------------------------------ zoom and pan
+    @property
+    def zoom(self) -> float:
+        """Current scale factor (1 = 100 %)."""
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        """Scale to ``factor`` (clamped to 10 %–400 %), keeping the anchor point."""
+        factor = min(max(factor, MIN_SCALE), MAX_SCALE)
+        ratio = factor / self.zoom
+        if not math.isclose(ratio, 1.0):
+            self.scale(ratio, ratio)
+            self.zoom_changed.emit(self.zoom)
+
+    def zoom_in(self) -> None:
+        """Zoom in one step."""
+        self.set_zoom(self.zoom * 1.25)
+
+    def zoom_out(self) -> None:
+        """Zoom out one step."""
+        self.set_zoom(self.zoom / 1.25)
+
+    def reset_zoom(self) -> None:
+        """Back to 100 %."""
+        self.set_zoom(1.0)
+
+    def fit_to_view(self) -> None:
+        """Show every node, at no more than 125 %."""
+        items = self.canvas_scene.nodes.values()
+        if not items:
+            return
+        rect = QRectF()
+        for item in items:
+            rect = rect.united(item.sceneBoundingRect())
+        for link in self.canvas_scene.links.values():
+            rect = rect.united(link.sceneBoundingRect())
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        clamped = min(max(self.zoom, MIN_SCALE), FIT_MAX_SCALE)
+        if not math.isclose(clamped, self.zoom):
+            self.setTransform(QTransform.fromScale(clamped, clamped))
+            self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom)
+
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene on screen."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            super().wheelEvent(event)
+            return
+        self.set_zoom(self.zoom * 1.0015 ** event.angleDelta().y())
+        event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Gesture and isinstance(event, QGestureEvent):
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if isinstance(pinch, QPinchGesture):
+                self.set_zoom(self.zoom * pinch.scaleFactor())
+                event.accept()
+                return True
+        if (event.type() == QEvent.Type.NativeGesture and isinstance(event, QNativeGestureEvent)
+                and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture):
+            self.set_zoom(self.zoom * (1.0 + event.value()))
+            return True
+        return super().viewportEvent(event)
+
+    def _panning(self, event: QMouseEvent) -> bool:
+        return event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and self._space_held)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._panning(event):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position().toPoint() - self._pan_from
+            self._pan_from = event.position().toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space_held else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # ------------------------------------------------------------ adding nodes
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Tab and not event.modifiers()):
+            self.open_quick_add()
+            return True
+        return super().event(event)
+
+    def open_quick_add(self, viewport_pos: QPoint | None = None) -> None:
+        """Open the add-node popup at ``viewport_pos`` (the cursor, or the centre)."""
+        if viewport_pos is None:
+            cursor = self.viewport().mapFromGlobal(self.cursor().pos())
+            inside = self.viewport().rect().contains(cursor)
+            viewport_pos = cursor if inside else self.viewport().rect().center()
+        scene_pos = self.mapToScene(viewport_pos)
+        self.quick_add.open_at(self.viewport().mapTo(self, viewport_pos), scene_pos)
+
+    def _quick_added(self, kind: str, scene_pos: QPointF) -> None:
+        self.editor.add_node(kind, scene_pos)
+        self.setFocus()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.itemAt(event.position().toPoint()) is None:
+            self.open_quick_add(event.position().toPoint())
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(KIND_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(KIND_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if not event.mimeData().hasFormat(KIND_MIME):
+            super().dropEvent(event)
+            return
+        kind = bytes(event.mimeData().data(KIND_MIME).data()).decode("utf-8")
+        self.editor.add_node(kind, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
+        self.setFocus()
+
+    # ------------------------------------------------------------ menus
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.context_menu(event.pos()).exec(event.globalPos())
+        event.accept()
+
+    def context_menu(self, viewport_pos: QPoint) -> QMenu:
+        """The menu for whatever is at ``viewport_pos``: a node, a link, or the canvas."""
+        scene_pos = self.mapToScene(viewport_pos)
+        menu = QMenu(self)
+        actions = self.editor.actions
+        node = self.canvas_scene.node_at(scene_pos)
+        link = next((i for i in self.items(viewport_pos) if isinstance(i, LinkItem)), None)
+        if node is not None:
+            if not node.isSelected():
+                self.canvas_scene.select([node.node_id])
+            menu.addActions([actions["rename"], actions["duplicate"], actions["copy"], actions["cut"]])
+            disconnect = menu.addAction("Disconnect All Links")
+            disconnect.triggered.connect(lambda: self.editor.disconnect_node(node.node_id))
+            menu.addSeparator()
+            menu.addAction(actions["delete"])
+        elif link is not None:
+            self.canvas_scene.select([], [link.key])
+            menu.addAction(actions["delete"])
+        else:
+            add = menu.addMenu("Add Node")
+            add.addActions(self.editor.add_node_actions(scene_pos, add))
+            paste = QAction("Paste Here", menu)
+            paste.triggered.connect(lambda: self.editor.paste(at=scene_pos))
+            menu.addActions([paste, actions["select_all"]])
+            menu.addSeparator()
+            menu.addAction(actions["arrange"])
+            fit = menu.addAction("Fit to View")
+            fit.triggered.connect(self.fit_to_view)
+        return menu
+
+    # ------------------------------------------------------------ painting
+    def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        rect = QRectF(exposed)
+        painter.fillRect(rect, QColor("#f8f9fa"))
+        if not self.grid_visible or self.zoom < 0.3:
+            return
+        step = GRID if self.zoom >= 0.6 else GRID * 5
+        left = math.floor(rect.left() / step) * step
+        top = math.floor(rect.top() / step) * step
+        minor, major = QPen(QColor("#e3e5e8"), 0), QPen(QColor("#cfd3d7"), 0)
+        x = left
+        while x < rect.right():
+            painter.setPen(major if round(x / step) % 5 == 0 else minor)
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = top
+        while y < rect.bottom():
+            painter.setPen(major if round(y / step) % 5 == 0 else minor)
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.minimap.move(self.width() - self.minimap.width() - 12, self.height() - self.minimap.height() - 12)

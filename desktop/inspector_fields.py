@@ -1,0 +1,279 @@
+"""Typed editor fields for the inspector: numbers, choices, text, profiles, small JSON objects.
+
+A field parses what the user types and emits ``edited(value)`` only for text that parses;
+the inspector then validates the value against the engine and either commits it or calls
+``set_error`` to show the message in place. ``set_value`` shows a document value without
+disturbing text that already means the same thing. ``session`` changes each time the field
+gains focus, so the edits of one visit merge into one undo step.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+_sessions = itertools.count(1)
+NONE = "none"
+ERROR_STYLE = "border: 1px solid #d93025; background: #fce8e6;"
+
+
+class ParseError(ValueError):
+    """Text that is not a value of the field's type."""
+
+
+def format_number(value: Any) -> str:
+    """A number as the user would type it ("" for None)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{value:.1f}"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def parse_number(text: str, integer: bool, nullable: bool) -> int | float | None:
+    """``text`` as an int or finite float; "" is None when ``nullable``. Raises ParseError."""
+    text = text.strip()
+    if not text:
+        if nullable:
+            return None
+        raise ParseError("a value is required")
+    try:
+        value: int | float = int(text) if integer else float(text)
+    except ValueError:
+        raise ParseError(f"{text!r} is not {'a whole number' if integer else 'a number'}") from None
+    if not math.isfinite(value):
+        raise ParseError("must be a finite number")
+    return value
+
+
+class Field(QWidget):
+    """Base of the fields: an editor row and an error line under it."""
+
+    edited = Signal(object)
+    rejected = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = next(_sessions)
+        self.error_label = QLabel(self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d93025;")
+        self.error_label.hide()
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._editors: list[QWidget] = []
+
+    def _watch(self, editor: QWidget) -> None:
+        editor.installEventFilter(self)
+        self._editors.append(editor)
+        if isinstance(editor, QComboBox):
+            # Let a narrow inspector squeeze the combo instead of scrolling sideways.
+            editor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            editor.setMinimumContentsLength(8)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
+            self.session = next(_sessions)
+        return super().eventFilter(watched, event)
+
+    @property
+    def error(self) -> str | None:
+        """The message shown, or None."""
+        return self.error_label.text() if self.error_label.isVisibleTo(self) else None
+
+    def set_error(self, message: str | None) -> None:
+        """Show ``message`` under the field (None clears it)."""
+        self.error_label.setText(message or "")
+        self.error_label.setVisible(bool(message))
+        for editor in self._editors:
+            if isinstance(editor, QLineEdit):
+                editor.setStyleSheet(ERROR_STYLE if message else "")
+
+    def set_value(self, value: Any) -> None:
+        """Show a document value."""
+        raise NotImplementedError
+
+    def focus_editor(self) -> None:
+        """Give the keyboard focus to the first editor."""
+        if self._editors:
+            self._editors[0].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _emit(self, parse: Any) -> None:
+        try:
+            value = parse()
+        except ParseError as exc:
+            self.set_error(str(exc))
+            self.rejected.emit()
+            return
+        self.edited.emit(value)
+
+
+class NumberField(Field):
+    """A number; up/down step whole numbers; empty means None when ``nullable``."""
+
+    def __init__(self, integer: bool, nullable: bool, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.integer, self.nullable = integer, nullable
+        self.line = QLineEdit(self)
+        self.line.setPlaceholderText(placeholder)
+        self.line.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
+        self._layout.addWidget(self.line)
+        self._layout.addWidget(self.error_label)
+        self._watch(self.line)
+        self.line.textEdited.connect(lambda _t: self._emit(self.parsed))
+
+    def parsed(self) -> int | float | None:
+        """The typed value (ParseError if it is not one)."""
+        return parse_number(self.line.text(), self.integer, self.nullable)
+
+    def set_value(self, value: Any) -> None:
+        try:
+            if self.parsed() == value:
+                return
+        except ParseError:
+            pass
+        self.line.setText(format_number(value))
+        self.set_error(None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.line and self.integer and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)):
+            try:
+                current = self.parsed() or 0
+            except ParseError:
+                return True
+            self.line.setText(str(int(current) + (1 if event.key() == Qt.Key.Key_Up else -1)))
+            self._emit(self.parsed)
+            return True
+        return super().eventFilter(watched, event)
+
+
+class ChoiceField(Field):
+    """One of ``choices`` (plus "none" when ``nullable``)."""
+
+    def __init__(self, choices: tuple[str, ...], nullable: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox(self)
+        if nullable:
+            self.combo.addItem(NONE, None)
+        for choice in choices:
+            self.combo.addItem(choice.replace("_", " "), choice)
+        self._layout.addWidget(self.combo)
+        self._layout.addWidget(self.error_label)
+        self._watch(self.combo)
+        self.combo.activated.connect(lambda _i: self.edited.emit(self.combo.currentData()))
+
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value)
+        self.combo.setCurrentIndex(max(index, 0))
+
+
+class TextField(Field):
+    """Free text: emits on every keystroke, or only when finished (Enter, focus out)."""
+
+    def __init__(self, on_finish: bool = False, multiline: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor: QLineEdit | QPlainTextEdit
+        if multiline:
+            self.editor = QPlainTextEdit(self)
+            self.editor.setTabChangesFocus(True)
+            self.editor.setMaximumHeight(72)
+            self.editor.textChanged.connect(lambda: self._emit(self.parsed))
+        else:
+            self.editor = QLineEdit(self)
+            signal = self.editor.editingFinished if on_finish else self.editor.textEdited
+            signal.connect(lambda *_a: self._emit(self.parsed))
+        self._layout.addWidget(self.editor)
+        self._layout.addWidget(self.error_label)
+        self._watch(self.editor)
+
+    @property
+    def line(self) -> QLineEdit:
+        """The one-line editor (TypeError for a multi-line field)."""
+        if not isinstance(self.editor, QLineEdit):
+            raise TypeError("a multi-line field has no line editor")
+        return self.editor
+
+    def parsed(self) -> Any:
+        """The value typed (here the text itself; subclasses parse it)."""
+        return self.text()
+
+    def text(self) -> str:
+        """The text typed."""
+        editor = self.editor
+        return editor.toPlainText() if isinstance(editor, QPlainTextEdit) else editor.text()
+
+    def set_value(self, value: Any) -> None:
+        text = "" if value is None else str(value)
+        if text == self.text():
+            return
+        if isinstance(self.editor, QPlainTextEdit):
+            self.editor.blockSignals(True)
+            self.editor.setPlainText(text)
+            self.editor.blockSignals(False)
+        else:
+            self.editor.setText(text)
+            self.editor.setCursorPosition(0)
+
+
+class ProfileField(TextField):
+    """A piecewise-constant rate profile typed as ``t:rate, t:rate`` (empty = none)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        self.line.setPlaceholderText("none — e.g. 0:0.5, 600:0.9")
+
+    def parsed(self) -> list[list[float | int | None]] | None:
+        """The typed profile as ``[[t, rate], …]`` (ParseError if malformed)."""
+        text = self.text().strip()
+        if not text:
+            return None
+        pairs = []
+        for chunk in text.split(","):
+            t, sep, rate = chunk.partition(":")
+            if not sep:
+                raise ParseError(f"write each step as time:rate, got {chunk.strip()!r}")
+            pairs.append([parse_number(t, False, False), parse_number(rate, False, False)])
+        return pairs
+
+    def set_value(self, value: Any) -> None:
+        try:
+            if self.parsed() == value:
+                return
+        except ParseError:
+            pass
+        text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
+        super().set_value(text)
+
+
+class JsonField(TextField):
+    """A small JSON object typed in place (empty = none), for rarely used nested settings."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        self.line.setPlaceholderText("none")
+
+    def parsed(self) -> Any:
+        """The typed JSON (ParseError if malformed)."""
+        text = self.text().strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ParseError(f"not valid JSON: {exc}") from None
+
+    def set_value(self, value: Any) -> None:
+        try:
+            if self.parsed() == value:
+                return
+        except ParseError:
+            pass
+        super().set_value("" if value is None else json.dumps(value))

@@ -1,0 +1,368 @@
+"""The main window: canvas in the middle, palette and inspector on the left, menus, status
+bar, files (new, open, save, recent, examples), crash recovery.
+
+The right and bottom dock areas and the toolbar named ``run`` are left for the run
+features (run controls, dashboards); they reach the model through :attr:`document`, the
+canvas through :attr:`canvas`, and a node's card through :meth:`node_item`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+
+from desktop import autosave
+from desktop.canvas import CanvasScene, CanvasView, NodeItem
+from desktop.document import ModelDocument
+from desktop.icons import app_icon, default_example, examples_dir
+from desktop.inspector import Inspector
+from desktop.palette import Palette
+from engine.model import Model, ModelError, load_model, save_model
+
+MAX_RECENT = 8
+FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The editor window for one model document."""
+
+    def __init__(self, recovery_dir: Path | None = None, autosave_ms: int = autosave.AUTOSAVE_MS,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowIcon(app_icon())
+        self._document = ModelDocument(parent=self)
+        self.scene = CanvasScene(self._document)
+        self._view = CanvasView(self.scene, self)
+        self.setCentralWidget(self._view)
+        self.palette_list = Palette(self)
+        self.inspector = Inspector(self._document, self)
+        self.palette_dock = self._dock("Palette", "palette", self.palette_list)
+        self.inspector_dock = self._dock("Inspector", "inspector", self.inspector)
+        self.run_toolbar = QToolBar("Run", self)
+        self.run_toolbar.setObjectName("run")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
+        self.run_toolbar.hide()
+        self.run_toolbar.installEventFilter(self)
+        self.problems_label = QLabel(self)
+        self.zoom_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.problems_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.examples_menu = QMenu("&Examples", self)
+        self.examples_menu.setToolTipsVisible(True)
+        self.recovery = autosave.Recovery(self._document, recovery_dir or autosave.default_directory(), autosave_ms,
+                                          self)
+        self._fitted = False
+        self._build_menus()
+        self._connect()
+        self._restore_settings()
+        self._update_title()
+
+    # ------------------------------------------------------------ public surface
+    @property
+    def document(self) -> ModelDocument:
+        """The open document (the same object for the window's whole life)."""
+        return self._document
+
+    @property
+    def canvas(self) -> CanvasView:
+        """The canvas view; its scene is ``canvas.canvas_scene``."""
+        return self._view
+
+    def node_item(self, node_id: str) -> NodeItem | None:
+        """The canvas card of a node (None if there is none), e.g. to feed ``set_live``."""
+        return self.scene.nodes.get(node_id)
+
+    # ------------------------------------------------------------ layout
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setAllowedAreas(Qt.DockWidgetArea.LeftDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        return dock
+
+    def _action(self, menu: QMenu, text: str, slot: object,
+                shortcut: QKeySequence.StandardKey | str | None = None, tip: str = "") -> QAction:
+        action = menu.addAction(text)
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        keys = QKeySequence.StandardKey
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New", self.new_document, keys.New, "Start an empty model")
+        self._action(file, "&Open…", self.open_dialog, keys.Open, "Open a model file")
+        file.addMenu(self.recent_menu)
+        file.addMenu(self.examples_menu)
+        file.addSeparator()
+        self._action(file, "&Save", self.save, keys.Save, "Save the model")
+        self._action(file, "Save &As…", self.save_as, keys.SaveAs, "Save the model under a new name")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, keys.Quit)
+        edit = bar.addMenu("&Edit")
+        undo = self._document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcuts(keys.Undo)
+        redo = self._document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts(keys.Redo)
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        actions = self._view.editor.actions
+        edit.addActions([actions[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
+        edit.addSeparator()
+        edit.addActions([actions["select_all"], actions["rename"]])
+        self._action(edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)")
+        edit.addAction(actions["arrange"])
+        self._build_view_menu(bar.addMenu("&View"))
+        self._fill_examples()
+        self._fill_recent()
+
+    def _build_view_menu(self, view: QMenu) -> None:
+        keys = QKeySequence.StandardKey
+        self._action(view, "Zoom &In", self._view.zoom_in, keys.ZoomIn)
+        self._action(view, "Zoom &Out", self._view.zoom_out, keys.ZoomOut)
+        self._action(view, "&Actual Size", self._view.reset_zoom, "Ctrl+1")
+        self._action(view, "&Fit to View", self._view.fit_to_view, "Ctrl+0")
+        view.addSeparator()
+        self.snap_action = self._toggle(view, "&Snap to Grid", True, self._set_snap)
+        self.grid_action = self._toggle(view, "Show &Grid", True, self._set_grid)
+        self.minimap_action = self._toggle(view, "Show &Minimap", True, self._view.minimap.setVisible)
+        view.addSeparator()
+        view.addActions([self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()])
+        self._action(view, "Edit in &Inspector", self._focus_inspector, "Ctrl+I", "Move the keyboard to the inspector")
+
+    def _toggle(self, menu: QMenu, text: str, on: bool, slot: object) -> QAction:
+        action = menu.addAction(text)
+        action.setCheckable(True)
+        action.setChecked(on)
+        action.toggled.connect(slot)
+        return action
+
+    def _set_snap(self, on: bool) -> None:
+        self.scene.snap_enabled = on
+
+    def _set_grid(self, on: bool) -> None:
+        self._view.grid_visible = on
+        self._view.viewport().update()
+
+    def _connect(self) -> None:
+        doc = self._document
+        doc.modified_changed.connect(lambda _m: self._update_title())
+        doc.path_changed.connect(lambda _p: self._update_title())
+        doc.settings_changed.connect(self._update_title)
+        doc.document_reset.connect(self._after_reset)
+        self.scene.selection_changed.connect(self._selection_changed)
+        self.scene.link_refused.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.scene.problems_changed.connect(self._show_problems)
+        self._view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self._view.editor.message_posted.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self._view.editor.rename_requested.connect(lambda _id: self._focus_inspector("id"))
+        self.palette_list.kind_activated.connect(self._add_from_palette)
+
+    def _selection_changed(self) -> None:
+        self.inspector.inspect(self.scene.selected_node_ids(), self.scene.selected_link_keys())
+
+    def _add_from_palette(self, kind: str) -> None:
+        self._view.editor.add_node(kind, self._view.visible_scene_rect().center())
+
+    def _focus_inspector(self, field: str | None = None) -> None:
+        self.inspector_dock.show()
+        self.inspector.focus_field(field or None)
+
+    def _show_problems(self, errors: list[str], warnings: list[str]) -> None:
+        parts = [f"{len(found)} {word}{'s' if len(found) != 1 else ''}"
+                 for found, word in ((errors, "error"), (warnings, "warning")) if found]
+        self.problems_label.setText(" · ".join(parts) if parts else "✓ no problems")
+        self.problems_label.setToolTip("\n".join([*errors, *warnings]))
+
+    def _after_reset(self) -> None:
+        self.inspector.inspect([], [])
+        if self.isVisible():
+            QTimer.singleShot(0, self._view.fit_to_view)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self._view.fit_to_view()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.run_toolbar and event.type() == QEvent.Type.ActionAdded:
+            self.run_toolbar.show()
+        return super().eventFilter(watched, event)
+
+    def _update_title(self) -> None:
+        doc = self._document
+        name = Path(doc.path).name if doc.path else doc.model.name or "Untitled"
+        self.setWindowTitle(f"{name}[*] — Queue Studio")
+        self.setWindowModified(doc.modified)
+
+    # ------------------------------------------------------------ files
+    def new_document(self) -> None:
+        """Start an empty model (after offering to save changes)."""
+        if self.maybe_save():
+            self._document.reset(Model(), None)
+
+    def open_dialog(self) -> None:
+        """Ask for a model file and open it."""
+        if not self.maybe_save():
+            return
+        start = str(Path(self._document.path).parent) if self._document.path else str(examples_dir())
+        path, _filter = QFileDialog.getOpenFileName(self, "Open Model", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path, *, as_example: bool = False) -> bool:
+        """Open a model file; on failure show the validator's messages and keep the current document.
+
+        An example opens as an untitled copy, so saving never overwrites the bundled file.
+        """
+        try:
+            model = load_model(path, check_graph=False)
+        except ModelError as exc:
+            shown = exc.problems[:15] + ([f"… and {len(exc.problems) - 15} more"] if len(exc.problems) > 15 else [])
+            QMessageBox.warning(self, "Cannot Open Model", f"{Path(path).name} could not be opened:\n\n"
+                                + "\n".join(f"• {p}" for p in shown))
+            return False
+        self._document.reset(model, None if as_example else str(path))
+        if not as_example:
+            self._add_recent(str(Path(path).resolve()))
+        self.statusBar().showMessage(f"Opened {Path(path).name}", 4000)
+        return True
+
+    def save(self) -> bool:
+        """Save to the document's file (Save As when it has none); True when saved."""
+        if not self._document.path:
+            return self.save_as()
+        return self._write(self._document.path)
+
+    def save_as(self) -> bool:
+        """Ask for a file name and save there; True when saved."""
+        stem = re.sub(r"[^\w.-]+", "_", self._document.model.name).strip("_") or "model"
+        suggestion = self._document.path or str(Path.home() / f"{stem}.json")
+        path, _filter = QFileDialog.getSaveFileName(self, "Save Model As", suggestion, FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".json"
+        return self._write(path)
+
+    def _write(self, path: str) -> bool:
+        try:
+            save_model(self._document.model, path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Cannot Save Model", f"{path} could not be written:\n\n{exc}")
+            return False
+        self._document.mark_saved(path)
+        self._add_recent(str(Path(path).resolve()))
+        self.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Offer to save unsaved changes; False when the user cancels."""
+        if not self._document.modified:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self, "Unsaved Changes", "Save the changes to this model first?",
+                                      buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def _fill_examples(self) -> None:
+        self.examples_menu.clear()
+        for path in sorted(examples_dir().glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                name, about = str(data.get("name") or path.stem), str(data.get("description", ""))
+            except (OSError, ValueError, AttributeError):
+                continue
+            action = self.examples_menu.addAction(name)
+            action.setToolTip(about or name)
+            action.setStatusTip(about)
+            action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_path(p, as_example=True))
+
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved files, newest first."""
+        value = QSettings().value("recent_files", [])
+        return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
+
+    def _add_recent(self, path: str) -> None:
+        files = [path, *(p for p in self.recent_files() if p != path)][:MAX_RECENT]
+        QSettings().setValue("recent_files", files)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.maybe_save() and self.open_path(p))
+        self.recent_menu.setEnabled(not self.recent_menu.isEmpty())
+
+    # ------------------------------------------------------------ lifecycle
+    def open_initial(self, path: str | None) -> bool:
+        """Open ``path``, or the bundled example when None; False if ``path`` failed to load."""
+        if path is None:
+            return self.open_path(default_example(), as_example=True)
+        return self.open_path(path)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer to restore the newest unsaved document; True if restored."""
+        found = autosave.orphans(self.recovery.directory)
+        if not found:
+            return False
+        newest, rest = found[0], found[1:]
+        for orphan in rest:
+            orphan.remove()
+        buttons = QMessageBox.StandardButton
+        title = Path(newest.original_path).name if newest.original_path else newest.data.get("name", "Untitled")
+        answer = QMessageBox.question(self, "Restore Unsaved Changes",
+                                      f"Queue Studio did not close normally. Restore the unsaved changes to "
+                                      f"“{title}” from {newest.saved_at.replace('T', ' ')}?",
+                                      buttons.Yes | buttons.No, buttons.Yes)
+        if answer != buttons.Yes:
+            newest.remove()
+            return False
+        model = autosave.restore(newest)
+        if model is None:
+            return False
+        self._document.reset(model, newest.original_path, modified=True)
+        return True
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+            self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
+        state = settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for key, action in (("view/snap", self.snap_action), ("view/grid", self.grid_action),
+                            ("view/minimap", self.minimap_action)):
+            action.setChecked(str(settings.value(key, "true")).lower() == "true")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        for key, action in (("view/snap", self.snap_action), ("view/grid", self.grid_action),
+                            ("view/minimap", self.minimap_action)):
+            settings.setValue(key, action.isChecked())
+        self.recovery.close()
+        event.accept()

@@ -1,0 +1,68 @@
+"""The ``queuestudio`` GUI entry point: screenshots, arguments, and the platform check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from desktop import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_launcher_renders_a_screenshot_and_exits(tmp_path: Path) -> None:
+    out = tmp_path / "out.png"
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "desktop.launcher", "--screenshot", str(out),
+                             str(ROOT / "resources" / "examples" / "mm1.json")],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert not image.isNull() and image.width() == 1280 and image.height() == 800
+    assert "Traceback" not in result.stderr and "Fatal" not in result.stderr
+
+
+def test_a_bad_model_with_screenshot_exits_2_with_the_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "wormhole"}]}')
+    assert app.main([str(bad), "--screenshot", str(tmp_path / "o.png")]) == 2
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_arguments() -> None:
+    args = app.parse_args(["m.json", "--screenshot", "o.png", "--run-for", "2.5"])
+    assert (args.model, args.screenshot, args.run_for) == ("m.json", "o.png", 2.5)
+    assert app.parse_args([]).model is None
+
+
+def test_missing_xcb_libraries_are_named_instead_of_crashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(app.ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else name)
+    monkeypatch.setattr(app, "_probe_ok", lambda: False)
+    message = app.platform_problem()
+    assert message is not None and "libxcb-cursor0" in message and "sudo apt install" in message
+
+
+def test_present_libraries_or_another_platform_need_no_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.platform_problem() is None
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(app.ctypes.util, "find_library", lambda name: name)
+    assert app.platform_problem() is None
+
+
+def test_no_display_at_all_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert "display" in (app.platform_problem() or "")

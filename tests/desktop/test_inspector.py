@@ -1,0 +1,173 @@
+"""The inspector edits the document through typed, validated fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit
+
+from desktop.inspector_fields import NumberField, TextField
+from desktop.inspector_pickers import ConcurrencyField, DistributionField
+from desktop.main_window import MainWindow
+
+
+def retype(qtbot: Any, line: QLineEdit, text: str) -> None:
+    """Replace the text of ``line`` by typing ``text`` key by key."""
+    line.setFocus()
+    line.selectAll()
+    if not text:
+        qtbot.keyClick(line, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(line, text)
+
+
+def inspect_node(window: MainWindow, node_id: str) -> dict[str, Any]:
+    window.scene.select([node_id])
+    assert window.inspector.mode == "node" and window.inspector.node_id == node_id
+    return window.inspector.fields
+
+
+def test_fields_come_from_the_schema_with_units(window: MainWindow) -> None:
+    fields = inspect_node(window, "cpu")
+    assert list(fields) == ["id", "label", "concurrency", "service_time", "queue_policy", "queue_capacity"]
+    labels = [w.text() for w in window.inspector.widget().findChildren(QLabel)]
+    assert "service time (s)" in labels and "queue capacity (requests)" in labels
+    assert isinstance(fields["service_time"], DistributionField)
+    assert fields["service_time"].stats.text() == "mean 1 s · CV 1"
+
+
+def test_typing_a_mean_edits_the_document_in_one_undo_step(window: MainWindow, qtbot: Any) -> None:
+    mean = inspect_node(window, "cpu")["service_time"].lines["mean"]
+    retype(qtbot, mean, "0.25")
+    doc = window.document
+    assert doc.node("cpu").params["service_time"] == {"dist": "exponential", "mean": 0.25}
+    assert doc.undo_stack.count() == 1
+    assert window.isWindowModified()
+    doc.undo_stack.undo()
+    assert doc.node("cpu").params["service_time"]["mean"] == 1.0
+    assert mean.text() == "1.0"
+    doc.undo_stack.redo()
+    assert mean.text() == "0.25"
+
+
+def test_an_invalid_value_is_shown_in_place_and_never_reaches_the_document(window: MainWindow, qtbot: Any) -> None:
+    field = inspect_node(window, "cpu")["service_time"]
+    retype(qtbot, field.lines["mean"], "-1")
+    assert "mean" in field.error and "> 0" in field.error.replace(">=", ">")
+    assert window.document.node("cpu").params["service_time"]["mean"] == 1.0
+    retype(qtbot, field.lines["mean"], "abc")
+    assert "not a number" in field.error
+    assert window.document.undo_stack.count() == 0
+    retype(qtbot, field.lines["mean"], "2")
+    assert field.error is None and window.document.node("cpu").params["service_time"]["mean"] == 2.0
+
+
+def test_integer_fields_refuse_fractions_and_negative_counts(window: MainWindow, qtbot: Any) -> None:
+    capacity = inspect_node(window, "cpu")["queue_capacity"]
+    assert isinstance(capacity, NumberField)
+    retype(qtbot, capacity.line, "2.5")
+    assert "whole number" in capacity.error
+    retype(qtbot, capacity.line, "-3")
+    assert ">= 0" in capacity.error
+    assert window.document.node("cpu").params["queue_capacity"] is None
+    retype(qtbot, capacity.line, "10")
+    assert window.document.node("cpu").params["queue_capacity"] == 10
+    retype(qtbot, capacity.line, "")
+    assert window.document.node("cpu").params["queue_capacity"] is None
+
+
+def test_the_distribution_picker_switches_kind_by_keyboard(window: MainWindow, qtbot: Any) -> None:
+    field = inspect_node(window, "cpu")["service_time"]
+    field.combo.setFocus()
+    while field.combo.currentData() != "uniform":
+        qtbot.keyClick(field.combo, Qt.Key.Key_Down)
+    assert window.document.node("cpu").params["service_time"] == {"dist": "uniform", "low": 0.0, "high": 2.0}
+    assert field.stats.text() == "mean 1 s · CV 0.577"
+    assert set(field.lines) == {"low", "high"}
+
+
+def test_offered_load_follows_the_rates_live(window: MainWindow, qtbot: Any) -> None:
+    inspect_node(window, "cpu")
+    assert "ρ = 0.8" in window.inspector.rho_label.text()
+    window.document.set_param("arrivals", "rate", 1.2)
+    assert "ρ = 1.2" in window.inspector.rho_label.text() and "unstable" in window.inspector.rho_label.text()
+
+
+def test_choosing_an_interarrival_distribution_replaces_the_rate(window: MainWindow, qtbot: Any) -> None:
+    field = inspect_node(window, "arrivals")["interarrival"]
+    field.combo.setFocus()
+    while field.combo.currentData() != "constant":
+        qtbot.keyClick(field.combo, Qt.Key.Key_Down)
+    assert window.document.node("arrivals").params == {"interarrival": {"dist": "constant", "value": 1.0}}
+
+
+def test_renaming_through_the_id_field(window: MainWindow, qtbot: Any) -> None:
+    id_field = inspect_node(window, "cpu")["id"]
+    assert isinstance(id_field, TextField)
+    retype(qtbot, id_field.editor, "done")
+    qtbot.keyClick(id_field.editor, Qt.Key.Key_Return)
+    assert "another node" in id_field.error and window.document.has_node("cpu")
+    retype(qtbot, id_field.editor, "web")
+    qtbot.keyClick(id_field.editor, Qt.Key.Key_Return)
+    assert window.document.has_link("arrivals", "web") and window.inspector.node_id == "web"
+    assert window.node_item("web") is not None
+
+
+def test_concurrency_can_become_a_dynamic_pool(window: MainWindow, qtbot: Any) -> None:
+    field = inspect_node(window, "cpu")["concurrency"]
+    assert isinstance(field, ConcurrencyField)
+    field.combo.setCurrentIndex(field.combo.findData("dynamic"))
+    field.combo.activated.emit(field.combo.currentIndex())
+    assert window.document.node("cpu").params["concurrency"] == {"kind": "dynamic", "initial": 1, "min": 1, "max": 4}
+    retype(qtbot, field.maximum.line, "0")
+    assert field.error and window.document.node("cpu").params["concurrency"]["max"] == 4
+    retype(qtbot, field.maximum.line, "8")
+    assert window.document.node("cpu").params["concurrency"]["max"] == 8
+
+
+def test_link_probability_is_checked_by_the_engine(window: MainWindow, qtbot: Any) -> None:
+    window.scene.select([], [("cpu", "done")])
+    assert window.inspector.mode == "link"
+    field = window.inspector.fields["probability"]
+    retype(qtbot, field.line, "1.5")
+    assert "between 0 and 1" in field.error and window.document.link("cpu", "done").probability is None
+    retype(qtbot, field.line, "1")
+    assert window.document.link("cpu", "done").probability == 1.0
+
+
+def test_simulation_settings_are_edited_with_nothing_selected(window: MainWindow, qtbot: Any) -> None:
+    window.scene.clearSelection()
+    fields = window.inspector.fields
+    assert window.inspector.mode == "model"
+    retype(qtbot, fields["end_time"].line, "500")
+    assert window.document.model.simulation.end_time == 20000.0
+    assert "warmup" in fields["end_time"].error
+    retype(qtbot, fields["end_time"].line, "5000")
+    assert window.document.model.simulation.end_time == 5000.0 and fields["end_time"].error is None
+    retype(qtbot, fields["name"].editor, "My queue")
+    assert window.document.model.name == "My queue" and window.document.undo_stack.count() == 2
+    assert window.windowTitle().startswith("mm1.json") or "My queue" in window.windowTitle()
+
+
+def test_the_inspector_is_operable_by_keyboard_alone(window: MainWindow, qtbot: Any) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.scene.select(["cpu"])
+    window.canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    fields = window.inspector.fields
+    assert QApplication.focusWidget() is fields["id"].editor
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is fields["label"].editor
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    combo = QApplication.focusWidget()
+    assert isinstance(combo, QComboBox) and fields["concurrency"].isAncestorOf(combo)
+    for _ in range(6):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        if QApplication.focusWidget() is fields["service_time"].lines["mean"]:
+            break
+    mean = QApplication.focusWidget()
+    assert mean is fields["service_time"].lines["mean"]
+    mean.selectAll()
+    qtbot.keyClicks(mean, "0.5")
+    assert window.document.node("cpu").params["service_time"]["mean"] == 0.5
