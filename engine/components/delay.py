@@ -79,12 +79,11 @@ class Delay(WindowStats, Entity):
         """Hold the request for a drawn time."""
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
-        self._m_arrivals += 1
+        self._arrivals += 1
         self._in_service += 1
         event._t_arrive = now
         self._m_A += now
         self._m_S += now
-        self._m_started += 1
         heappush(sim._heap, (now + self._draw(), next(sim._seq), self._release, event))  # type: ignore[union-attr]
         return None
 
@@ -93,7 +92,6 @@ class Delay(WindowStats, Entity):
         now = sim.now  # type: ignore[union-attr]
         self._in_service -= 1
         self._completed += 1
-        self._m_completed += 1
         self._m_D += now
         response = now - event._t_arrive
         self._m_resp += response

@@ -214,10 +214,10 @@ class Source(Entity):
             k += 1
 
     def _schedule_next(self, now: float) -> None:
-        if self.limit is not None and self.generated >= self.limit:
+        if self._limit is not None and self.generated >= self._limit:
             return
         t = now + self._draw()
-        if t == math.inf or (self.stop_after is not None and t > self.stop_after):
+        if t == math.inf or (self._stop_after is not None and t > self._stop_after):
             return
         sim = self._sim
         if self._unbounded:

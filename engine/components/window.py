@@ -24,8 +24,13 @@ class WindowStats:
 
     _in_service: int
     _waiting: int
+    _completed: int
 
     def _init_window(self) -> None:
+        # All-time counters; the window's own counts are differences from a baseline taken
+        # at the reset, which keeps one increment per event on the hot path.
+        self._arrivals = 0
+        self._rejected = 0
         self._responses = QuantileSketch()
         self._resp_append = self._responses.values.append
         self._reset_window(0.0)
@@ -33,10 +38,10 @@ class WindowStats:
     def _reset_window(self, now: float) -> None:
         """Start a new measurement window at ``now`` (requests present stay counted)."""
         self._m_start = now
-        self._m_arrivals = 0
-        self._m_rejected = 0
-        self._m_started = 0
-        self._m_completed = 0
+        self._m_arrivals0 = self._arrivals
+        self._m_rejected0 = self._rejected
+        self._m_completed0 = self._completed
+        self._m_started0 = self._completed + self._in_service
         self._m_A = (self._waiting + self._in_service) * now  # sum of arrival times
         self._m_S = self._in_service * now  # sum of service start times
         self._m_D = 0.0  # sum of departure times
@@ -80,14 +85,14 @@ class WindowStats:
         """The station's metrics over the window from its start (warm-up) to ``now``."""
         span = now - self._m_start
         q_area, srv_area, busy_area, cap_area = self.areas(now)
-        done = self._m_completed
-        started = self._m_started
+        done = self._completed - self._m_completed0
+        started = self._completed + self._in_service - self._m_started0
         resp = self._responses
         nan = math.nan
         return {
-            "arrivals": self._m_arrivals,
+            "arrivals": self._arrivals - self._m_arrivals0,
             "completed": done,
-            "rejected": self._m_rejected,
+            "rejected": self._rejected - self._m_rejected0,
             "utilization": busy_area / cap_area if 0 < cap_area < math.inf else nan,
             "mean_queue_length": q_area / span if span > 0 else nan,
             "mean_in_system": (q_area + srv_area) / span if span > 0 else nan,

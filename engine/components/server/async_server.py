@@ -74,7 +74,6 @@ class AsyncServer(WindowStats, Entity):
         self._cpu_busy = False
         self._completed = 0
         self._rejected = 0
-        self._accepted = 0
         self._total_cpu = 0.0
         self._total_io = 0.0
         self._cpu_samples = QuantileSketch()
@@ -107,20 +106,18 @@ class AsyncServer(WindowStats, Entity):
     def handle_event(self, event: Event) -> None:
         """Accept a connection (or reject it at max_connections) and queue its CPU work."""
         now = self._sim.now  # type: ignore[union-attr]
-        self._m_arrivals += 1
+        self._arrivals += 1
         if event.on_complete:
             self._held_hooks[id(event)] = event.on_complete
             event.on_complete = None
         if self._connections >= self._max:
             self._rejected += 1
-            self._m_rejected += 1
             log.debug("%s rejected %r: %d connections open", self.name, event, self._connections)
             self._release_hooks(event)
             return None
         self._connections += 1
         if self._connections > self._peak:
             self._peak = self._connections
-        self._accepted += 1
         event._t_arrive = now
         self._m_A += now
         if self._cpu_busy:
@@ -134,7 +131,6 @@ class AsyncServer(WindowStats, Entity):
         self._cpu_busy = True
         self._in_service += 1
         self._m_S += now
-        self._m_started += 1
         self._m_wait += now - event._t_arrive
         self._m_cpu_start += now
         cpu = self._draw_cpu()
@@ -181,7 +177,6 @@ class AsyncServer(WindowStats, Entity):
         self._connections -= 1
         self._in_service -= 1
         self._completed += 1
-        self._m_completed += 1
         self._m_D += now
         response = now - event._t_arrive
         self._m_resp += response
@@ -296,7 +291,7 @@ class AsyncServer(WindowStats, Entity):
     @property
     def stats_accepted(self) -> int:
         """Connections accepted."""
-        return self._accepted
+        return self._arrivals - self._rejected
 
     @property
     def stats_dropped(self) -> int:

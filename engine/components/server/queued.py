@@ -78,7 +78,6 @@ class QueuedResource(WindowStats, Entity):
         self._in_service = 0
         self._completed = 0
         self._rejected = 0
-        self._accepted = 0
         self._total_service = 0.0
         self._service_samples = QuantileSketch()
         self._svc_append = self._service_samples.values.append
@@ -127,7 +126,7 @@ class QueuedResource(WindowStats, Entity):
     def handle_event(self, event: Event) -> None:
         """Accept a request: start it, queue it, or reject it."""
         now = self._sim.now  # type: ignore[union-attr]
-        self._m_arrivals += 1
+        self._arrivals += 1
         if event.on_complete:
             self._held_hooks[id(event)] = event.on_complete
             event.on_complete = None
@@ -135,7 +134,6 @@ class QueuedResource(WindowStats, Entity):
         if self._slots:
             if not self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
                 model._active += 1  # type: ignore[attr-defined]
-                self._accepted += 1
                 event._t_arrive = now
                 self._m_A += now
                 if self._generic:
@@ -144,7 +142,6 @@ class QueuedResource(WindowStats, Entity):
                 # _begin inlined for speed: most arrivals at a lightly loaded station start at once.
                 self._in_service += 1
                 self._m_S += now
-                self._m_started += 1
                 draw = self._draw
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
@@ -157,7 +154,6 @@ class QueuedResource(WindowStats, Entity):
                 return None
             event._weight = weight
             if not self._waiting and model.acquire(weight):
-                self._accepted += 1
                 event._t_arrive = now
                 self._m_A += now
                 self._begin(event, now)
@@ -165,7 +161,6 @@ class QueuedResource(WindowStats, Entity):
         limit = self._queue_limit
         if (limit is None or self._waiting < limit) and self._push(event) is not False:
             self._waiting += 1
-            self._accepted += 1
             event._t_arrive = now
             self._m_A += now
         else:
@@ -189,7 +184,6 @@ class QueuedResource(WindowStats, Entity):
 
     def _reject(self, event: Event, why: str) -> None:
         self._rejected += 1
-        self._m_rejected += 1
         log.debug("%s rejected %r: %s", self.name, event, why)
         self._release_hooks(event)
 
@@ -204,7 +198,6 @@ class QueuedResource(WindowStats, Entity):
     def _begin(self, event: Event, now: float) -> None:
         self._in_service += 1
         self._m_S += now
-        self._m_started += 1
         self._m_wait += now - event._t_arrive
         if not self._slots:
             self._m_busy_start += event._weight * now
@@ -246,7 +239,6 @@ class QueuedResource(WindowStats, Entity):
         self._completed += 1
         self._total_service += service
         self._svc_append(service)
-        self._m_completed += 1
         self._m_D += now
         response = now - event._t_arrive
         self._m_resp += response
@@ -275,7 +267,6 @@ class QueuedResource(WindowStats, Entity):
         self._completed += 1
         self._total_service += service
         self._svc_append(service)
-        self._m_completed += 1
         self._m_D += now
         response = now - event._t_arrive
         self._m_resp += response
@@ -284,15 +275,20 @@ class QueuedResource(WindowStats, Entity):
             self._fold_samples()
         if self._held_hooks:
             self._release_hooks(event)
-        if self._downstream is not None:
-            self._send_on(event, now)
+        downstream = self._downstream
+        if downstream is not None:  # _send_on inlined for speed
+            event.target = downstream
+            event.time = now
+            if self._forward_now:
+                self._forward(event)  # type: ignore[misc]
+            else:
+                heappush(self._heap, (now, next(self._seq), self._forward, event))  # type: ignore[misc]
         if self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
             nxt = self._pop()
             model._active += 1  # type: ignore[attr-defined]
             self._waiting -= 1
             self._in_service += 1
             self._m_S += now
-            self._m_started += 1
             self._m_wait += now - nxt._t_arrive
             draw = self._draw
             service = draw() if draw is not None else self._service_of(nxt)
@@ -328,7 +324,6 @@ class QueuedResource(WindowStats, Entity):
                 self._waiting -= 1
                 self._in_service += 1
                 self._m_S += now
-                self._m_started += 1
                 self._m_wait += now - event._t_arrive
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
@@ -431,7 +426,7 @@ class QueuedResource(WindowStats, Entity):
     @property
     def stats_accepted(self) -> int:
         """Requests accepted (started or queued)."""
-        return self._accepted
+        return self._arrivals - self._rejected
 
     @property
     def stats_dropped(self) -> int:
