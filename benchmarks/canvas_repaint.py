@@ -34,6 +34,7 @@ DIAGONALS = 110
 
 def big_model() -> Model:
     """Sources in the first column, sinks in the last, servers between: 300 nodes, 400 links."""
+
     def name(col: int, row: int) -> str:
         return f"n{col}_{row}"
 
@@ -41,8 +42,13 @@ def big_model() -> Model:
     for col in range(COLUMNS):
         kind = "source" if col == 0 else "sink" if col == COLUMNS - 1 else "server"
         for row in range(ROWS):
-            params = {"rate": 0.1} if kind == "source" else {} if kind == "sink" else \
-                {"concurrency": 2, "service_time": {"dist": "exponential", "mean": 0.5}}
+            params = (
+                {"rate": 0.1}
+                if kind == "source"
+                else {}
+                if kind == "sink"
+                else {"concurrency": 2, "service_time": {"dist": "exponential", "mean": 0.5}}
+            )
             nodes.append(Node(name(col, row), kind, (col * 240.0, row * 120.0), params))
     diagonal = {(col, row) for col in range(COLUMNS - 1) for row in range(ROWS)}
     chosen = sorted(diagonal)[:: max(1, len(diagonal) // DIAGONALS)][:DIAGONALS]
@@ -89,11 +95,15 @@ def main() -> None:
         view.viewport().repaint()
         on_screen.append(time.perf_counter() - begin)
     first, rest = times[0], times[1:]
-    print(f"model: {len(model.nodes)} nodes, {len(model.links)} links; view {view.viewport().width()}×"
-          f"{view.viewport().height()} at {view.zoom * 100:.0f} %")
+    print(
+        f"model: {len(model.nodes)} nodes, {len(model.links)} links; view {view.viewport().width()}×"
+        f"{view.viewport().height()} at {view.zoom * 100:.0f} %"
+    )
     print(f"load into scene and view: {loaded * 1000:.0f} ms")
-    print(f"full repaint: first {first * 1000:.1f} ms, then median {statistics.median(rest) * 1000:.1f} ms "
-          f"(min {min(rest) * 1000:.1f}, max {max(rest) * 1000:.1f}) over {len(rest)} repaints")
+    print(
+        f"full repaint: first {first * 1000:.1f} ms, then median {statistics.median(rest) * 1000:.1f} ms "
+        f"(min {min(rest) * 1000:.1f}, max {max(rest) * 1000:.1f}) over {len(rest)} repaints"
+    )
     print(f"viewport repaint as on screen (item caches warm): median {statistics.median(on_screen) * 1000:.1f} ms")
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import math
 import os
 import random
 import resource
-import json
 import statistics
 import subprocess
 import sys
@@ -140,21 +140,28 @@ def simpy_lb(customers: int, seed: int) -> tuple[int, float, float]:
 def memory_run(customers: int) -> tuple[float, float]:
     """Peak RSS (MB) and wall time of ``queuestudio run`` on an M/M/1 with ``customers`` arrivals."""
     model = {
-        "format": "queuestudio-model", "version": 1, "name": f"M/M/1, {customers:,} customers",
+        "format": "queuestudio-model",
+        "version": 1,
+        "name": f"M/M/1, {customers:,} customers",
         "simulation": {"end_time": customers / 0.9, "warmup": 0, "seed": 1, "sample_interval": 10.0},
-        "nodes": [{"id": "arrivals", "kind": "source", "params": {"rate": 0.9}},
-                  {"id": "cpu", "kind": "server", "params": {"service_time": {"dist": "exponential", "mean": 1.0}}},
-                  {"id": "done", "kind": "sink"}],
+        "nodes": [
+            {"id": "arrivals", "kind": "source", "params": {"rate": 0.9}},
+            {"id": "cpu", "kind": "server", "params": {"service_time": {"dist": "exponential", "mean": 1.0}}},
+            {"id": "done", "kind": "sink"},
+        ],
         "links": [{"from": "arrivals", "to": "cpu"}, {"from": "cpu", "to": "done"}],
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mm1.json"
         path.write_text(json.dumps(model))
-        code = ("import resource, sys; from engine.cli import main; rc = main(['run', sys.argv[1], '--quiet']); "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
+        code = (
+            "import resource, sys; from engine.cli import main; rc = main(['run', sys.argv[1], '--quiet']); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+        )
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
-                              cwd=ROOT, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT, check=True
+        )
         elapsed = time.perf_counter() - t0
     return int(done.stderr.strip().splitlines()[-1]) / 1024, elapsed
 
@@ -163,8 +170,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--memory-customers", type=int, default=10_000_000,
-                        help="customers in the bounded-memory CLI run (0 skips it)")
+    parser.add_argument(
+        "--memory-customers", type=int, default=10_000_000, help="customers in the bounded-memory CLI run (0 skips it)"
+    )
     args = parser.parse_args()
     rows = []
     for name, spec in WORKLOADS.items():
@@ -197,8 +205,10 @@ def main() -> int:
     print(f"peak RSS of this process: {rss:.0f} MB (pid {os.getpid()})")
     if args.memory_customers:
         peak, wall = memory_run(args.memory_customers)
-        print(f"CLI run of an M/M/1 with {args.memory_customers:,} customers: peak RSS {peak:.0f} MB "
-              f"(goal < 150 MB), {wall:.0f} s")
+        print(
+            f"CLI run of an M/M/1 with {args.memory_customers:,} customers: peak RSS {peak:.0f} MB "
+            f"(goal < 150 MB), {wall:.0f} s"
+        )
     return 0
 
 

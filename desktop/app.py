@@ -28,9 +28,15 @@ from engine.model import ModelError, load_model
 
 #: Libraries Qt's xcb plugin needs, with the Debian/Ubuntu package that brings each.
 XCB_LIBRARIES = {
-    "xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1",
-    "xcb-image": "libxcb-image0", "xcb-render-util": "libxcb-render-util0", "xkbcommon-x11": "libxkbcommon-x11-0",
-    "xcb-randr": "libxcb-randr0", "xcb-shape": "libxcb-shape0", "xcb-xinerama": "libxcb-xinerama0",
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+    "xcb-randr": "libxcb-randr0",
+    "xcb-shape": "libxcb-shape0",
+    "xcb-xinerama": "libxcb-xinerama0",
 }
 PROBE = "from PySide6.QtWidgets import QApplication; QApplication(['probe'])"
 
@@ -40,7 +46,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="queuestudio", description="Draw queueing models and run them live.")
     parser.add_argument("model", nargs="?", help="model file to open (default: a bundled example)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the main window to a PNG and exit")
-    parser.add_argument("--run-for", metavar="SECONDS", type=float, help="run the model this long before the screenshot")
+    parser.add_argument(
+        "--run-for", metavar="SECONDS", type=float, help="run the model this long before the screenshot"
+    )
     return parser.parse_args(argv)
 
 
@@ -52,16 +60,20 @@ def platform_problem() -> str | None:
     if requested and not requested.startswith("xcb"):
         return None
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        return ("Queue Studio needs a graphical display, and none was found (DISPLAY is not set).\n"
-                "Start it from a desktop session, use `queuestudio run MODEL.json` for the headless command line, "
-                "or `queuestudio --screenshot OUT.png MODEL.json` to render an image.")
+        return (
+            "Queue Studio needs a graphical display, and none was found (DISPLAY is not set).\n"
+            "Start it from a desktop session, use `queuestudio run MODEL.json` for the headless command line, "
+            "or `queuestudio --screenshot OUT.png MODEL.json` to render an image."
+        )
     missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     if not missing or _probe_ok():
         return None
-    return ("Qt could not load its window system plugin (xcb). Some system libraries it needs seem to be missing: "
-            f"{', '.join(missing)}.\nOn Debian or Ubuntu install them with:\n\n"
-            f"    sudo apt install {' '.join(XCB_LIBRARIES.values())}\n\n"
-            "(libxcb-cursor0 is the one most often missing.) Then start Queue Studio again.")
+    return (
+        "Qt could not load its window system plugin (xcb). Some system libraries it needs seem to be missing: "
+        f"{', '.join(missing)}.\nOn Debian or Ubuntu install them with:\n\n"
+        f"    sudo apt install {' '.join(XCB_LIBRARIES.values())}\n\n"
+        "(libxcb-cursor0 is the one most often missing.) Then start Queue Studio again."
+    )
 
 
 def _probe_ok() -> bool:

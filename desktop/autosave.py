@@ -75,8 +75,9 @@ def orphans(directory: Path) -> list[Orphan]:
 class Recovery(QObject):
     """Autosaves ``document`` to its recovery file while it has unsaved changes."""
 
-    def __init__(self, document: ModelDocument, directory: Path, interval_ms: int = AUTOSAVE_MS,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, document: ModelDocument, directory: Path, interval_ms: int = AUTOSAVE_MS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.directory = directory
@@ -98,8 +99,11 @@ class Recovery(QObject):
                 self._lock = QLockFile(f"{self.path}.lock")
                 self._lock.setStaleLockTime(0)
                 self._lock.tryLock(0)
-            record = {"path": self.document.path, "saved_at": datetime.now().isoformat(timespec="seconds"),
-                      "model": self.document.model.to_dict()}
+            record = {
+                "path": self.document.path,
+                "saved_at": datetime.now().isoformat(timespec="seconds"),
+                "model": self.document.model.to_dict(),
+            }
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(record), encoding="utf-8")
             os.replace(tmp, self.path)

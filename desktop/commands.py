@@ -44,16 +44,20 @@ class AddItems(QUndoCommand):
 class RemoveItems(QUndoCommand):
     """Delete nodes (with every link touching them) and links, restoring their order on undo."""
 
-    def __init__(self, document: ModelDocument, node_ids: list[str], links: list[LinkKey],
-                 text: str = "Delete") -> None:
+    def __init__(
+        self, document: ModelDocument, node_ids: list[str], links: list[LinkKey], text: str = "Delete"
+    ) -> None:
         super().__init__(text)
         self._doc = document
         doomed = set(node_ids)
         model = document.model
         self._node_ids = [n.id for n in model.nodes if n.id in doomed]
         keys = set(links)
-        self._link_keys = [(lk.source, lk.target) for lk in model.links
-                           if (lk.source, lk.target) in keys or lk.source in doomed or lk.target in doomed]
+        self._link_keys = [
+            (lk.source, lk.target)
+            for lk in model.links
+            if (lk.source, lk.target) in keys or lk.source in doomed or lk.target in doomed
+        ]
         self._removed_nodes: list[tuple[Node, int]] = []
         self._removed_links: list[tuple[Link, int]] = []
 
@@ -71,8 +75,12 @@ class RemoveItems(QUndoCommand):
 class MoveNodes(QUndoCommand):
     """Move nodes: one mouse drag, or an "Arrange", is one command."""
 
-    def __init__(self, document: ModelDocument, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
-                 text: str = "Move") -> None:
+    def __init__(
+        self,
+        document: ModelDocument,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        text: str = "Move",
+    ) -> None:
         super().__init__(text)
         self._doc = document
         self._moves = dict(moves)
@@ -114,8 +122,9 @@ class SetParams(_MergingEdit):
 
     merge_id = _SET_PARAMS
 
-    def __init__(self, document: ModelDocument, node_id: str, changes: dict[str, Any],
-                 session: int | None = None) -> None:
+    def __init__(
+        self, document: ModelDocument, node_id: str, changes: dict[str, Any], session: int | None = None
+    ) -> None:
         params = document.node(node_id).params
         old = {name: params.get(name, MISSING) for name in changes}
         names = ", ".join(changes)
@@ -139,8 +148,9 @@ class SetLinkField(_MergingEdit):
 
     merge_id = _SET_LINK_FIELD
 
-    def __init__(self, document: ModelDocument, key: LinkKey, name: str, value: Any,
-                 session: int | None = None) -> None:
+    def __init__(
+        self, document: ModelDocument, key: LinkKey, name: str, value: Any, session: int | None = None
+    ) -> None:
         old = getattr(document.link(*key), name)
         super().__init__(f"Change link {name}", (key, name), old, value, session)
         self._doc = document

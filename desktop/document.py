@@ -69,9 +69,17 @@ class ModelDocument(QObject):
         self._rates: dict[str, float] | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
-        for signal in (self.node_added, self.node_removed, self.node_changed, self.node_renamed,
-                       self.link_added, self.link_removed, self.link_changed, self.settings_changed,
-                       self.document_reset):
+        for signal in (
+            self.node_added,
+            self.node_removed,
+            self.node_changed,
+            self.node_renamed,
+            self.link_added,
+            self.link_removed,
+            self.link_changed,
+            self.settings_changed,
+            self.document_reset,
+        ):
             signal.connect(self._invalidate)
 
     # ------------------------------------------------------------ reading

@@ -177,8 +177,9 @@ class Inspector(QScrollArea):
         self._add(form, "id", "id", TextField(on_finish=True), "Unique name of the node")
         self._add(form, "label", "label", TextField(), "Text shown on the canvas (default: id)")
         for param in kind.params if kind else ():
-            self._add(form, param.name, field_label(param.label, param.unit), make_field(param),
-                      param.help.replace("`", ""))
+            self._add(
+                form, param.name, field_label(param.label, param.unit), make_field(param), param.help.replace("`", "")
+            )
         if kind is not None and kind.is_station and node.kind != "delay":
             self.rho_label = QLabel()
             self.rho_label.setToolTip("Offered load ρ = λ·E[S]/c from the traffic equations of the current model")
@@ -187,8 +188,13 @@ class Inspector(QScrollArea):
     def _link_form(self, layout: QVBoxLayout, key: LinkKey) -> None:
         self._header(layout, f"Link {key[0]} → {key[1]}", "A request leaving the first node goes on to the second.")
         form = self._form(layout)
-        self._add(form, "probability", "probability", NumberField(False, True, "none, or 0 to 1"),
-                  "Share of the source node's requests sent along this link (all its out-links need one)")
+        self._add(
+            form,
+            "probability",
+            "probability",
+            NumberField(False, True, "none, or 0 to 1"),
+            "Share of the source node's requests sent along this link (all its out-links need one)",
+        )
         self._add(form, "latency", "latency (s)", DistributionField(True), "Network delay on the link")
 
     def _model_form(self, layout: QVBoxLayout) -> None:
@@ -225,7 +231,9 @@ class Inspector(QScrollArea):
     def _current(self, name: str) -> Any:
         if self._mode == "node" and self.node_id is not None:
             node = self.document.node(self.node_id)
-            return node.id if name == "id" else (node.label or "") if name == "label" else node.params.get(name, MISSING)
+            return (
+                node.id if name == "id" else (node.label or "") if name == "label" else node.params.get(name, MISSING)
+            )
         if self._mode == "link" and self.link_key is not None:
             return getattr(self.document.link(*self.link_key), name)
         return self.document.setting(name)
@@ -327,8 +335,7 @@ class Inspector(QScrollArea):
             return
         color = "#188038" if rho < 0.7 else "#b06000" if rho < 1 else "#d93025"
         unstable = " — unstable, the queue grows without limit" if rho >= 1 else ""
-        self.rho_label.setText(f"<span style='color:{color}'><b>ρ = {rho:.3g}</b></span>"
-                               f" (λ = {rate:.3g}/s){unstable}")
+        self.rho_label.setText(f"<span style='color:{color}'><b>ρ = {rho:.3g}</b></span> (λ = {rate:.3g}/s){unstable}")
         self.rho_label.setWordWrap(True)
 
     def _node_changed(self, node_id: str) -> None:

@@ -143,8 +143,13 @@ class NumberField(Field):
         self.set_error(None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (watched is self.line and self.integer and event.type() == QEvent.Type.KeyPress
-                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)):
+        if (
+            watched is self.line
+            and self.integer
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        ):
             try:
                 current = self.parsed() or 0
             except ParseError:

@@ -24,9 +24,13 @@ def switch_distribution(name: str | None, previous: Any) -> dict[str, Any] | Non
         mean = 1.0
     mean = mean if mean > 0 else 1.0
     starts: dict[str, dict[str, Any]] = {
-        "constant": {"value": mean}, "exponential": {"mean": mean}, "uniform": {"low": 0.0, "high": 2 * mean},
-        "erlang": {"k": 2, "mean": mean}, "lognormal": {"mean": mean, "cv": 1.0},
-        "pareto": {"mean": mean, "alpha": 2.5}, "empirical": {"values": [mean]},
+        "constant": {"value": mean},
+        "exponential": {"mean": mean},
+        "uniform": {"low": 0.0, "high": 2 * mean},
+        "erlang": {"k": 2, "mean": mean},
+        "lognormal": {"mean": mean, "cv": 1.0},
+        "pareto": {"mean": mean, "alpha": 2.5},
+        "empirical": {"values": [mean]},
     }
     fields = starts.get(name, dict.fromkeys(DISTRIBUTION_FIELDS[name], 1.0))
     return {"dist": name, **fields}
@@ -106,7 +110,9 @@ class DistributionField(Field):
             same = False
         for key, line in self.lines.items():
             current = value.get(key) if isinstance(value, dict) else None
-            shown = ", ".join(format_number(v) for v in current) if isinstance(current, list) else format_number(current)
+            shown = (
+                ", ".join(format_number(v) for v in current) if isinstance(current, list) else format_number(current)
+            )
             if not same:
                 line.setText(shown)
         self.set_error(None)
@@ -146,8 +152,12 @@ class ConcurrencyField(Field):
         self.weight = DistributionField(True, self)
         self.rows: dict[str, list[tuple[str, Field]]] = {
             "fixed": [("servers", self.count)],
-            "dynamic": [("initial", self.initial), ("min", self.minimum), ("max", self.maximum),
-                        ("autoscale", self.autoscale)],
+            "dynamic": [
+                ("initial", self.initial),
+                ("min", self.minimum),
+                ("max", self.maximum),
+                ("autoscale", self.autoscale),
+            ],
             "weighted": [("total capacity", self.total), ("request weight", self.weight)],
         }
         grid = QGridLayout()

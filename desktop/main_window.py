@@ -31,8 +31,9 @@ FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
 class MainWindow(QMainWindow):
     """The editor window for one model document."""
 
-    def __init__(self, recovery_dir: Path | None = None, autosave_ms: int = autosave.AUTOSAVE_MS,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, recovery_dir: Path | None = None, autosave_ms: int = autosave.AUTOSAVE_MS, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowIcon(app_icon())
         self._document = ModelDocument(parent=self)
@@ -55,8 +56,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         self.examples_menu = QMenu("&Examples", self)
         self.examples_menu.setToolTipsVisible(True)
-        self.recovery = autosave.Recovery(self._document, recovery_dir or autosave.default_directory(), autosave_ms,
-                                          self)
+        self.recovery = autosave.Recovery(
+            self._document, recovery_dir or autosave.default_directory(), autosave_ms, self
+        )
         self._fitted = False
         self._build_menus()
         self._connect()
@@ -87,8 +89,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         return dock
 
-    def _action(self, menu: QMenu, text: str, slot: object,
-                shortcut: QKeySequence.StandardKey | str | None = None, tip: str = "") -> QAction:
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: object,
+        shortcut: QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
         action = menu.addAction(text)
         if isinstance(shortcut, QKeySequence.StandardKey):
             action.setShortcuts(shortcut)
@@ -122,7 +130,9 @@ class MainWindow(QMainWindow):
         edit.addActions([actions[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
         edit.addSeparator()
         edit.addActions([actions["select_all"], actions["rename"]])
-        self._action(edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)")
+        self._action(
+            edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)"
+        )
         edit.addAction(actions["arrange"])
         self._build_view_menu(bar.addMenu("&View"))
         self._fill_examples()
@@ -181,8 +191,11 @@ class MainWindow(QMainWindow):
         self.inspector.focus_field(field or None)
 
     def _show_problems(self, errors: list[str], warnings: list[str]) -> None:
-        parts = [f"{len(found)} {word}{'s' if len(found) != 1 else ''}"
-                 for found, word in ((errors, "error"), (warnings, "warning")) if found]
+        parts = [
+            f"{len(found)} {word}{'s' if len(found) != 1 else ''}"
+            for found, word in ((errors, "error"), (warnings, "warning"))
+            if found
+        ]
         self.problems_label.setText(" · ".join(parts) if parts else "✓ no problems")
         self.problems_label.setToolTip("\n".join([*errors, *warnings]))
 
@@ -232,8 +245,11 @@ class MainWindow(QMainWindow):
             model = load_model(path, check_graph=False)
         except ModelError as exc:
             shown = exc.problems[:15] + ([f"… and {len(exc.problems) - 15} more"] if len(exc.problems) > 15 else [])
-            QMessageBox.warning(self, "Cannot Open Model", f"{Path(path).name} could not be opened:\n\n"
-                                + "\n".join(f"• {p}" for p in shown))
+            QMessageBox.warning(
+                self,
+                "Cannot Open Model",
+                f"{Path(path).name} could not be opened:\n\n" + "\n".join(f"• {p}" for p in shown),
+            )
             return False
         self._document.reset(model, None if as_example else str(path))
         if not as_example:
@@ -274,8 +290,13 @@ class MainWindow(QMainWindow):
         if not self._document.modified:
             return True
         buttons = QMessageBox.StandardButton
-        answer = QMessageBox.question(self, "Unsaved Changes", "Save the changes to this model first?",
-                                      buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        answer = QMessageBox.question(
+            self,
+            "Unsaved Changes",
+            "Save the changes to this model first?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
         if answer == buttons.Save:
             return self.save()
         return answer == buttons.Discard
@@ -328,10 +349,14 @@ class MainWindow(QMainWindow):
             orphan.remove()
         buttons = QMessageBox.StandardButton
         title = Path(newest.original_path).name if newest.original_path else newest.data.get("name", "Untitled")
-        answer = QMessageBox.question(self, "Restore Unsaved Changes",
-                                      f"Queue Studio did not close normally. Restore the unsaved changes to "
-                                      f"“{title}” from {newest.saved_at.replace('T', ' ')}?",
-                                      buttons.Yes | buttons.No, buttons.Yes)
+        answer = QMessageBox.question(
+            self,
+            "Restore Unsaved Changes",
+            f"Queue Studio did not close normally. Restore the unsaved changes to "
+            f"“{title}” from {newest.saved_at.replace('T', ' ')}?",
+            buttons.Yes | buttons.No,
+            buttons.Yes,
+        )
         if answer != buttons.Yes:
             newest.remove()
             return False
@@ -350,8 +375,11 @@ class MainWindow(QMainWindow):
         state = settings.value("window/state")
         if state is not None:
             self.restoreState(state)
-        for key, action in (("view/snap", self.snap_action), ("view/grid", self.grid_action),
-                            ("view/minimap", self.minimap_action)):
+        for key, action in (
+            ("view/snap", self.snap_action),
+            ("view/grid", self.grid_action),
+            ("view/minimap", self.minimap_action),
+        ):
             action.setChecked(str(settings.value(key, "true")).lower() == "true")
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -361,8 +389,11 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
-        for key, action in (("view/snap", self.snap_action), ("view/grid", self.grid_action),
-                            ("view/minimap", self.minimap_action)):
+        for key, action in (
+            ("view/snap", self.snap_action),
+            ("view/grid", self.grid_action),
+            ("view/minimap", self.minimap_action),
+        ):
             settings.setValue(key, action.isChecked())
         self.recovery.close()
         event.accept()

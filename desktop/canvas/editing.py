@@ -95,8 +95,10 @@ class CanvasEditor(QObject):
         """The selected nodes and the links among them, as model-file data."""
         chosen = set(self.scene.selected_node_ids())
         model = self.document.model
-        return {"nodes": [n.to_dict() for n in model.nodes if n.id in chosen],
-                "links": [lk.to_dict() for lk in model.links if lk.source in chosen and lk.target in chosen]}
+        return {
+            "nodes": [n.to_dict() for n in model.nodes if n.id in chosen],
+            "links": [lk.to_dict() for lk in model.links if lk.source in chosen and lk.target in chosen],
+        }
 
     def copy(self) -> None:
         """Put the selection on the clipboard (as a model fragment and as JSON text)."""
@@ -139,8 +141,9 @@ class CanvasEditor(QObject):
 
     def _insert(self, data: Any, at: QPointF | None, offset: float, text: str) -> list[str]:
         try:
-            fragment = model_from_dict({"format": "queuestudio-model", "version": 1, **_only_graph(data)},
-                                       check_graph=False)
+            fragment = model_from_dict(
+                {"format": "queuestudio-model", "version": 1, **_only_graph(data)}, check_graph=False
+            )
         except ModelError as exc:
             self.message_posted.emit(f"Cannot paste: {exc.problems[0]}")
             return []
@@ -154,8 +157,10 @@ class CanvasEditor(QObject):
         left = min(n.position[0] for n in fragment.nodes)
         top = min(n.position[1] for n in fragment.nodes)
         shift = (at.x() - left, at.y() - top) if at is not None else (offset, offset)
-        nodes = [Node(names[n.id], n.kind, (n.position[0] + shift[0], n.position[1] + shift[1]), n.params, n.label)
-                 for n in fragment.nodes]
+        nodes = [
+            Node(names[n.id], n.kind, (n.position[0] + shift[0], n.position[1] + shift[1]), n.params, n.label)
+            for n in fragment.nodes
+        ]
         links = [Link(names[lk.source], names[lk.target], lk.probability, lk.latency) for lk in fragment.links]
         self.document.undo_stack.push(AddItems(self.document, nodes, links, text))
         self.scene.select([n.id for n in nodes])
@@ -164,8 +169,11 @@ class CanvasEditor(QObject):
     def arrange(self) -> None:
         """Lay the graph out left to right (one undo step)."""
         positions = arrange(self.document.model)
-        moves = {node_id: (self.document.node(node_id).position, pos) for node_id, pos in positions.items()
-                 if self.document.node(node_id).position != pos}
+        moves = {
+            node_id: (self.document.node(node_id).position, pos)
+            for node_id, pos in positions.items()
+            if self.document.node(node_id).position != pos
+        }
         if moves:
             self.document.undo_stack.push(MoveNodes(self.document, moves, "Arrange"))
         self.arranged.emit()

@@ -28,8 +28,15 @@ ICON = 26
 LIVE_HEIGHT = 18.0
 BADGE_RADIUS = 9.0
 
-_DIST_NAMES = {"constant": "const", "exponential": "exp", "uniform": "unif", "erlang": "Erlang",
-               "lognormal": "logN", "pareto": "Pareto", "empirical": "empirical"}
+_DIST_NAMES = {
+    "constant": "const",
+    "exponential": "exp",
+    "uniform": "unif",
+    "erlang": "Erlang",
+    "lognormal": "logN",
+    "pareto": "Pareto",
+    "empirical": "empirical",
+}
 
 
 def describe_dist(spec: Any) -> str:
@@ -59,8 +66,9 @@ def summary(kind: str, params: dict[str, Any]) -> list[str]:
             parts.append(f"λ {params.get('rate', 1.0):g}/s")
     elif kind == "server":
         conc = params.get("concurrency", 1)
-        parts.append(f"{conc.get('kind', '?')} servers" if isinstance(conc, dict)
-                     else f"{conc} server{'s' if conc != 1 else ''}")
+        parts.append(
+            f"{conc.get('kind', '?')} servers" if isinstance(conc, dict) else f"{conc} server{'s' if conc != 1 else ''}"
+        )
         parts.append(describe_dist(params.get("service_time")))
     elif kind == "thread_pool":
         parts.append(f"{params.get('num_workers', 4)} workers")
@@ -122,9 +130,12 @@ class NodeItem(QGraphicsObject):
         self.links: list[LinkItem] = []
         self._live: tuple[float, float] | None = None
         self._syncing = False
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsFocusable)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+            | QGraphicsItem.GraphicsItemFlag.ItemIsFocusable
+        )
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.sync()
@@ -173,8 +184,10 @@ class NodeItem(QGraphicsObject):
 
     def port_at(self, scene_pos: QPointF) -> str | None:
         """``"out"``/``"in"`` when ``scene_pos`` is on a port the kind has, else None."""
-        for name, port, present in (("out", self.output_port(), self.has_output()),
-                                    ("in", self.input_port(), self.has_input())):
+        for name, port, present in (
+            ("out", self.output_port(), self.has_output()),
+            ("in", self.input_port(), self.has_input()),
+        ):
             delta = scene_pos - port
             if present and delta.x() ** 2 + delta.y() ** 2 <= PORT_HIT**2:
                 return name

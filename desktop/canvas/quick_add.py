@@ -55,8 +55,11 @@ class QuickAdd(QFrame):
 
     def matches(self) -> list[str]:
         """Kind names currently listed."""
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
-                if not self.list.item(i).isHidden()]
+        return [
+            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.list.count())
+            if not self.list.item(i).isHidden()
+        ]
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower().replace(" ", "")

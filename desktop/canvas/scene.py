@@ -141,8 +141,11 @@ class CanvasScene(QGraphicsScene):
             if link_item is not None:
                 link_item.set_messages(messages, any(m in errors for m in messages))
         bounds = self.itemsBoundingRect() if self.nodes else QRectF(-400, -300, 800, 600)
-        self.setSceneRect(bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
-                          .united(self.sceneRect() if self.nodes else QRectF()))
+        self.setSceneRect(
+            bounds.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN).united(
+                self.sceneRect() if self.nodes else QRectF()
+            )
+        )
         self.problems_changed.emit(list(report.errors), list(report.warnings))
 
     def snapped(self, pos: QPointF) -> QPointF:
@@ -171,8 +174,9 @@ class CanvasScene(QGraphicsScene):
 
     def node_at(self, scene_pos: QPointF) -> NodeItem | None:
         """The topmost node item under ``scene_pos``."""
-        for item in self.items(scene_pos, Qt.ItemSelectionMode.IntersectsItemShape,
-                               Qt.SortOrder.DescendingOrder, QTransform()):
+        for item in self.items(
+            scene_pos, Qt.ItemSelectionMode.IntersectsItemShape, Qt.SortOrder.DescendingOrder, QTransform()
+        ):
             while item is not None and not isinstance(item, NodeItem):
                 item = item.parentItem()
             if isinstance(item, NodeItem):

@@ -48,8 +48,11 @@ class CanvasView(QGraphicsView):
         self.grid_visible = True
         self._space_held = False
         self._pan_from: QPoint | None = None
-        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setRenderHints(
+            QPainter.RenderHint.Antialiasing
+            | QPainter.RenderHint.TextAntialiasing
+            | QPainter.RenderHint.SmoothPixmapTransform
+        )
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -129,15 +132,19 @@ class CanvasView(QGraphicsView):
                 self.set_zoom(self.zoom * pinch.scaleFactor())
                 event.accept()
                 return True
-        if (event.type() == QEvent.Type.NativeGesture and isinstance(event, QNativeGestureEvent)
-                and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture):
+        if (
+            event.type() == QEvent.Type.NativeGesture
+            and isinstance(event, QNativeGestureEvent)
+            and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture
+        ):
             self.set_zoom(self.zoom * (1.0 + event.value()))
             return True
         return super().viewportEvent(event)
 
     def _panning(self, event: QMouseEvent) -> bool:
         return event.button() == Qt.MouseButton.MiddleButton or (
-            event.button() == Qt.MouseButton.LeftButton and self._space_held)
+            event.button() == Qt.MouseButton.LeftButton and self._space_held
+        )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._panning(event):
@@ -184,8 +191,12 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------ adding nodes
     def event(self, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.key() == Qt.Key.Key_Tab and not event.modifiers()):
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and not event.modifiers()
+        ):
             self.open_quick_add()
             return True
         return super().event(event)

@@ -79,4 +79,3 @@ def window(qtbot: Any, tmp_path: Path) -> MainWindow:
     win.show()
     qtbot.waitExposed(win)
     return win
-

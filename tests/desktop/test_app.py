@@ -17,11 +17,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_launcher_renders_a_screenshot_and_exits(tmp_path: Path) -> None:
     out = tmp_path / "out.png"
-    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = subprocess.run([sys.executable, "-m", "desktop.launcher", "--screenshot", str(out),
-                             str(ROOT / "resources" / "examples" / "mm1.json")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop.launcher",
+            "--screenshot",
+            str(out),
+            str(ROOT / "resources" / "examples" / "mm1.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))
     assert not image.isNull() and image.width() == 1280 and image.height() == 800

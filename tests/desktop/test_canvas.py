@@ -47,7 +47,9 @@ def test_dropping_a_palette_kind_adds_a_node_with_schema_defaults(window: MainWi
     node = window.document.node("thread_pool1")
     assert node.params["num_workers"] == 4 and node.params["processing_time"]["dist"] == "exponential"
     centre = window.canvas.mapToScene(QPoint(300, 400))
-    assert abs(node.position[0] + WIDTH / 2 - centre.x()) <= 20 and abs(node.position[1] + HEIGHT / 2 - centre.y()) <= 20
+    assert (
+        abs(node.position[0] + WIDTH / 2 - centre.x()) <= 20 and abs(node.position[1] + HEIGHT / 2 - centre.y()) <= 20
+    )
     assert window.node_item("thread_pool1").isSelected()
     assert window.inspector.node_id == "thread_pool1"
     window.document.undo_stack.undo()
@@ -218,10 +220,10 @@ def test_arrange_lays_out_left_to_right_in_one_step(window: MainWindow) -> None:
 
 
 def test_arrange_handles_cycles_and_puts_sinks_last() -> None:
-    model = Model(nodes=[Node("s", "source"), Node("a", "server"), Node("b", "server"), Node("z", "sink"),
-                         Node("y", "sink")],
-                  links=[Link("s", "a"), Link("a", "b", 0.5), Link("a", "y", 0.5), Link("b", "a", 0.3),
-                         Link("b", "z", 0.7)])
+    model = Model(
+        nodes=[Node("s", "source"), Node("a", "server"), Node("b", "server"), Node("z", "sink"), Node("y", "sink")],
+        links=[Link("s", "a"), Link("a", "b", 0.5), Link("a", "y", 0.5), Link("b", "a", 0.3), Link("b", "z", 0.7)],
+    )
     pos = arrange(model)
     assert pos["s"][0] < pos["a"][0] < pos["b"][0] < pos["z"][0] == pos["y"][0]
 
@@ -248,8 +250,16 @@ def test_wheel_zooms_and_fit_shows_every_node(window: MainWindow) -> None:
     view = window.canvas
     before = view.zoom
     centre = QPointF(view.viewport().rect().center())
-    wheel = QWheelEvent(centre, QPointF(view.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, 240),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        centre,
+        QPointF(view.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(view.viewport(), wheel)
     assert view.zoom > before * 1.3
     view.fit_to_view()
@@ -300,8 +310,17 @@ def test_pinch_zooms(window: MainWindow) -> None:
     view = window.canvas
     view.set_zoom(1.0)
     centre = QPointF(view.viewport().rect().center())
-    pinch = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
-                                centre, centre, QPointF(view.mapToGlobal(centre.toPoint())), 0.5, QPointF(), 0)
+    pinch = QNativeGestureEvent(
+        Qt.NativeGestureType.ZoomNativeGesture,
+        QPointingDevice.primaryPointingDevice(),
+        2,
+        centre,
+        centre,
+        QPointF(view.mapToGlobal(centre.toPoint())),
+        0.5,
+        QPointF(),
+        0,
+    )
     QApplication.sendEvent(view.viewport(), pinch)
     assert abs(view.zoom - 1.5) < 1e-6
 

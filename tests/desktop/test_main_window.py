@@ -43,8 +43,9 @@ def test_undo_and_redo_shortcuts(window: MainWindow, qtbot: Any) -> None:
     assert not window.document.has_node("cpu")
 
 
-def test_save_reopen_gives_the_same_document(window: MainWindow, monkeypatch: pytest.MonkeyPatch, qtbot: Any,
-                                              tmp_path: Path) -> None:
+def test_save_reopen_gives_the_same_document(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, qtbot: Any, tmp_path: Path
+) -> None:
     window.canvas.editor.add_node("router", window.canvas.visible_scene_rect().center())
     window.document.set_setting("name", "Edited")
     target = tmp_path / "edited.json"
@@ -60,8 +61,9 @@ def test_save_reopen_gives_the_same_document(window: MainWindow, monkeypatch: py
     assert other.recent_menu.actions()[0].text() == "edited.json"
 
 
-def test_save_writes_to_the_same_file_without_asking(window: MainWindow, monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
+def test_save_writes_to_the_same_file_without_asking(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     target = tmp_path / "m.json"
     assert save_as(window, monkeypatch, target)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: pytest.fail("asked")))
@@ -71,12 +73,22 @@ def test_save_writes_to_the_same_file_without_asking(window: MainWindow, monkeyp
     assert json.loads(target.read_text())["nodes"][1]["params"]["queue_capacity"] == 5
 
 
-def test_a_broken_file_shows_the_validator_messages_and_keeps_the_document(window: MainWindow, dialogs: Any,
-                                                                          tmp_path: Path) -> None:
+def test_a_broken_file_shows_the_validator_messages_and_keeps_the_document(
+    window: MainWindow, dialogs: Any, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": "queuestudio-model", "version": 1, "nodes": [
-        {"id": "a", "kind": "server", "params": {"service_time": {"dist": "exponential", "mean": -1}}},
-        {"id": "b", "kind": "teleporter"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "queuestudio-model",
+                "version": 1,
+                "nodes": [
+                    {"id": "a", "kind": "server", "params": {"service_time": {"dist": "exponential", "mean": -1}}},
+                    {"id": "b", "kind": "teleporter"},
+                ],
+            }
+        )
+    )
     before = window.document.model.to_dict()
     assert not window.open_path(bad)
     [(kind, title, text)] = dialogs.calls
@@ -94,7 +106,9 @@ def test_every_example_is_listed_with_its_description(window: MainWindow) -> Non
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_example_opens_and_renders(window: MainWindow, example: Path, tmp_path: Path, dialogs: Any) -> None:
-    action = next(a for a in window.examples_menu.actions() if a.statusTip() == json.loads(example.read_text())["description"])
+    action = next(
+        a for a in window.examples_menu.actions() if a.statusTip() == json.loads(example.read_text())["description"]
+    )
     action.trigger()
     assert not dialogs.calls
     assert window.document.model.to_dict() == load_model(example, check_graph=False).to_dict()

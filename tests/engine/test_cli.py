@@ -43,8 +43,14 @@ def _env() -> dict[str, str]:
 
 def cli(*args: Any, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """``python -m engine <args>`` in a subprocess (from another directory, like a user would)."""
-    return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], cwd=cwd or ROOT.parent, env=_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *map(str, args)],
+        cwd=cwd or ROOT.parent,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def strict_json(text: str) -> Any:
@@ -269,8 +275,12 @@ def test_invalid_model_exits_2_listing_every_problem(tmp_path):
     path = tmp_path / "invalid.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     proc = cli("run", path)
-    assert_clean_failure(proc, "node 'cpu': service_time.mean must be > 0, got -1",
-                         "node 'cpu': concurrency must be >= 1, got 0", "link 2: unknown node 'db'")
+    assert_clean_failure(
+        proc,
+        "node 'cpu': service_time.mean must be > 0, got -1",
+        "node 'cpu': concurrency must be >= 1, got 0",
+        "link 2: unknown node 'db'",
+    )
     assert str(path) in proc.stderr
     assert proc.stdout == ""
 
@@ -330,8 +340,14 @@ def test_more_bad_arguments_exit_2_with_usage():
     """The remaining cases in one interpreter (engine.cli.main, the function behind the entry
     point): each returns 2 with a one-paragraph usage message, raises nothing, prints nothing."""
     argvs = [["run", str(MM1), *args] for args, _ in BAD_ARGUMENTS] + [[], ["walk"], ["run"]]
-    proc = subprocess.run([sys.executable, "-c", BATCH, json.dumps(argvs)], cwd=ROOT.parent, env=_env(),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", BATCH, json.dumps(argvs)],
+        cwd=ROOT.parent,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     results = json.loads(proc.stdout)
     needles = [needle for _, needle in BAD_ARGUMENTS] + ["Usage:", "Usage:", "Usage:"]
@@ -368,16 +384,28 @@ with open({out!r}, "w") as fh:
 def _modules_after(entry: str, argv: list[str], tmp_path: Path) -> tuple[int, list[str]]:
     out = tmp_path / "modules.json"
     script = PROBE.format(entry=entry, argv=argv, out=str(out))
-    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     return data["code"], data["modules"]
 
 
 def test_running_the_cli_imports_no_qt_or_desktop_module(tmp_path):
-    argv = ["run", str(MM1), "--end-time", "1100", "--quiet", "--replications", "2",
-            "--json", str(tmp_path / "o.json"), "--csv", str(tmp_path / "o.csv")]
+    argv = [
+        "run",
+        str(MM1),
+        "--end-time",
+        "1100",
+        "--quiet",
+        "--replications",
+        "2",
+        "--json",
+        str(tmp_path / "o.json"),
+        "--csv",
+        str(tmp_path / "o.csv"),
+    ]
     code, modules = _modules_after("from engine.cli import main", argv, tmp_path)
     assert code == 0
     assert "engine.cli" in modules and "engine.analysis" in modules
@@ -385,8 +413,14 @@ def test_running_the_cli_imports_no_qt_or_desktop_module(tmp_path):
 
 
 def test_python_m_engine_imports_no_qt(tmp_path):
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "engine", "run", str(MM1), "--end-time", "1100",
-                           "--quiet"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "engine", "run", str(MM1), "--end-time", "1100", "--quiet"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     imported = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
     assert "engine.cli" in imported
@@ -413,12 +447,24 @@ def _console_script() -> str | None:
 @pytest.mark.skipif(_console_script() is None, reason="the queuestudio console script is not installed in this venv")
 def test_queuestudio_console_script_runs_headless(tmp_path):
     script = _console_script()
-    proc = subprocess.run([script, "run", str(MM1), "--end-time", "1100", "--json", "-", "--quiet"],
-                          cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [script, "run", str(MM1), "--end-time", "1100", "--json", "-", "--quiet"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert set(strict_json(proc.stdout)["nodes"]) == {"cpu", "done"}
-    bad = subprocess.run([script, "run", str(tmp_path / "missing.json")], cwd=tmp_path, env=_env(),
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [script, "run", str(tmp_path / "missing.json")],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert_clean_failure(bad, "no such file")
 
 
@@ -439,8 +485,14 @@ def test_examples_all_run_through_the_cli(tmp_path):
         model = load_model(path)
         models[str(path)] = model
         jobs.append([str(path), model.simulation.warmup + 50, str(tmp_path / (path.stem + ".json"))])
-    proc = subprocess.run([sys.executable, "-c", EXAMPLES_SCRIPT, json.dumps(jobs)], cwd=tmp_path, env=_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", EXAMPLES_SCRIPT, json.dumps(jobs)],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     codes = json.loads(proc.stdout.strip().splitlines()[-1])

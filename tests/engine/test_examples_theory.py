@@ -111,8 +111,11 @@ def test_most_95_percent_intervals_cover_the_theory():
     for name, node_id in CASES:
         theory, runs = replications(name)
         expected = theory[node_id]
-        checks = ({"mean_latency": expected["mean_latency"]} if isinstance(expected, dict)
-                  else {m: getattr(expected, m) for m in METRICS})
+        checks = (
+            {"mean_latency": expected["mean_latency"]}
+            if isinstance(expected, dict)
+            else {m: getattr(expected, m) for m in METRICS}
+        )
         for metric, value in checks.items():
             mean, half = mean_ci95([r[node_id][metric] for r in runs])
             total += 1
@@ -129,8 +132,9 @@ def test_engine_stats_ci_matches_scipy():
     assert half == pytest.approx(ref_half, rel=1e-3)
 
 
-@pytest.mark.parametrize(("name", "node_id"), [c for c in CASES if c[1] != "done"],
-                         ids=[f"{n}:{i}" for n, i in CASES if i != "done"])
+@pytest.mark.parametrize(
+    ("name", "node_id"), [c for c in CASES if c[1] != "done"], ids=[f"{n}:{i}" for n, i in CASES if i != "done"]
+)
 def test_littles_law_holds_in_the_simulation(name, node_id):
     _, runs = replications(name)
     for r in runs:

@@ -24,12 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
 
 
-def doc(rate: float = 0.8, mean: float = 1.0, concurrency: Any = 1, warmup: float = 0.0, end: float = 1000.0,
-        **server: Any) -> dict[str, Any]:
+def doc(
+    rate: float = 0.8, mean: float = 1.0, concurrency: Any = 1, warmup: float = 0.0, end: float = 1000.0, **server: Any
+) -> dict[str, Any]:
     params = {"concurrency": concurrency, "service_time": {"dist": "exponential", "mean": mean}}
     params.update(server)
     return {
-        "format": "queuestudio-model", "version": 1, "name": "test",
+        "format": "queuestudio-model",
+        "version": 1,
+        "name": "test",
         "simulation": {"end_time": end, "warmup": warmup, "seed": 1, "sample_interval": 1.0},
         "nodes": [
             {"id": "arrivals", "kind": "source", "params": {"rate": rate}},
@@ -180,8 +183,11 @@ def test_link_latency_delays_requests():
 def test_probability_routing_splits_traffic():
     d = doc(rate=5.0, mean=0.01, concurrency=10)
     d["nodes"].append({"id": "other", "kind": "sink"})
-    d["links"] = [{"from": "arrivals", "to": "cpu"}, {"from": "cpu", "to": "done", "probability": 0.25},
-                  {"from": "cpu", "to": "other", "probability": 0.75}]
+    d["links"] = [
+        {"from": "arrivals", "to": "cpu"},
+        {"from": "cpu", "to": "done", "probability": 0.25},
+        {"from": "cpu", "to": "other", "probability": 0.75},
+    ]
     run = build(model_from_dict(d), end_time=2000)
     run.run()
     res = run.results()
@@ -267,19 +273,29 @@ def test_changing_service_time_applies_to_the_next_starts():
 
 def test_live_changes_to_other_kinds():
     d = {
-        "format": "queuestudio-model", "version": 1,
+        "format": "queuestudio-model",
+        "version": 1,
         "simulation": {"end_time": 200, "warmup": 0, "seed": 1, "sample_interval": 1.0},
         "nodes": [
             {"id": "src", "kind": "source", "params": {"rate": 2.0}},
             {"id": "lb", "kind": "router", "params": {"policy": "round_robin"}},
-            {"id": "pool", "kind": "thread_pool", "params": {"num_workers": 2,
-                                                             "processing_time": {"dist": "exponential", "mean": 0.5}}},
+            {
+                "id": "pool",
+                "kind": "thread_pool",
+                "params": {"num_workers": 2, "processing_time": {"dist": "exponential", "mean": 0.5}},
+            },
             {"id": "api", "kind": "async_server", "params": {}},
             {"id": "think", "kind": "delay", "params": {"delay": {"dist": "constant", "value": 1.0}}},
             {"id": "out", "kind": "sink"},
         ],
-        "links": [{"from": "src", "to": "lb"}, {"from": "lb", "to": "pool"}, {"from": "lb", "to": "api"},
-                  {"from": "pool", "to": "think"}, {"from": "api", "to": "think"}, {"from": "think", "to": "out"}],
+        "links": [
+            {"from": "src", "to": "lb"},
+            {"from": "lb", "to": "pool"},
+            {"from": "lb", "to": "api"},
+            {"from": "pool", "to": "think"},
+            {"from": "api", "to": "think"},
+            {"from": "think", "to": "out"},
+        ],
     }
     run = build(model_from_dict(d), end_time=200)
     run.run_until(50)
@@ -359,8 +375,10 @@ def _drain_all(run, cut_points):
         assert run.recorder.pending == 0
         batches.append(batch)
     times = np.concatenate([b.times for b in batches])
-    values = {sid: {name: np.concatenate([b.values[sid][name] for b in batches]) for name in SERIES}
-              for sid in batches[0].values}
+    values = {
+        sid: {name: np.concatenate([b.values[sid][name] for b in batches]) for name in SERIES}
+        for sid in batches[0].values
+    }
     return times, values, [len(b) for b in batches]
 
 
@@ -411,8 +429,9 @@ def test_series_averages_agree_with_the_window_metrics():
     batch = run.drain_series()
     res = run.results()["cpu"]
     assert np.mean(batch.values["cpu"]["queue_length"]) == pytest.approx(res["mean_queue_length"], rel=1e-9)
-    assert np.mean(batch.values["cpu"]["in_service"]) + np.mean(batch.values["cpu"]["queue_length"]) == \
-        pytest.approx(res["mean_in_system"], rel=1e-9)
+    assert np.mean(batch.values["cpu"]["in_service"]) + np.mean(batch.values["cpu"]["queue_length"]) == pytest.approx(
+        res["mean_in_system"], rel=1e-9
+    )
     assert np.mean(batch.values["cpu"]["utilization"]) == pytest.approx(res["utilization"], rel=1e-9)
     assert np.mean(batch.values["cpu"]["throughput"]) == pytest.approx(res["throughput"], rel=1e-9)
 

@@ -31,13 +31,23 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
 
 MM1 = {
-    "format": "queuestudio-model", "version": 1, "name": "M/M/1",
+    "format": "queuestudio-model",
+    "version": 1,
+    "name": "M/M/1",
     "simulation": {"end_time": 10000, "warmup": 1000, "seed": 1, "sample_interval": 1.0},
     "nodes": [
         {"id": "arrivals", "kind": "source", "position": [0, 0], "params": {"rate": 0.8}},
-        {"id": "cpu", "kind": "server", "position": [200, 0],
-         "params": {"concurrency": 1, "service_time": {"dist": "exponential", "mean": 1.0},
-                    "queue_policy": "fifo", "queue_capacity": None}},
+        {
+            "id": "cpu",
+            "kind": "server",
+            "position": [200, 0],
+            "params": {
+                "concurrency": 1,
+                "service_time": {"dist": "exponential", "mean": 1.0},
+                "queue_policy": "fifo",
+                "queue_capacity": None,
+            },
+        },
         {"id": "done", "kind": "sink", "position": [400, 0]},
     ],
     "links": [{"from": "arrivals", "to": "cpu"}, {"from": "cpu", "to": "done"}],
@@ -94,7 +104,7 @@ def test_dumps_is_strict_indented_json_ending_in_newline():
     model = model_from_dict(MM1)
     text = dumps_model(model)
     assert text.endswith("\n")
-    assert text.startswith("{\n  \"format\"")
+    assert text.startswith('{\n  "format"')
     json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in saved JSON"))
 
 
@@ -103,9 +113,12 @@ def test_loads_and_model_from_dict_agree():
 
 
 def test_defaults_fill_in_optional_fields():
-    doc = {"format": "queuestudio-model", "version": 1,
-           "nodes": [{"id": "s", "kind": "source"}, {"id": "d", "kind": "sink"}],
-           "links": [{"from": "s", "to": "d"}]}
+    doc = {
+        "format": "queuestudio-model",
+        "version": 1,
+        "nodes": [{"id": "s", "kind": "source"}, {"id": "d", "kind": "sink"}],
+        "links": [{"from": "s", "to": "d"}],
+    }
     model = model_from_dict(doc)
     assert model.name == "Untitled"
     assert model.simulation == SimulationSettings()
@@ -130,9 +143,11 @@ def test_a_model_built_in_code_round_trips():
         name="code",
         description="made in Python",
         simulation=SimulationSettings(end_time=50.0, warmup=5.0, seed=None, sample_interval=0.5),
-        nodes=[Node("src", "source", (1.5, -2.0), {"rate": 2.0}),
-               Node("d", "delay", (3.0, 4.0), {"delay": {"dist": "uniform", "low": 0.1, "high": 0.3}}, label="wire"),
-               Node("out", "sink", (5.0, 6.0))],
+        nodes=[
+            Node("src", "source", (1.5, -2.0), {"rate": 2.0}),
+            Node("d", "delay", (3.0, 4.0), {"delay": {"dist": "uniform", "low": 0.1, "high": 0.3}}, label="wire"),
+            Node("out", "sink", (5.0, 6.0)),
+        ],
         links=[Link("src", "d", latency={"dist": "constant", "value": 0.01}), Link("d", "out")],
     )
     again = loads_model(dumps_model(model))

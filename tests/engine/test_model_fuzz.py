@@ -39,10 +39,20 @@ from engine.model import (
 )
 from engine.model.schema import KINDS
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-RUNS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+RUNS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # ------------------------------------------------------------------ strategies: valid models
 pos = st.floats(0.05, 3.0, allow_nan=False, allow_infinity=False)
@@ -82,9 +92,12 @@ def concurrency(draw: Any) -> Any:
         hi = lo + draw(st.integers(0, 5))
         out: dict[str, Any] = {"kind": "dynamic", "initial": draw(st.integers(lo, hi)), "min": lo, "max": hi}
         if draw(st.booleans()):
-            out["autoscale"] = {"target_utilization": draw(st.floats(0.2, 0.9)),
-                                "interval": draw(st.floats(0.5, 5.0)), "step": draw(st.integers(1, 2)),
-                                "band": draw(st.floats(0.0, 0.15))}
+            out["autoscale"] = {
+                "target_utilization": draw(st.floats(0.2, 0.9)),
+                "interval": draw(st.floats(0.5, 5.0)),
+                "step": draw(st.integers(1, 2)),
+                "band": draw(st.floats(0.0, 0.15)),
+            }
         return out
     out = {"kind": "weighted", "total_capacity": draw(st.integers(1, 8))}
     if draw(st.booleans()):
@@ -123,8 +136,9 @@ def station(draw: Any) -> tuple[str, dict[str, Any]]:
     elif kind == "delay":
         params["delay"] = draw(distributions(positive=False))
     else:
-        params["policy"] = draw(st.sampled_from(
-            ["round_robin", "random", "least_connections", "shortest_queue", "power_of_two"]))
+        params["policy"] = draw(
+            st.sampled_from(["round_robin", "random", "least_connections", "shortest_queue", "power_of_two"])
+        )
     return kind, params
 
 
@@ -154,8 +168,14 @@ def valid_documents(draw: Any) -> dict[str, Any]:
     for i in range(count):
         kind, params = draw(station())
         node_id = f"{kind}{i}"
-        nodes.append({"id": node_id, "kind": kind, "position": [float(100 * (i + 1)), draw(st.floats(-300, 300))],
-                      "params": params})
+        nodes.append(
+            {
+                "id": node_id,
+                "kind": kind,
+                "position": [float(100 * (i + 1)), draw(st.floats(-300, 300))],
+                "params": params,
+            }
+        )
         if draw(st.booleans()) and draw(st.booleans()):
             nodes[-1]["label"] = draw(st.text(min_size=1, max_size=12))
         parent = "src" if i == 0 else draw(st.sampled_from([n["id"] for n in nodes[1:-1]] + ["src"]))
@@ -186,10 +206,17 @@ def valid_documents(draw: Any) -> dict[str, Any]:
     end = draw(st.floats(2.0, 30.0))
     warmup = draw(st.one_of(st.just(0.0), st.floats(0.0, end / 2)))
     doc: dict[str, Any] = {
-        "format": "queuestudio-model", "version": 1, "name": draw(st.text(max_size=20)),
-        "simulation": {"end_time": end, "warmup": warmup, "seed": draw(st.one_of(st.none(), st.integers(0, 2**63))),
-                       "sample_interval": draw(st.floats(0.25, 5.0))},
-        "nodes": nodes, "links": draw(st.permutations(links)),
+        "format": "queuestudio-model",
+        "version": 1,
+        "name": draw(st.text(max_size=20)),
+        "simulation": {
+            "end_time": end,
+            "warmup": warmup,
+            "seed": draw(st.one_of(st.none(), st.integers(0, 2**63))),
+            "sample_interval": draw(st.floats(0.25, 5.0)),
+        },
+        "nodes": nodes,
+        "links": draw(st.permutations(links)),
     }
     if draw(st.booleans()):
         doc["description"] = draw(st.text(max_size=40))
@@ -259,31 +286,91 @@ def _stations(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [n for n in doc["nodes"] if n["kind"] not in ("source", "sink")]
 
 
-non_dist_junk = st.one_of(st.text(max_size=10), st.integers(-5, 5), st.booleans(),
-                          st.lists(st.integers(), max_size=3), st.just({}), st.just({"dist": None}))
-unknown_keys = st.text(min_size=1, max_size=12).filter(lambda k: k not in {
-    "format", "version", "name", "description", "simulation", "nodes", "links", "id", "kind", "position", "params",
-    "label", "from", "to", "probability", "latency", "end_time", "warmup", "seed", "sample_interval",
-    "dist", "mean", "value", "low", "high", "k", "cv", "alpha", "values"})
+non_dist_junk = st.one_of(
+    st.text(max_size=10),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.lists(st.integers(), max_size=3),
+    st.just({}),
+    st.just({"dist": None}),
+)
+unknown_keys = st.text(min_size=1, max_size=12).filter(
+    lambda k: (
+        k
+        not in {
+            "format",
+            "version",
+            "name",
+            "description",
+            "simulation",
+            "nodes",
+            "links",
+            "id",
+            "kind",
+            "position",
+            "params",
+            "label",
+            "from",
+            "to",
+            "probability",
+            "latency",
+            "end_time",
+            "warmup",
+            "seed",
+            "sample_interval",
+            "dist",
+            "mean",
+            "value",
+            "low",
+            "high",
+            "k",
+            "cv",
+            "alpha",
+            "values",
+        }
+    )
+)
 
 
 @st.composite
 def invalid_documents(draw: Any) -> tuple[str, Any, str | None]:
     """(what was broken, a document or JSON text, a substring every report must contain)."""
     doc = draw(valid_documents())
-    what = draw(st.sampled_from([
-        "wrong-type", "missing-field", "unknown-field", "unknown-kind", "dangling-link", "into-source",
-        "out-of-sink", "duplicate-id", "cycle-without-exit", "nan-literal", "huge-probability",
-        "deep-nesting", "top-level", "newer-version", "wrong-format", "bad-number",
-    ]))
+    what = draw(
+        st.sampled_from(
+            [
+                "wrong-type",
+                "missing-field",
+                "unknown-field",
+                "unknown-kind",
+                "dangling-link",
+                "into-source",
+                "out-of-sink",
+                "duplicate-id",
+                "cycle-without-exit",
+                "nan-literal",
+                "huge-probability",
+                "deep-nesting",
+                "top-level",
+                "newer-version",
+                "wrong-format",
+                "bad-number",
+            ]
+        )
+    )
     nodes = doc["nodes"]
     node = draw(st.sampled_from(nodes))
     expect: str | None = None
     if what == "wrong-type":
         target = draw(st.sampled_from(_stations(doc)))
         kind = target["kind"]
-        field = {"server": "service_time", "thread_pool": "processing_time", "delay": "delay",
-                 "async_server": "cpu_work_distribution", "router": "policy"}[kind]
+        field = {
+            "server": "service_time",
+            "thread_pool": "processing_time",
+            "delay": "delay",
+            "async_server": "cpu_work_distribution",
+            "router": "policy",
+        }[kind]
         junk = draw(non_dist_junk)
         if kind == "router":
             junk = draw(st.one_of(st.integers(), st.lists(st.text(max_size=3), max_size=2), st.just("fastest")))
@@ -305,7 +392,9 @@ def invalid_documents(draw: Any) -> tuple[str, Any, str | None]:
             expect = f"link {i}: {spot}"
         else:
             target = draw(st.sampled_from(_stations(doc)))
-            required = {"server": "service_time", "thread_pool": "processing_time", "delay": "delay"}.get(target["kind"])
+            required = {"server": "service_time", "thread_pool": "processing_time", "delay": "delay"}.get(
+                target["kind"]
+            )
             if required is None:
                 del doc["format"]
                 expect = "format"
@@ -356,7 +445,7 @@ def invalid_documents(draw: Any) -> tuple[str, Any, str | None]:
     elif what == "nan-literal":
         literal = draw(st.sampled_from(["NaN", "Infinity", "-Infinity"]))
         target = draw(st.sampled_from(["rate", "end", "position", "prob"]))
-        marker = "\"__MARK__\""
+        marker = '"__MARK__"'
         if target == "rate":
             nodes[0]["params"] = {"rate": "__MARK__"}
         elif target == "end":
@@ -376,15 +465,24 @@ def invalid_documents(draw: Any) -> tuple[str, Any, str | None]:
         inner = opener * depth + "1" + closer * depth
         return what, json.dumps(doc).replace('"__MARK__"', inner), "nested deeper"
     elif what == "top-level":
-        value = draw(st.one_of(st.lists(st.integers(), max_size=3), st.text(max_size=5), st.integers(),
-                               st.floats(allow_nan=False, allow_infinity=False), st.none(), st.booleans()))
+        value = draw(
+            st.one_of(
+                st.lists(st.integers(), max_size=3),
+                st.text(max_size=5),
+                st.integers(),
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.none(),
+                st.booleans(),
+            )
+        )
         return what, json.dumps(value), "JSON object"
     elif what == "newer-version":
         doc["version"] = draw(st.integers(2, 10**6))
         expect = "newer"
     elif what == "wrong-format":
-        doc["format"] = draw(st.one_of(st.text(max_size=20).filter(lambda f: f != "queuestudio-model"),
-                                       st.integers(), st.none()))
+        doc["format"] = draw(
+            st.one_of(st.text(max_size=20).filter(lambda f: f != "queuestudio-model"), st.integers(), st.none())
+        )
         expect = "format must be"
     else:  # bad-number: a negative or non-finite number where a positive one is needed
         value = draw(st.sampled_from([-1, -1e308, 0.0, 1e400]))  # 1e400 parses as inf
@@ -406,12 +504,19 @@ def test_invalid_documents_always_raise_model_error(case):
 
 # ------------------------------------------------------------------ junk anywhere: ModelError or a model, nothing else
 json_leaf = st.one_of(
-    st.none(), st.booleans(), st.text(max_size=8),
-    st.integers(-(10**6), 10**6), st.sampled_from([10**400, -(10**400), 2**64, 2**1024]),
-    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e308, -1e308, 5e-324, 1.7976931348623157e308]),
+    st.none(),
+    st.booleans(),
+    st.text(max_size=8),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([10**400, -(10**400), 2**64, 2**1024]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e308, -1e308, 5e-324, 1.7976931348623157e308]),
 )
-json_values = st.recursive(json_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)), max_leaves=8)
+json_values = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -458,7 +563,9 @@ def test_any_value_anywhere_gives_a_model_or_a_model_error(data):
 
 # ------------------------------------------------------------------ explicit cases found by the fuzzers
 BASE = {
-    "format": "queuestudio-model", "version": 1, "name": "M/M/1",
+    "format": "queuestudio-model",
+    "version": 1,
+    "name": "M/M/1",
     "simulation": {"end_time": 100, "warmup": 0, "seed": 1, "sample_interval": 1.0},
     "nodes": [
         {"id": "arrivals", "kind": "source", "params": {"rate": 0.8}},
@@ -545,8 +652,7 @@ def test_malformed_concurrency_objects_are_model_errors(node, name, value, field
         (1, "queue_capacity", 10**400, "queue_capacity"),
         (1, "service_time", {"dist": "constant", "value": 10**400}, "service_time"),
     ],
-    ids=["rate", "limit", "priority", "profile-time", "profile-rate", "concurrency", "fixed-c", "capacity",
-         "constant"],
+    ids=["rate", "limit", "priority", "profile-time", "profile-rate", "concurrency", "fixed-c", "capacity", "constant"],
 )
 def test_integers_too_large_for_a_float_are_model_errors(node, name, value, field):
     """JSON allows integer literals of any length; 10**400 must not escape as OverflowError."""

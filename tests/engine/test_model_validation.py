@@ -23,7 +23,9 @@ def mm1(**server_params: Any) -> dict[str, Any]:
     params = {"concurrency": 1, "service_time": {"dist": "exponential", "mean": 1.0}}
     params.update(server_params)
     return {
-        "format": "queuestudio-model", "version": 1, "name": "M/M/1",
+        "format": "queuestudio-model",
+        "version": 1,
+        "name": "M/M/1",
         "simulation": {"end_time": 1000, "warmup": 100, "seed": 1, "sample_interval": 1.0},
         "nodes": [
             {"id": "arrivals", "kind": "source", "position": [0, 0], "params": {"rate": 0.8}},
@@ -67,7 +69,9 @@ def with_param(doc: dict[str, Any], node_id: str, name: str, value: Any) -> dict
 #: One document with four independent problems: a bad parameter, a dangling link, probabilities
 #: that do not sum to 1, and a sink no request can reach.
 BROKEN = {
-    "format": "queuestudio-model", "version": 1, "name": "broken",
+    "format": "queuestudio-model",
+    "version": 1,
+    "name": "broken",
     "nodes": [
         {"id": "users", "kind": "source", "params": {"rate": 1.0}},
         {"id": "lb", "kind": "server", "params": {"service_time": {"dist": "exponential", "mean": 0.1}}},
@@ -142,8 +146,13 @@ def test_many_independent_node_problems_are_all_reported():
     doc["simulation"]["end_time"] = -5
     found = problems_of(doc)
     expected_parts = [
-        ("arrivals", "rate"), ("cpu", "concurrency"), ("cpu", "queue_policy"),
-        ("cpu", "queue_capacity"), ("cpu", "color"), ("done", "position"), ("simulation", "end_time"),
+        ("arrivals", "rate"),
+        ("cpu", "concurrency"),
+        ("cpu", "queue_policy"),
+        ("cpu", "queue_capacity"),
+        ("cpu", "color"),
+        ("done", "position"),
+        ("simulation", "end_time"),
     ]
     for who, what in expected_parts:
         assert any(who in p and what in p for p in found), (who, what, found)
@@ -153,24 +162,44 @@ def test_many_independent_node_problems_are_all_reported():
 @pytest.mark.parametrize(
     ("doc", "expected"),
     [
-        (with_param(mm1(), "cpu", "service_time", {"dist": "exponential", "mean": -1}),
-         "node 'cpu': service_time.mean must be > 0, got -1"),
-        (with_param(mm1(), "cpu", "service_time", {"dist": "exponential", "mean": 0}),
-         "node 'cpu': service_time.mean must be > 0, got 0"),
+        (
+            with_param(mm1(), "cpu", "service_time", {"dist": "exponential", "mean": -1}),
+            "node 'cpu': service_time.mean must be > 0, got -1",
+        ),
+        (
+            with_param(mm1(), "cpu", "service_time", {"dist": "exponential", "mean": 0}),
+            "node 'cpu': service_time.mean must be > 0, got 0",
+        ),
         (with_param(mm1(), "cpu", "concurrency", 0), "node 'cpu': concurrency must be >= 1, got 0"),
         (with_param(mm1(), "cpu", "queue_capacity", -1), "node 'cpu': queue_capacity must be >= 0, got -1"),
         (with_param(mm1(), "cpu", "queue_capacity", 2.5), "node 'cpu': queue_capacity must be an integer, got 2.5"),
-        (with_param(mm1(), "cpu", "queue_policy", "random"),
-         "node 'cpu': queue_policy must be one of fifo, lifo, priority, got 'random'"),
+        (
+            with_param(mm1(), "cpu", "queue_policy", "random"),
+            "node 'cpu': queue_policy must be one of fifo, lifo, priority, got 'random'",
+        ),
         (with_param(mm1(), "arrivals", "rate", -0.5), "node 'arrivals': rate must be >= 0, got -0.5"),
         (with_param(mm1(), "arrivals", "limit", 1.5), "node 'arrivals': limit must be an integer, got 1.5"),
-        (with_param(mm1(), "cpu", "service_time", {"dist": "uniform", "low": 2, "high": 1}),
-         "node 'cpu': service_time.high must be >= low (2), got 1"),
-        (with_param(mm1(), "cpu", "service_time", {"dist": "exponential"}),
-         "node 'cpu': service_time: exponential distribution needs mean"),
+        (
+            with_param(mm1(), "cpu", "service_time", {"dist": "uniform", "low": 2, "high": 1}),
+            "node 'cpu': service_time.high must be >= low (2), got 1",
+        ),
+        (
+            with_param(mm1(), "cpu", "service_time", {"dist": "exponential"}),
+            "node 'cpu': service_time: exponential distribution needs mean",
+        ),
     ],
-    ids=["mean-negative", "mean-zero", "concurrency", "capacity", "capacity-float", "policy", "rate", "limit",
-         "uniform", "missing-field"],
+    ids=[
+        "mean-negative",
+        "mean-zero",
+        "concurrency",
+        "capacity",
+        "capacity-float",
+        "policy",
+        "rate",
+        "limit",
+        "uniform",
+        "missing-field",
+    ],
 )
 def test_message_names_node_field_and_value(doc, expected):
     assert one_problem(doc) == expected
@@ -240,8 +269,12 @@ def test_several_out_links_need_probabilities_or_a_router():
 def test_probabilities_summing_to_one_within_rounding_are_fine():
     doc = mm1()
     doc["nodes"] += [{"id": "a", "kind": "sink"}, {"id": "b", "kind": "sink"}]
-    doc["links"] = [{"from": "arrivals", "to": "cpu"}, {"from": "cpu", "to": "done", "probability": 0.1},
-                    {"from": "cpu", "to": "a", "probability": 0.2}, {"from": "cpu", "to": "b", "probability": 0.7}]
+    doc["links"] = [
+        {"from": "arrivals", "to": "cpu"},
+        {"from": "cpu", "to": "done", "probability": 0.1},
+        {"from": "cpu", "to": "a", "probability": 0.2},
+        {"from": "cpu", "to": "b", "probability": 0.7},
+    ]
     model_from_dict(doc)  # 0.1 + 0.2 + 0.7 != 1.0 exactly in binary
     doc["links"][3]["probability"] = 0.69
     assert one_problem(doc) == "node 'cpu': out-link probabilities sum to 0.99, not 1"
@@ -250,8 +283,11 @@ def test_probabilities_summing_to_one_within_rounding_are_fine():
 def test_router_with_probabilities_is_a_warning_not_an_error():
     doc = mm1()
     doc["nodes"].insert(1, {"id": "lb", "kind": "router", "params": {"policy": "random"}})
-    doc["links"] = [{"from": "arrivals", "to": "lb"}, {"from": "lb", "to": "cpu", "probability": 0.3},
-                    {"from": "cpu", "to": "done"}]
+    doc["links"] = [
+        {"from": "arrivals", "to": "lb"},
+        {"from": "lb", "to": "cpu", "probability": 0.3},
+        {"from": "cpu", "to": "done"},
+    ]
     model = model_from_dict(doc)
     report = check_document(model)
     assert report.ok
@@ -267,16 +303,25 @@ def test_router_with_probabilities_is_a_warning_not_an_error():
         (lambda d: d["nodes"][1].__setitem__("colour", "red"), "node 'cpu': unknown field 'colour'"),
         (lambda d: d["nodes"][1]["params"].__setitem__("workers", 2), "node 'cpu': unknown parameter 'workers'"),
         (lambda d: d["links"][0].__setitem__("weight", 2), "link 0: unknown field 'weight'"),
-        (lambda d: d["nodes"][1]["params"]["service_time"].__setitem__("sd", 2),
-         "node 'cpu': service_time: unknown field 'sd' for a exponential distribution"),
-        (lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "fixed", "c": 2, "x": 1}),
-         "node 'cpu': concurrency: unknown field 'x' for fixed concurrency"),
-        (lambda d: d["nodes"][1]["params"].__setitem__(
-            "concurrency", {"kind": "dynamic", "initial": 2, "autoscale": {"every": 3}}),
-         "node 'cpu': concurrency.autoscale: unknown field 'every'"),
+        (
+            lambda d: d["nodes"][1]["params"]["service_time"].__setitem__("sd", 2),
+            "node 'cpu': service_time: unknown field 'sd' for a exponential distribution",
+        ),
+        (
+            lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "fixed", "c": 2, "x": 1}),
+            "node 'cpu': concurrency: unknown field 'x' for fixed concurrency",
+        ),
+        (
+            lambda d: d["nodes"][1]["params"].__setitem__(
+                "concurrency", {"kind": "dynamic", "initial": 2, "autoscale": {"every": 3}}
+            ),
+            "node 'cpu': concurrency.autoscale: unknown field 'every'",
+        ),
         (lambda d: d["nodes"][2].__setitem__("params", {"capacity": 3}), "node 'done': unknown parameter 'capacity'"),
-        (lambda d: d["links"][0].__setitem__("latency", {"dist": "constant", "value": 1, "jitter": 2}),
-         "link 0: latency: unknown field 'jitter' for a constant distribution"),
+        (
+            lambda d: d["links"][0].__setitem__("latency", {"dist": "constant", "value": 1, "jitter": 2}),
+            "link 0: latency: unknown field 'jitter' for a constant distribution",
+        ),
     ],
     ids=["top", "simulation", "node", "param", "link", "dist", "concurrency", "autoscale", "sink-param", "latency"],
 )
@@ -375,10 +420,16 @@ def test_missing_nodes_is_refused():
         (lambda d: d["nodes"][0]["params"].__setitem__("profile", [[0, 1], [0, 2]]), "node 'arrivals'", "profile"),
         (lambda d: d["nodes"][1]["params"].__setitem__("concurrency", 2.0), "node 'cpu'", "concurrency"),
         (lambda d: d["nodes"][1]["params"].__setitem__("concurrency", True), "node 'cpu'", "concurrency"),
-        (lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "elastic"}), "node 'cpu'",
-         "concurrency.kind"),
-        (lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "dynamic", "initial": 9, "max": 4}),
-         "node 'cpu'", "concurrency.initial"),
+        (
+            lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "elastic"}),
+            "node 'cpu'",
+            "concurrency.kind",
+        ),
+        (
+            lambda d: d["nodes"][1]["params"].__setitem__("concurrency", {"kind": "dynamic", "initial": 9, "max": 4}),
+            "node 'cpu'",
+            "concurrency.initial",
+        ),
         (lambda d: d["nodes"][1]["params"].__setitem__("service_time", None), "node 'cpu'", "service_time"),
         (lambda d: d["nodes"][1]["params"].__setitem__("service_time", [1, 2]), "node 'cpu'", "service_time"),
     ],
@@ -392,8 +443,9 @@ def test_type_errors_name_the_place_and_field(mutate, who, what):
 
 def test_source_with_two_arrival_specs_is_refused():
     doc = with_param(mm1(), "arrivals", "interarrival", {"dist": "constant", "value": 1})
-    assert one_problem(doc) == ("node 'arrivals': give only one of rate, interarrival or profile "
-                                "(got rate, interarrival)")
+    assert one_problem(doc) == (
+        "node 'arrivals': give only one of rate, interarrival or profile (got rate, interarrival)"
+    )
 
 
 def test_a_source_with_no_arrival_process_at_all_is_refused():
@@ -456,8 +508,11 @@ def test_overload_through_routing_and_feedback_is_warned():
     """λ_cpu = 0.6 / (1 − 0.5) = 1.2 > μ = 1: the traffic equations, not the source rate alone."""
     doc = mm1()
     doc["nodes"][0]["params"]["rate"] = 0.6
-    doc["links"] = [{"from": "arrivals", "to": "cpu"}, {"from": "cpu", "to": "done", "probability": 0.5},
-                    {"from": "cpu", "to": "cpu", "probability": 0.5}]
+    doc["links"] = [
+        {"from": "arrivals", "to": "cpu"},
+        {"from": "cpu", "to": "done", "probability": 0.5},
+        {"from": "cpu", "to": "cpu", "probability": 0.5},
+    ]
     report = check_document(model_from_dict(doc))
     assert report.ok
     assert any("'cpu'" in w and "1.2" in w for w in report.warnings), report.warnings
@@ -507,9 +562,16 @@ def test_code_in_string_parameters_is_just_an_invalid_value(monkeypatch, tmp_pat
     monkeypatch.undo()
     assert calls == []
     found = info.value.problems
-    for who, what in [("arrivals", "rate"), ("cpu", "service_time"), ("cpu", "concurrency"),
-                      ("cpu", "queue_capacity"), ("cpu", "queue_policy"), ("link 0", "latency"),
-                      ("link 1", "probability"), ("simulation", "end_time")]:
+    for who, what in [
+        ("arrivals", "rate"),
+        ("cpu", "service_time"),
+        ("cpu", "concurrency"),
+        ("cpu", "queue_capacity"),
+        ("cpu", "queue_policy"),
+        ("link 0", "latency"),
+        ("link 1", "probability"),
+        ("simulation", "end_time"),
+    ]:
         assert any(who in p and what in p for p in found), (who, what, found)
     assert not os.path.exists("/tmp/queuestudio-pwned")
 
