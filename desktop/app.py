@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.icons import app_icon
 from desktop.main_window import MainWindow
+from desktop.startup_probe import watch
 from engine.model import ModelError, load_model
 
 #: Libraries Qt's xcb plugin needs, with the Debian/Ubuntu package that brings each.
@@ -119,6 +120,7 @@ def main(argv: list[str]) -> int:
     opened = window.open_initial(args.model)
     if args.screenshot:
         return screenshot(window, args.screenshot, args.run_for)
+    watch(window)
     window.show()
     if opened:
         QTimer.singleShot(0, window.offer_recovery)

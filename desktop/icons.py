@@ -7,7 +7,6 @@ pixmap blit.
 
 from __future__ import annotations
 
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -15,13 +14,12 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
+from desktop.resources import resource_root
+
 
 def resources_dir() -> Path:
     """The ``resources`` directory (next to the packages, or inside a frozen bundle)."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    return resource_root()
 
 
 def examples_dir() -> Path:
