@@ -3,7 +3,7 @@
 # Extra arguments go to `queuestudio` (e.g. a model file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+PY=${BASE_PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
