@@ -8,6 +8,7 @@ table to stdout; ``--json`` and ``--csv`` write them to files. Exit status: 0 on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -229,14 +230,13 @@ def _run(model: Model, args: argparse.Namespace) -> int:
             runs.append(first)
             progress(1 / reps)
             jobs = [(model, s, args.end_time) for s in seeds[1:]]
-            if args.workers > 1:
-                with ProcessPoolExecutor(max_workers=min(args.workers, os.cpu_count() or 1)) as pool:
-                    for result in pool.map(_replicate, jobs):
-                        runs.append(result)
-                        progress(len(runs) / reps)
-            else:
-                for job in jobs:
-                    runs.append(_replicate(job))
+            with contextlib.ExitStack() as stack:
+                mapper: Any = map
+                if args.workers > 1:
+                    workers = min(args.workers, os.cpu_count() or 1)
+                    mapper = stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map
+                for result in mapper(_replicate, jobs):
+                    runs.append(result)
                     progress(len(runs) / reps)
     finally:
         progress.close()

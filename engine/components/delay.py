@@ -6,7 +6,7 @@ import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from engine.components.server.queued import check_downstream
+from engine.components.forwarding import Forwarding
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from engine.simulation import Simulation
 
 
-class Delay(WindowStats, Entity):
+class Delay(WindowStats, Forwarding, Entity):
     """Holds each request for a time drawn from ``delay`` — all at once, nobody waits (M/G/∞).
 
     Think time, network transit, a sleep. Completed requests go to ``downstream``.
@@ -28,16 +28,14 @@ class Delay(WindowStats, Entity):
         if not isinstance(delay, LatencyDistribution):
             raise TypeError(f"delay must be a LatencyDistribution, got {delay!r}")
         self._delay = delay
-        self._downstream = check_downstream(downstream)
+        self._init_downstream(downstream)
         self._waiting = 0
         self._in_service = 0
         self._completed = 0
         self._init_window()
 
     def _on_attach(self, sim: Simulation) -> None:
-        if self._downstream is not None:
-            sim.add(self._downstream)
-            self._forward, self._forward_now = sim.handler_for(self._downstream)
+        self._attach_downstream(sim)
         self._draw = self._delay.sampler(sim)
 
     @property
@@ -52,18 +50,6 @@ class Delay(WindowStats, Entity):
         self._delay = value
         if self._sim is not None:
             self._draw = value.sampler(self._sim)
-
-    @property
-    def downstream(self) -> Entity | None:
-        """Entity that requests go to after their delay."""
-        return self._downstream
-
-    @downstream.setter
-    def downstream(self, value: Entity | None) -> None:
-        self._downstream = check_downstream(value)
-        if value is not None and self._sim is not None:
-            self._sim.add(value)
-            self._forward, self._forward_now = self._sim.handler_for(value)
 
     @property
     def in_service(self) -> int:
@@ -99,12 +85,7 @@ class Delay(WindowStats, Entity):
         if not self._completed % FOLD_EVERY:
             self._fold()
         if self._downstream is not None:
-            event.target = self._downstream
-            event.time = now
-            if self._forward_now:
-                self._forward(event)
-            else:
-                heappush(sim._heap, (now, next(sim._seq), self._forward, event))  # type: ignore[union-attr]
+            self._send_on(event, now)
 
     def _capacity_now(self) -> float:
         return math.inf

@@ -9,7 +9,7 @@ from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
-from engine.components.server.queued import check_downstream
+from engine.components.forwarding import Forwarding
 from engine.components.server.server import check_distribution
 from engine.components.server.stats import AsyncServerStats
 from engine.components.window import FOLD_EVERY, WindowStats
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 IOHandler = Callable[[Event], Any]
 
 
-class AsyncServer(WindowStats, Entity):
+class AsyncServer(WindowStats, Forwarding, Entity):
     """Non-blocking server that multiplexes many connections on a single thread.
 
     1. Accept: at ``max_connections`` a request is rejected (counted, dropped); otherwise
@@ -67,7 +67,7 @@ class AsyncServer(WindowStats, Entity):
         self._cpu_dist = cpu_work_distribution
         self._io_handler = io_handler
         self._io_time = None if io_time is None else check_distribution(io_time, "io_time")
-        self._downstream = check_downstream(downstream)
+        self._init_downstream(downstream)
         self._connections = 0
         self._peak = 0
         self._cpu_queue: deque[Event] = deque()
@@ -88,9 +88,7 @@ class AsyncServer(WindowStats, Entity):
     def _on_attach(self, sim: Simulation) -> None:
         self._heap = sim._heap
         self._seq = sim._seq
-        if self._downstream is not None:
-            sim.add(self._downstream)
-            self._forward, self._forward_now = sim.handler_for(self._downstream)
+        self._attach_downstream(sim)
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
@@ -187,14 +185,8 @@ class AsyncServer(WindowStats, Entity):
             self._fold()
         if self._held_hooks:
             self._release_hooks(event)
-        downstream = self._downstream
-        if downstream is not None and not handler_returned:
-            event.target = downstream
-            event.time = now
-            if self._forward_now:
-                self._forward(event)
-            else:
-                heappush(self._heap, (now, next(self._seq), self._forward, event))
+        if self._downstream is not None and not handler_returned:
+            self._send_on(event, now)
 
     def _release_hooks(self, event: Event) -> None:
         hooks = self._held_hooks.pop(id(event), None)
@@ -270,18 +262,6 @@ class AsyncServer(WindowStats, Entity):
     def io_time(self) -> LatencyDistribution | None:
         """I/O wait drawn per request when there is no handler (None = no I/O)."""
         return self._io_time
-
-    @property
-    def downstream(self) -> Entity | None:
-        """Entity that completed requests are forwarded to."""
-        return self._downstream
-
-    @downstream.setter
-    def downstream(self, value: Entity | None) -> None:
-        self._downstream = check_downstream(value)
-        if value is not None and self._sim is not None:
-            self._sim.add(value)
-            self._forward, self._forward_now = self._sim.handler_for(value)
 
     @property
     def stats(self) -> AsyncServerStats:

@@ -9,6 +9,7 @@ from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
+from engine.components.forwarding import Forwarding
 from engine.components.server.concurrency import ConcurrencyModel, DynamicConcurrency, FixedConcurrency
 from engine.components.window import FOLD_EVERY, WindowStats
 from engine.entity import Entity
@@ -22,13 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def check_downstream(downstream: Any) -> Entity | None:
-    if downstream is not None and not isinstance(downstream, Entity):
-        raise TypeError(f"downstream must be an Entity or None, got {downstream!r}")
-    return downstream
-
-
-class QueuedResource(WindowStats, Entity):
+class QueuedResource(WindowStats, Forwarding, Entity):
     """A station with a concurrency model in front of which requests wait in a queue.
 
     1. Arrival: if nothing waits and the request's weight fits, it starts at once;
@@ -73,7 +68,7 @@ class QueuedResource(WindowStats, Entity):
         self._slots = type(model) in (FixedConcurrency, DynamicConcurrency)
         if isinstance(model, DynamicConcurrency):
             model.add_listener(self._on_limit_change)
-        self._downstream = check_downstream(downstream)
+        self._init_downstream(downstream)
         self._waiting = 0
         self._in_service = 0
         self._completed = 0
@@ -84,8 +79,6 @@ class QueuedResource(WindowStats, Entity):
         self._held_hooks: dict[int, list[Any]] = {}
         #: Draws a service time for any request; None when it depends on the request.
         self._draw: Callable[[], float] | None = None
-        self._forward: Callable[[Event], Any] | None = None
-        self._forward_now = False
         #: Draws a weight for requests that carry none (model files' weighted concurrency).
         self._weight_sampler: Callable[[], float] | None = None
         self._generic = type(self).handle_queued_event is not type(self)._native_handler
@@ -106,9 +99,7 @@ class QueuedResource(WindowStats, Entity):
     def _on_attach(self, sim: Simulation) -> None:
         self._heap = sim._heap
         self._seq = sim._seq
-        if self._downstream is not None:
-            sim.add(self._downstream)
-            self._forward, self._forward_now = sim.handler_for(self._downstream)
+        self._attach_downstream(sim)
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
@@ -297,19 +288,6 @@ class QueuedResource(WindowStats, Entity):
             if self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
                 self._dispatch_waiting(now)  # a raised limit left more than one slot free
 
-    def _send_on(self, event: Event, now: float) -> None:
-        """Hand a finished request to ``downstream`` at ``now``.
-
-        A built-in downstream takes it at once (its handler only records and schedules, so
-        this cannot recurse); anything else gets it through the event heap.
-        """
-        event.target = self._downstream  # type: ignore[assignment]
-        event.time = now
-        if self._forward_now:
-            self._forward(event)  # type: ignore[misc]
-        else:
-            heappush(self._heap, (now, next(self._seq), self._forward, event))  # type: ignore[misc]
-
     def _dispatch_waiting(self, now: float) -> None:
         queue = self._queue
         model = self._model
@@ -391,18 +369,6 @@ class QueuedResource(WindowStats, Entity):
         return self._m_busy_end + self._model.active * now - self._m_busy_start
 
     # --------------------------------------------------------------- properties
-    @property
-    def downstream(self) -> Entity | None:
-        """Entity that completed requests are forwarded to (context preserved)."""
-        return self._downstream
-
-    @downstream.setter
-    def downstream(self, value: Entity | None) -> None:
-        self._downstream = check_downstream(value)
-        if value is not None and self._sim is not None:
-            self._sim.add(value)
-            self._forward, self._forward_now = self._sim.handler_for(value)
-
     @property
     def queue_policy(self) -> QueuePolicy:
         """The waiting queue."""
