@@ -56,15 +56,22 @@ def one_run(cmd: list[str], scratch: Path, timeout: float) -> tuple[float, float
     """Start the app once; return (seconds to the first paint, seconds to exit)."""
     stamp = scratch / "shown"
     stamp.unlink(missing_ok=True)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QUEUESTUDIO_STARTUP_PROBE=str(stamp),
-               XDG_CONFIG_HOME=str(scratch / "config"), QUEUESTUDIO_RECOVERY_DIR=str(scratch / "recovery"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        QUEUESTUDIO_STARTUP_PROBE=str(stamp),
+        XDG_CONFIG_HOME=str(scratch / "config"),
+        QUEUESTUDIO_RECOVERY_DIR=str(scratch / "recovery"),
+    )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     start = time.time()
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     ended = time.time() - start
     if result.returncode != 0 or not stamp.exists():
-        raise SystemExit(f"startup.py: the app exited with {result.returncode} without reporting its window "
-                         f"(does desktop/app.py call startup_probe.watch(window)?)\n{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"startup.py: the app exited with {result.returncode} without reporting its window "
+            f"(does desktop/app.py call startup_probe.watch(window)?)\n{result.stderr[-2000:]}"
+        )
     return float(stamp.read_text(encoding="utf-8")) - start, ended
 
 

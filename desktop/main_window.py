@@ -22,6 +22,7 @@ from desktop.document import ModelDocument
 from desktop.icons import app_icon, default_example, examples_dir
 from desktop.inspector import Inspector
 from desktop.palette import Palette
+from desktop.run.integration import install_live_run
 from engine.model import Model, ModelError, load_model, save_model
 
 MAX_RECENT = 8
@@ -62,10 +63,15 @@ class MainWindow(QMainWindow):
         self._fitted = False
         self._build_menus()
         self._connect()
+        self.live_run = install_live_run(self)
         self._restore_settings()
         self._update_title()
 
     # ------------------------------------------------------------ public surface
+    def run_for(self, seconds: float) -> None:
+        """Run the current model live for ``seconds`` of wall time (``--screenshot --run-for``)."""
+        self.live_run.run_for(seconds)
+
     @property
     def document(self) -> ModelDocument:
         """The open document (the same object for the window's whole life)."""

@@ -167,8 +167,15 @@ def test_build_produces_an_app_that_renders_its_window(tmp_path: Path) -> None:
     png = tmp_path / "smoke.png"
     env = dict(os.environ, SCREENSHOT=str(png), BASE_PYTHON=sys.executable)
     env.pop("PYTHON", None)
-    result = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=1800, check=False)
+    result = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "build.sh")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     output = result.stdout + result.stderr
     if result.returncode == 3:
         pytest.skip(f"PyInstaller cannot be installed here: {output.strip().splitlines()[-1]}")

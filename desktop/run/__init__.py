@@ -1,0 +1,12 @@
+"""Live simulation in the desktop app: the worker thread, ring buffers, charts and teaching views.
+
+- :mod:`desktop.run.worker` — the QObject that owns the engine ``Run`` in a QThread.
+- :mod:`desktop.run.buffers` — bounded ring buffers and batch-means estimates.
+- :mod:`desktop.run.dashboard` — pyqtgraph charts of the live time series.
+- :mod:`desktop.run.controls` — Run/Pause/Step/Stop, speed and run settings.
+- :mod:`desktop.run.theory_panel` — analytic values, confidence bands and law checks.
+- :mod:`desktop.run.results` — the end-of-run table with CSV/JSON export.
+- :mod:`desktop.run.integration` — :func:`install_live_run` wires all of it into a window.
+
+Importing this package imports no Qt; import the submodules you need.
+"""

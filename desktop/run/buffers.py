@@ -1,0 +1,288 @@
+"""Bounded storage for the live series, and batch-means estimates over it.
+
+Memory bound: a :class:`SeriesStore` preallocates everything when a run starts and never
+grows. Each :class:`RingBuffer` of capacity ``n`` holds ``2·n`` float64 (16·n bytes), so a
+store for ``S`` stations takes
+
+    16 · (capacity · (1 + 4·S) + checkpoint_capacity · (1 + 7·S)) bytes
+
+— with the defaults (32,768 samples, 4,096 checkpoints) 0.6 MiB + 2.4 MiB per station,
+e.g. 25 MiB for ten stations, however long the run. Older rows are overwritten.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.metrics import SERIES
+
+#: Running values recorded per station at every batch (the checkpoints).
+CHECKPOINT_FIELDS = ("p50_response", "p95_response", "p99_response", "completed", "response_sum", "started", "wait_sum")
+#: Two-sided 97.5 % Student-t quantiles for 1..30 degrees of freedom.
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
+
+
+class RingBuffer:
+    """A fixed-capacity float64 ring whose contents are always one contiguous array.
+
+    Every value is written twice, at ``i`` and ``i + capacity`` of a ``2·capacity`` array,
+    so :meth:`view` is a slice — no copy and no concatenation when a chart reads it.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity!r}")
+        self.capacity = capacity
+        self._data = np.full(2 * capacity, np.nan)
+        self._head = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def extend(self, values: Iterable[float] | np.ndarray) -> None:
+        """Append values, overwriting the oldest once full."""
+        v = np.asarray(values, dtype=float).ravel()
+        cap = self.capacity
+        if v.size > cap:
+            v = v[-cap:]
+        n = v.size
+        first = min(n, cap - self._head)
+        data, head = self._data, self._head
+        data[head : head + first] = v[:first]
+        data[head + cap : head + cap + first] = v[:first]
+        rest = n - first
+        data[:rest] = v[first:]
+        data[cap : cap + rest] = v[first:]
+        self._head = (head + n) % cap
+        self._size = min(self._size + n, cap)
+
+    def view(self) -> np.ndarray:
+        """The contents, oldest first, as a read-only view (valid until the next extend)."""
+        start = (self._head - self._size) % self.capacity
+        out = self._data[start : start + self._size]
+        out.flags.writeable = False
+        return out
+
+    def clear(self) -> None:
+        """Forget the contents (the memory stays allocated)."""
+        self._head = self._size = 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A running mean with the half-width of its 95 % confidence interval (NaN if unknown)."""
+
+    mean: float
+    half_width: float = math.nan
+    batches: int = 0
+
+    def covers(self, value: float) -> bool:
+        """Whether ``value`` lies inside the interval (False while the interval is unknown)."""
+        return math.isfinite(self.half_width) and abs(self.mean - value) <= self.half_width
+
+
+def _t975(df: int) -> float:
+    return _T975[df - 1] if df <= len(_T975) else 1.96
+
+
+def _from_batches(means: np.ndarray, grand: float) -> Estimate:
+    k = means.size
+    if k < 2:
+        return Estimate(grand, math.nan, int(k))
+    half = _t975(k - 1) * float(np.std(means, ddof=1)) / math.sqrt(k)
+    return Estimate(grand, half, int(k))
+
+
+def batch_means(values: np.ndarray, weights: np.ndarray | None = None, batches: int = 16) -> Estimate:
+    """The (weighted) mean of ``values`` with a 95 % interval from the method of batch means.
+
+    Successive samples of a queue are strongly correlated, so their sample variance says
+    little about the error of their mean. Cutting the series into ``batches`` contiguous
+    groups of equal size makes the group means nearly independent once each group spans
+    several relaxation times; the t-interval over the group means is then a fair 95 %
+    interval for the mean. Fewer samples than ``2·batches`` use ``n // 2`` groups; NaN
+    samples are skipped. ``weights`` are the sample interval lengths (they differ only
+    after the engine's recorder merged rows).
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    ok = np.isfinite(v) & np.isfinite(w) & (w > 0)
+    v, w = v[ok], w[ok]
+    if v.size == 0:
+        return Estimate(math.nan)
+    grand = float(np.dot(v, w) / w.sum())
+    k = min(batches, v.size // 2)
+    if k < 2:
+        return Estimate(grand, math.nan, k)
+    edges = np.linspace(0, v.size, k + 1).astype(int)
+    sums = np.add.reduceat(v * w, edges[:-1])
+    totals = np.add.reduceat(w, edges[:-1])
+    return _from_batches(sums / totals, grand)
+
+
+def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: int = 16) -> Estimate:
+    """Mean of a ratio of cumulative sums (e.g. response-time sum / completions) with a
+    batch-means interval: the checkpoints are cut into ``batches`` groups and each group's
+    ratio of increments is one batch mean. The first checkpoint is the baseline."""
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    if num.size < 2 or not den[-1] > den[0]:
+        return Estimate(math.nan)
+    grand = float((num[-1] - num[0]) / (den[-1] - den[0]))
+    k = min(batches, num.size - 1)
+    edges = np.unique(np.linspace(0, num.size - 1, k + 1).astype(int))
+    dn, dd = np.diff(num[edges]), np.diff(den[edges])
+    keep = dd > 0
+    return _from_batches(dn[keep] / dd[keep], grand)
+
+
+class SeriesStore:
+    """The live data of one run: the sampled series and per-batch checkpoints, per station.
+
+    ``append`` takes a :class:`desktop.run.worker.RunBatch`; views read arrays with
+    :meth:`series`, :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`.
+    """
+
+    def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
+        self.stations = tuple(stations)
+        self._times = RingBuffer(capacity)
+        self._series = {sid: {name: RingBuffer(capacity) for name in SERIES} for sid in self.stations}
+        self._cp_times = RingBuffer(checkpoint_capacity)
+        self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
+
+    def append(self, batch: Any) -> None:
+        """Add a batch's new series rows and, if its running results are new, a checkpoint."""
+        if batch.times.size:
+            self._times.extend(batch.times)
+            for sid, rings in self._series.items():
+                values = batch.series.get(sid, {})
+                for name, ring in rings.items():
+                    ring.extend(values.get(name, np.full(batch.times.size, np.nan)))
+        cp_times = self._cp_times.view()
+        if not batch.results_time > (cp_times[-1] if cp_times.size else -math.inf):
+            return
+        self._cp_times.extend((batch.results_time,))
+        for sid, rings in self._cp.items():
+            row = _checkpoint(batch.results.get(sid, {}), batch.stations.get(sid))
+            for name, ring in rings.items():
+                ring.extend((row[name],))
+
+    def times(self) -> np.ndarray:
+        """End times of the sampled intervals (seconds)."""
+        return self._times.view()
+
+    def series(self, station: str, name: str) -> np.ndarray:
+        """One sampled series (a name of :data:`engine.metrics.SERIES`) of a station."""
+        return self._series[station][name].view()
+
+    def checkpoint_times(self) -> np.ndarray:
+        """Simulated times of the checkpoints (one per batch)."""
+        return self._cp_times.view()
+
+    def checkpoint(self, station: str, name: str) -> np.ndarray:
+        """One running value (a name of :data:`CHECKPOINT_FIELDS`) of a station, per batch."""
+        return self._cp[station][name].view()
+
+    def estimates(self, station: str, since: float, batches: int = 16) -> dict[str, Estimate]:
+        """Batch-means estimates of ρ, L, Lq, X (from the series) and W, Wq (from the
+        checkpoints) over the data after simulated time ``since``."""
+        t = self.times()
+        keep = slice(int(np.searchsorted(t, since, side="right")) + 1, None)  # skip the straddling interval
+        weights = (np.diff(t, prepend=2 * t[0] - t[1]) if t.size > 1 else np.ones(t.size))[keep]
+        q = self.series(station, "queue_length")[keep]
+        out = {
+            "utilization": batch_means(self.series(station, "utilization")[keep], weights, batches),
+            "mean_queue_length": batch_means(q, weights, batches),
+            "mean_in_system": batch_means(q + self.series(station, "in_service")[keep], weights, batches),
+            "throughput": batch_means(self.series(station, "throughput")[keep], weights, batches),
+        }
+        ct = self.checkpoint_times()
+        base = max(int(np.searchsorted(ct, since, side="left")), 0)
+        done = self.checkpoint(station, "completed")[base:]
+        out["mean_response"] = ratio_batch_means(self.checkpoint(station, "response_sum")[base:], done, batches)
+        out["mean_wait"] = ratio_batch_means(
+            self.checkpoint(station, "wait_sum")[base:], self.checkpoint(station, "started")[base:], batches
+        )
+        return out
+
+    def convergence(
+        self, station: str, since: float, points: int = 80, batches: int = 16
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, running mean of L, 95 % half-width) at up to ``points`` moments after
+        ``since``, each over the samples from ``since`` to that moment — how the estimate
+        converged. Batch means as in :func:`batch_means` (equal weights, ``batches`` groups;
+        no interval before ``2·batches`` samples), from cumulative sums: O(points·batches)."""
+        t = self.times()
+        first = int(np.searchsorted(t, since, side="right")) + 1
+        values = (self.series(station, "queue_length") + self.series(station, "in_service"))[first:]
+        if values.size < 1:
+            return np.empty(0), np.empty(0), np.empty(0)
+        ok = np.isfinite(values)
+        sums = np.concatenate(([0.0], np.cumsum(np.where(ok, values, 0.0))))
+        counts = np.concatenate(([0], np.cumsum(ok)))
+        ends = np.unique(np.linspace(1, values.size, min(points, values.size)).astype(int))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums[ends] / counts[ends]
+            edges = (ends[:, None] * np.linspace(0, 1, batches + 1)[None, :]).astype(int)
+            group = (sums[edges[:, 1:]] - sums[edges[:, :-1]]) / (counts[edges[:, 1:]] - counts[edges[:, :-1]])
+            half = _t975(batches - 1) * np.std(group, axis=1, ddof=1) / math.sqrt(batches)
+        half[ends < 2 * batches] = np.nan
+        return t[first:][ends - 1], mean, half
+
+
+def _checkpoint(metrics: Mapping[str, Any], live: Any) -> dict[str, float]:
+    """Cumulative sums recovered from running means. ``started`` counts completions plus
+    requests in service now: it misses at most the capacity's worth that were already in
+    service when the window opened, which the increments between checkpoints cancel."""
+    done = float(metrics.get("completed", math.nan))
+    started = done + (live.in_service if live is not None else 0.0)
+    row = {name: float(metrics.get(name, math.nan)) for name in ("p50_response", "p95_response", "p99_response")}
+    row.update(
+        completed=done,
+        response_sum=done * _zero_nan(metrics.get("mean_response")),
+        started=started,
+        wait_sum=started * _zero_nan(metrics.get("mean_wait")),
+    )
+    return row
+
+
+def _zero_nan(value: Any) -> float:
+    x = float(value) if value is not None else math.nan
+    return x if math.isfinite(x) else 0.0

@@ -1,0 +1,161 @@
+"""Run controls: Run / Pause / Step / Stop actions, the speed slider, and the seed, end time
+and warm-up fields. The fields only report edits (``setting_edited``); the controller turns
+them into undoable commands on the document."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
+
+from desktop.run.worker import FAST
+from engine.model import SimulationSettings
+
+#: Speeds of the slider positions, simulated s per wall s (1-2-5 steps); one more position is FAST.
+SPEEDS = tuple(m * 10.0**e for e in range(-1, 4) for m in (1, 2, 5)) + (10_000.0,)
+SPEED_STEPS = len(SPEEDS)
+
+
+def speed_for(position: int) -> float:
+    """The speed factor of a slider position (0 → 0.1×, 3 → real time, the last → as fast as possible)."""
+    return FAST if position >= SPEED_STEPS else SPEEDS[max(position, 0)]
+
+
+def position_for(speed: float) -> int:
+    """The slider position nearest to ``speed`` (on a log scale)."""
+    if math.isinf(speed):
+        return SPEED_STEPS
+    return min(range(SPEED_STEPS), key=lambda i: abs(math.log(SPEEDS[i] / speed)))
+
+
+def speed_text(speed: float) -> str:
+    """How the toolbar shows a speed: ``max``, ``real time`` or ``12×``."""
+    if math.isinf(speed):
+        return "max"
+    return "real time" if abs(speed - 1.0) < 1e-9 else f"{speed:g}×"
+
+
+class RunControls(QObject):
+    """The actions and widgets of the run toolbar; :meth:`add_to` puts them on a QToolBar.
+
+    Signals: ``run_requested``, ``pause_requested``, ``step_requested``, ``stop_requested``,
+    ``speed_changed(float)`` and ``setting_edited(name, value)`` when the user changed a
+    field to a value other than the document's.
+    """
+
+    run_requested = Signal()
+    pause_requested = Signal()
+    step_requested = Signal()
+    stop_requested = Signal()
+    speed_changed = Signal(float)
+    setting_edited = Signal(str, object)
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        style = parent.style()
+        icon = QStyle.StandardPixmap
+        self.run_action = self._action(parent, "Run", "F5", style.standardIcon(icon.SP_MediaPlay), self.run_requested)
+        self.pause_action = self._action(
+            parent, "Pause", "F6", style.standardIcon(icon.SP_MediaPause), self.pause_requested
+        )
+        self.step_action = self._action(
+            parent, "Step", "F10", style.standardIcon(icon.SP_MediaSkipForward), self.step_requested
+        )
+        self.stop_action = self._action(
+            parent, "Stop", "Shift+F5", style.standardIcon(icon.SP_MediaStop), self.stop_requested
+        )
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setRange(0, SPEED_STEPS)
+        self.speed_slider.setFixedWidth(140)
+        self.speed_slider.setToolTip("Simulated seconds per wall second: 0.1× (slow motion) … real time … max")
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(64)
+        self.speed_slider.valueChanged.connect(self._speed_moved)
+        self.speed_slider.setValue(SPEED_STEPS)
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(-1, 2**31 - 1)
+        self.seed_box.setSpecialValueText("random")
+        self.seed_box.setToolTip("Random seed (lowest value: a fresh random seed each run)")
+        self.end_box = self._seconds_box("Simulated end time (s)", 1e-3)
+        self.warmup_box = self._seconds_box("Warm-up (s): statistics start after it", 0.0)
+        self._settings = SimulationSettings()
+        for name, box in self._fields().items():
+            box.editingFinished.connect(lambda n=name: self._edited(n))
+        self.set_state("idle")
+
+    @staticmethod
+    def _action(parent: QWidget, text: str, key: str, icon: Any, signal: Any) -> QAction:
+        action = QAction(icon, text, parent)
+        action.setShortcut(QKeySequence(key))
+        action.setToolTip(f"{text} ({key})")
+        action.triggered.connect(signal.emit)
+        parent.addAction(action)
+        return action
+
+    @staticmethod
+    def _seconds_box(tip: str, minimum: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(minimum, 1e12)
+        box.setDecimals(3)
+        box.setSuffix(" s")
+        box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+        box.setToolTip(tip)
+        return box
+
+    def _fields(self) -> dict[str, QSpinBox | QDoubleSpinBox]:
+        return {"seed": self.seed_box, "end_time": self.end_box, "warmup": self.warmup_box}
+
+    def add_to(self, toolbar: QToolBar) -> None:
+        """Put the actions and fields on ``toolbar``."""
+        for action in (self.run_action, self.pause_action, self.step_action, self.stop_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Speed "))
+        toolbar.addWidget(self.speed_slider)
+        toolbar.addWidget(self.speed_label)
+        toolbar.addSeparator()
+        for label, box in (("Seed", self.seed_box), ("End", self.end_box), ("Warm-up", self.warmup_box)):
+            toolbar.addWidget(QLabel(f" {label} "))
+            toolbar.addWidget(box)
+
+    @property
+    def speed(self) -> float:
+        """The speed chosen on the slider (simulated s per wall s, or FAST)."""
+        return speed_for(self.speed_slider.value())
+
+    def set_speed(self, speed: float) -> None:
+        """Move the slider to the position nearest ``speed``."""
+        self.speed_slider.setValue(position_for(speed))
+
+    def load_settings(self, settings: SimulationSettings) -> None:
+        """Show the document's settings in the fields."""
+        self._settings = SimulationSettings(settings.end_time, settings.warmup, settings.seed, settings.sample_interval)
+        self.seed_box.setValue(-1 if settings.seed is None else int(settings.seed))
+        self.end_box.setValue(settings.end_time)
+        self.warmup_box.setValue(settings.warmup)
+
+    def set_state(self, state: str) -> None:
+        """Enable what makes sense in ``state``: idle, running, paused, finished, stopped or failed."""
+        active = state in ("running", "paused")
+        self.run_action.setEnabled(state != "running")
+        self.pause_action.setEnabled(state == "running")
+        self.step_action.setEnabled(True)
+        self.stop_action.setEnabled(active)
+        for box in self._fields().values():
+            box.setEnabled(not active)
+
+    def _speed_moved(self, position: int) -> None:
+        speed = speed_for(position)
+        self.speed_label.setText(speed_text(speed))
+        self.speed_changed.emit(speed)
+
+    def _edited(self, name: str) -> None:
+        box = self._fields()[name]
+        value: Any = box.value()
+        if name == "seed":
+            value = None if value < 0 else int(value)
+        if value != getattr(self._settings, name):
+            self.setting_edited.emit(name, value)

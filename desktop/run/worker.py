@@ -1,0 +1,410 @@
+"""The simulation worker: a QObject, moved to a QThread, that owns the engine :class:`Run`.
+
+The GUI thread never touches the run. It sends commands (run, pause, step, stop, speed,
+parameter changes) through a thread-safe queue that the worker drains between slices, and
+receives immutable :class:`RunBatch` snapshots through one queued signal, at most every
+:data:`EMIT_INTERVAL` seconds whatever the simulation speed.
+
+After emitting a batch the worker waits (at most :data:`ACK_WAIT`) until the consumer
+acknowledges it (:meth:`SimulationWorker.batch_consumed`). Two reasons: a busy GUI never
+accumulates a backlog of signals (the samples wait in the engine's recorder and arrive
+together in the next batch), and the GUI draws the batch while the worker does not hold the
+interpreter lock. Python lets one thread run at a time; a GUI thread competing with a busy
+worker waits up to the switch interval (5 ms) after every Qt call that releases the lock,
+which turns a 20 ms redraw into hundreds of milliseconds. The consumer keeps its share of
+wall time small (see ``VIEW_DUTY`` in :mod:`desktop.run.integration`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from engine.event import Event
+from engine.model import Model, ModelError, Run, build
+
+log = logging.getLogger(__name__)
+
+#: Speed factor meaning "as fast as possible".
+FAST = math.inf
+#: Minimum wall seconds between two batches (~30 Hz).
+EMIT_INTERVAL = 1.0 / 30.0
+#: Wall seconds one slice of the simulation should take; bounds the latency of Stop.
+SLICE_WALL = 0.012
+#: Wall seconds between two paced slices.
+TICK = 1.0 / 60.0
+#: Longest the worker holds off the simulation waiting for the GUI to acknowledge a batch.
+ACK_WAIT = 0.25
+
+
+@dataclass(frozen=True)
+class StationLive:
+    """A station's instantaneous state: requests waiting, in service, and busy fraction."""
+
+    queue_length: int
+    in_service: int
+    utilization: float
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """A live parameter change, applied at simulated ``time`` (seconds)."""
+
+    time: float
+    node_id: str
+    name: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """An immutable snapshot sent from the worker to the GUI.
+
+    ``times`` and ``series`` hold the time-series rows sampled since the previous batch
+    (read-only arrays; see :class:`engine.metrics.SeriesBatch`), ``stations`` the
+    instantaneous state, ``results`` the running window metrics of every station and sink,
+    ``stepped`` a description of each event processed by Step since the previous batch and
+    ``changes`` the parameter changes applied since then. ``emitted_at`` is the worker's
+    ``time.perf_counter()`` at emission. ``results`` were computed at simulated time
+    ``results_time``: computing them costs the engine up to tens of milliseconds (its exact
+    percentiles sort every sample), so while running they are refreshed only when that
+    keeps their cost under about 4 % of the worker's time; paused, stepped and final
+    batches always carry fresh ones.
+    """
+
+    seq: int
+    state: str
+    now: float
+    end_time: float
+    warmup: float
+    events_processed: int
+    emitted_at: float
+    times: np.ndarray
+    series: Mapping[str, Mapping[str, np.ndarray]]
+    stations: Mapping[str, StationLive]
+    results: Mapping[str, Mapping[str, Any]]
+    results_time: float
+    stepped: tuple[str, ...] = ()
+    changes: tuple[AppliedChange, ...] = ()
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+class SimulationWorker(QObject):
+    """Builds ``model`` and drives it in slices paced by a speed factor (simulated seconds
+    per wall second, or :data:`FAST`).
+
+    Create it in the GUI thread, then :func:`launch` it. Every public method except
+    :meth:`work` only puts a message on the command queue, so any thread may call it. The
+    worker stops when told to, when the run reaches its end time (after emitting the final
+    batch) or when the engine raises; ``worker_stopped`` is emitted last in every case.
+    """
+
+    batch_produced = Signal(object)
+    state_changed = Signal(str)
+    param_rejected = Signal(str)
+    run_failed = Signal(str)
+    worker_stopped = Signal()
+
+    def __init__(self, model: Model, *, speed: float = FAST, paused: bool = False) -> None:
+        super().__init__()
+        self._model = model.copy()
+        self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._speed = _check_speed(speed)
+        self._running = not paused
+        self._seq = 0
+        self._awaiting_ack = False
+        self._ack_deadline = 0.0
+        self._dirty = True
+        self._next_emit = 0.0
+        self._stepped: list[str] = []
+        self._changes: list[AppliedChange] = []
+        self._chunk = 0.0
+        self._anchor = (0.0, 0.0)
+        self._results: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
+        self._results_time = math.nan
+        self._next_results = 0.0
+
+    # ------------------------------------------------------------ any thread
+    def resume(self) -> None:
+        """Run (or go on running) at the current speed."""
+        self._commands.put(("run",))
+
+    def pause(self) -> None:
+        """Stop advancing; the run stays where it is."""
+        self._commands.put(("pause",))
+
+    def step(self) -> None:
+        """Pause, then process exactly one scheduled event and report what it was."""
+        self._commands.put(("step",))
+
+    def stop(self) -> None:
+        """End the run; the worker exits within one slice (a few milliseconds)."""
+        self._commands.put(("stop",))
+
+    def set_speed(self, speed: float) -> None:
+        """Simulated seconds per wall second (> 0), or :data:`FAST`. Raises ValueError."""
+        self._commands.put(("speed", _check_speed(speed)))
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Change a parameter of the running model from the current simulated time on."""
+        self._commands.put(("param", node_id, name, value))
+
+    def batch_consumed(self) -> None:
+        """Tell the worker the last batch was handled, so it may emit the next one."""
+        self._commands.put(("ack",))
+
+    # ---------------------------------------------------------- worker thread
+    @Slot()
+    def work(self) -> None:
+        """Build the run and drive it until stopped or finished (runs in the worker thread)."""
+        try:
+            self._drive(build(self._model, series=True))
+        except ModelError as exc:
+            self.run_failed.emit(str(exc))
+        except Exception as exc:  # an engine bug must reach the user as a dialog, not kill the app
+            log.exception("simulation failed")
+            self.run_failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.worker_stopped.emit()
+
+    def _drive(self, run: Run) -> None:
+        settings = run.model.simulation
+        self._chunk = max(settings.sample_interval, (run.end_time - run.now) * 1e-5)
+        self._reanchor(run)
+        self.state_changed.emit("running" if self._running else "paused")
+        while True:
+            if not self._handle(run, self._wait_time(run)):
+                self.state_changed.emit("stopped")
+                return
+            if self._running and not run.finished and not self._holding():
+                self._slice(run)
+            if run.finished and self._running:
+                self._running = False
+                self._dirty = True
+            self._maybe_emit(run)
+            if run.finished and not self._dirty:
+                self.state_changed.emit("finished")
+                return
+
+    def _holding(self) -> bool:
+        """Whether the GUI is still drawing the last batch (and may for a while longer)."""
+        return self._awaiting_ack and time.perf_counter() < self._ack_deadline
+
+    def _wait_time(self, run: Run) -> float | None:
+        """How long to block on the command queue before the next slice or emission."""
+        if self._running and not run.finished and self._holding():
+            return max(0.0, self._ack_deadline - time.perf_counter())
+        if self._running and not run.finished:
+            return 0.0 if math.isinf(self._speed) else TICK
+        if self._dirty and not self._awaiting_ack:
+            return max(0.0, self._next_emit - time.perf_counter())
+        return None
+
+    def _handle(self, run: Run, timeout: float | None) -> bool:
+        """Apply every queued command (waiting up to ``timeout`` for the first); False on stop."""
+        try:
+            command = self._commands.get(timeout=timeout) if timeout != 0.0 else self._commands.get_nowait()
+        except queue.Empty:
+            return True
+        while True:
+            kind = command[0]
+            if kind == "stop":
+                return False
+            if kind == "ack":
+                self._awaiting_ack = False
+            elif kind == "run":
+                self._running = True
+                self._reanchor(run)
+                self.state_changed.emit("running")
+            elif kind == "pause" and self._running:
+                self._running = False
+                self._dirty = True
+                self.state_changed.emit("paused")
+            elif kind == "step":
+                self._step(run)
+            elif kind == "speed":
+                self._speed = command[1]
+                self._reanchor(run)
+            elif kind == "param":
+                self._apply_param(run, *command[1:])
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return True
+
+    def _step(self, run: Run) -> None:
+        if self._running:
+            self._running = False
+            self.state_changed.emit("paused")
+        if run.sim.peek() > run.end_time:
+            self._stepped.append(f"t = {run.now:.6g} s: nothing left before the end time")
+        else:
+            before = snapshot(run)
+            outcome = run.step()
+            if outcome is not None:
+                self._stepped.append(describe_step(run, before, outcome))
+        self._dirty = True
+
+    def _apply_param(self, run: Run, node_id: str, name: str, value: Any) -> None:
+        try:
+            run.set_param(node_id, name, value)
+        except ValueError as exc:
+            self.param_rejected.emit(str(exc))
+            return
+        self._changes.append(AppliedChange(run.now, node_id, name, value))
+        self._dirty = True
+
+    def _reanchor(self, run: Run) -> None:
+        self._anchor = (time.perf_counter(), run.now)
+
+    def _slice(self, run: Run) -> None:
+        """Advance by at most ``_chunk`` simulated seconds, and not past the paced target."""
+        start = time.perf_counter()
+        before = run.now
+        limit = before + self._chunk
+        chunk_bound = True
+        if not math.isinf(self._speed):
+            wall0, sim0 = self._anchor
+            target = sim0 + self._speed * (start - wall0)
+            if target < limit:
+                limit, chunk_bound = target, False
+        run.run_until(limit)
+        elapsed = time.perf_counter() - start
+        advanced = run.now - before
+        if advanced > 0 and elapsed > 1e-4:
+            ideal = advanced * SLICE_WALL / elapsed
+            if chunk_bound:
+                self._chunk = min(max(ideal, self._chunk / 2), self._chunk * 2)
+            elif elapsed > SLICE_WALL:
+                self._chunk = min(self._chunk, ideal)
+        elif chunk_bound and advanced > 0:
+            self._chunk *= 2
+        if advanced > 0:
+            self._dirty = True
+        if not math.isinf(self._speed) and chunk_bound:
+            self._reanchor(run)  # falling behind the pace: do not try to catch up in a burst
+
+    def _maybe_emit(self, run: Run) -> None:
+        now = time.perf_counter()
+        if not self._dirty or self._awaiting_ack or now < self._next_emit:
+            return
+        self._seq += 1
+        state = "running" if self._running else ("finished" if run.finished else "paused")
+        self.batch_produced.emit(self._batch(run, state, now))
+        self._dirty = False
+        self._awaiting_ack = True
+        self._ack_deadline = time.perf_counter() + ACK_WAIT
+        self._next_emit = now + EMIT_INTERVAL
+
+    def _batch(self, run: Run, state: str, now: float) -> RunBatch:
+        drained = run.drain_series()
+        times = _frozen(drained.times) if drained is not None else _frozen(np.empty(0))
+        series = MappingProxyType(
+            {
+                sid: MappingProxyType({name: _frozen(arr) for name, arr in values.items()})
+                for sid, values in (drained.values.items() if drained is not None else ())
+            }
+        )
+        entities: dict[str, Any] = dict(run.stations)  # servers, pools, delays: all have depth and in_service
+        stations = MappingProxyType(
+            {
+                sid: StationLive(int(st.depth), int(st.in_service), float(getattr(st, "utilization", math.nan)))
+                for sid, st in entities.items()
+            }
+        )
+        if state != "running" or now >= self._next_results:
+            self._results = MappingProxyType({nid: MappingProxyType(m) for nid, m in run.results().items()})
+            self._results_time = run.now
+            cost = time.perf_counter() - now
+            self._next_results = now + max(EMIT_INTERVAL, 25 * cost)
+        batch = RunBatch(
+            self._seq,
+            state,
+            run.now,
+            run.end_time,
+            run.warmup,
+            run.sim.events_processed,
+            now,
+            times,
+            series,
+            stations,
+            self._results,
+            self._results_time,
+            tuple(self._stepped),
+            tuple(self._changes),
+        )
+        self._stepped.clear()
+        self._changes.clear()
+        return batch
+
+
+def _check_speed(speed: float) -> float:
+    value = float(speed)
+    if not value > 0:
+        raise ValueError(f"speed must be > 0 simulated seconds per wall second, got {speed!r}")
+    return value
+
+
+_State = tuple[dict[str, int], dict[str, tuple[int, int]], dict[str, int]]
+
+
+def snapshot(run: Run) -> _State:
+    """What Step compares before and after its event: generated, (waiting, in service), received."""
+    entities: dict[str, Any] = dict(run.stations)
+    return (
+        {sid: src.generated for sid, src in run.sources.items()},
+        {sid: (st.depth, st.in_service) for sid, st in entities.items()},
+        {sid: sink.events_received for sid, sink in run.sinks.items()},
+    )
+
+
+def describe_step(run: Run, before: _State, outcome: tuple[float, Any]) -> str:
+    """One line saying what the stepped event did, e.g. ``t = 2.76 s: cpu finished a request``."""
+    when, what = outcome
+    after = snapshot(run)
+    parts = [f"{sid} generated a request" for sid, n in after[0].items() if n > before[0][sid]]
+    for sid, (waiting, busy) in after[1].items():
+        old_waiting, old_busy = before[1][sid]
+        if busy > old_busy and waiting < old_waiting:
+            parts.append(f"{sid} took a request from its queue into service ({old_waiting}→{waiting} waiting)")
+        elif busy > old_busy:
+            parts.append(f"{sid} started serving a request ({busy} in service)")
+        elif waiting > old_waiting:
+            parts.append(f"{sid} queued a request ({waiting} waiting)")
+        elif busy < old_busy or waiting < old_waiting:
+            parts.append(f"{sid} finished a request ({busy} in service, {waiting} waiting)")
+    parts += [f"{sid} received a request" for sid, n in after[2].items() if n > before[2][sid]]
+    if not parts:
+        kind = (
+            f"{what.event_type} for {getattr(what.target, 'name', '?')}" if isinstance(what, Event) else "bookkeeping"
+        )
+        parts.append(f"{kind} (no visible change)")
+    return f"t = {when:.6g} s: " + "; ".join(parts)
+
+
+def launch(worker: SimulationWorker) -> QThread:
+    """Move ``worker`` to a new QThread, start it, and return the thread.
+
+    The thread quits when the worker stops; the caller keeps both objects alive until
+    ``QThread.finished`` (or :meth:`QThread.wait`) and must not delete them before.
+    """
+    thread = QThread()
+    thread.setObjectName("simulation")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.work)
+    worker.worker_stopped.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    thread.start()
+    return thread
