@@ -35,6 +35,8 @@ class QuantileSketch:
         "_n_folded",
         "_min",
         "_max",
+        "_sorted_cache",
+        "_sorted_key",
     )
 
     def __init__(self, exact_limit: int = 65536, relative_error: float = 0.01) -> None:
@@ -52,6 +54,8 @@ class QuantileSketch:
         self._n_folded = 0
         self._min = math.inf
         self._max = -math.inf
+        self._sorted_cache = np.empty(0)
+        self._sorted_key: tuple[int, int] | None = None  # (id, length) of the sorted buffer
 
     def add(self, value: float) -> None:
         """Record one sample."""
@@ -62,6 +66,7 @@ class QuantileSketch:
     def clear(self) -> None:
         """Forget every sample."""
         self.values.clear()
+        self._sorted_key = None
         self._buckets.clear()
         self._zeros = 0
         self._n_folded = 0
@@ -110,6 +115,15 @@ class QuantileSketch:
             return math.nan
         return max(self._max, max(self.values)) if self.values else self._max
 
+    def _sorted(self) -> np.ndarray:
+        """The buffered samples, sorted; cached until another sample arrives (several
+        percentiles of one snapshot sort once)."""
+        key = (id(self.values), len(self.values))
+        if self._sorted_key != key:
+            self._sorted_cache = np.sort(np.asarray(self.values, dtype=float))
+            self._sorted_key = key
+        return self._sorted_cache
+
     def percentile(self, p: float) -> float:
         """The p-quantile for p in [0, 1] (0.0 when empty).
 
@@ -121,17 +135,16 @@ class QuantileSketch:
         if n == 0:
             return 0.0
         if self._n_folded == 0:
-            data = sorted(self.values)
+            data = self._sorted()
             if p <= 0:
-                return data[0]
+                return float(data[0])
             if p >= 1:
-                return data[-1]
+                return float(data[-1])
             pos = p * (n - 1)
             lo = int(pos)
-            frac = pos - lo
             if lo + 1 >= n:
-                return data[-1]
-            return data[lo] + (data[lo + 1] - data[lo]) * frac
+                return float(data[-1])
+            return float(data[lo] + (data[lo + 1] - data[lo]) * (pos - lo))
         self.fold()
         if p <= 0:
             return self._min
