@@ -126,11 +126,16 @@ def aggregate(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]
 
 
 # ------------------------------------------------------------------ output
-def _fmt(value: Any) -> str:
+COUNTS = ("arrivals", "completed", "rejected", "count")
+
+
+def _fmt(value: Any, name: str = "") -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
+    if name in COUNTS:  # a mean count over replications
+        return f"{value:,.1f}"
     if abs(value) >= 1e5 or (0 < abs(value) < 1e-3):
         return f"{value:.4g}"
     return f"{value:.4f}"
@@ -157,9 +162,9 @@ def format_table(model: Model, results: dict[str, dict[str, Any]], analytic: dic
         for name in names:
             if name not in metrics:
                 continue
-            row = f"  {name:<20}{_fmt(metrics[name]):>14}"
+            row = f"  {name:<20}{_fmt(metrics[name], name):>14}"
             if ci:
-                row += f"{_fmt(ci.get(name)):>12}"
+                row += f"{_fmt(ci.get(name), name):>12}"
             if values:
                 row += f"{_fmt(values.get(name)):>14}"
             lines.append(row)
