@@ -23,6 +23,7 @@ STATION_METRICS = (
     "arrivals",
     "completed",
     "rejected",
+    "blocking_probability",
     "utilization",
     "mean_queue_length",
     "mean_in_system",

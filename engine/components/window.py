@@ -89,10 +89,13 @@ class WindowStats:
         started = self._completed + self._in_service - self._m_started0
         resp = self._responses
         nan = math.nan
+        arrivals = self._arrivals - self._m_arrivals0
+        rejected = self._rejected - self._m_rejected0
         return {
-            "arrivals": self._arrivals - self._m_arrivals0,
+            "arrivals": arrivals,
             "completed": done,
-            "rejected": self._rejected - self._m_rejected0,
+            "rejected": rejected,
+            "blocking_probability": rejected / arrivals if arrivals else nan,
             "utilization": busy_area / cap_area if 0 < cap_area < math.inf else nan,
             "mean_queue_length": q_area / span if span > 0 else nan,
             "mean_in_system": (q_area + srv_area) / span if span > 0 else nan,
