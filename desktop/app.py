@@ -97,7 +97,20 @@ def create_application() -> QApplication:
     app.setOrganizationDomain("queuestudio.org")
     app.setDesktopFileName("queuestudio")
     app.setWindowIcon(app_icon())
+    app.aboutToQuit.connect(release_clipboard)
     return app
+
+
+def release_clipboard() -> None:
+    """Empty the clipboard if this process filled it.
+
+    PySide6 6.11 crashes at interpreter exit (segmentation fault) when a clipboard the
+    process filled with QMimeData was read back and is still owned at shutdown; clearing it
+    on the way out avoids that. Nothing another application copied is touched.
+    """
+    clipboard = QGuiApplication.clipboard()
+    if clipboard is not None and (clipboard.ownsClipboard() or QGuiApplication.platformName() == "offscreen"):
+        clipboard.clear()
 
 
 def main(argv: list[str]) -> int:

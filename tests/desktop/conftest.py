@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop.app import release_clipboard
 from desktop.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,9 @@ def isolated(qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("QUEUESTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
     yield
+    # What the app does when it quits (see desktop.app.release_clipboard): PySide6 6.11
+    # crashes at interpreter exit if a clipboard it filled was read back and never cleared.
+    release_clipboard()
 
 
 class Dialogs:
