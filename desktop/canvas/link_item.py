@@ -23,6 +23,9 @@ GRIP_FROM_SOURCE = 22.0
 LINK_COLOR = QColor("#80868b")
 SELECTED_COLOR = QColor("#1a73e8")
 ERROR_COLOR = QColor("#d93025")
+FLOW_COLOR = QColor("#1a73e8")
+#: Pen width of a link carrying no flow and of the busiest link of a live run.
+FLOW_MIN_WIDTH, FLOW_MAX_WIDTH = 1.8, 7.0
 
 
 def bezier(start: QPointF, end: QPointF, loop: bool = False) -> QPainterPath:
@@ -37,11 +40,11 @@ def bezier(start: QPointF, end: QPointF, loop: bool = False) -> QPainterPath:
     return path
 
 
-def arrow_head(path: QPainterPath) -> QPolygonF:
-    """A triangle at the end of ``path``, pointing along its final direction."""
+def arrow_head(path: QPainterPath, size: float = ARROW) -> QPolygonF:
+    """A triangle of length ``size`` at the end of ``path``, pointing along its final direction."""
     tip = path.pointAtPercent(1.0)
     angle = math.radians(-path.angleAtPercent(0.999))
-    back = QPointF(math.cos(angle), math.sin(angle)) * ARROW
+    back = QPointF(math.cos(angle), math.sin(angle)) * size
     side = QPointF(-back.y(), back.x()) * 0.5
     return QPolygonF([tip, tip - back + side, tip - back - side])
 
@@ -59,6 +62,10 @@ class LinkItem(QGraphicsItem):
         self._path = QPainterPath()
         self._label = ""
         self._label_rect = QRectF()
+        self._flow: float | None = None
+        self._flow_width = FLOW_MIN_WIDTH
+        self._flow_text = ""
+        self._flow_rect = QRectF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         self.sync()
@@ -92,12 +99,60 @@ class LinkItem(QGraphicsItem):
             self._label_rect = QRectF(mid.x() - width / 2, mid.y() - height - 3, width, height)
         else:
             self._label_rect = QRectF()
+        self._place_flow_label()
         self.update()
+
+    def set_flow(self, rate: float | None, share: float = 1.0) -> None:
+        """Show the live flow, ``rate`` requests per simulated second, as the pen width (by
+        ``share``, the rate relative to the busiest link, 0…1) and a small label with a
+        tooltip; ``None`` clears it (the run stopped)."""
+        if rate is None:
+            if self._flow is None:
+                return
+            self.prepareGeometryChange()
+            self._flow, self._flow_text, self._flow_width = None, "", FLOW_MIN_WIDTH
+            self._flow_rect = QRectF()
+            self.setToolTip("\n".join(self.messages))
+            self.update()
+            return
+        width = FLOW_MIN_WIDTH + (FLOW_MAX_WIDTH - FLOW_MIN_WIDTH) * min(max(share, 0.0), 1.0)
+        text = f"{rate:.3g}/s"
+        if rate == self._flow and width == self._flow_width:
+            return
+        self._flow, self._flow_width = float(rate), width
+        self.setToolTip(
+            "\n".join([f"Flow: {rate:.4g} requests per simulated second (over the last second or so)", *self.messages])
+        )
+        if text != self._flow_text:
+            self.prepareGeometryChange()
+            self._flow_text = text
+            self._place_flow_label()
+        self.update()
+
+    @property
+    def flow(self) -> float | None:
+        """The live flow shown (requests per simulated second), or None."""
+        return self._flow
+
+    def point_at(self, fraction: float) -> QPointF:
+        """The point ``fraction`` (0…1) of the way along the link, by length."""
+        path = self._path
+        return path.pointAtPercent(path.percentAtLength(min(max(fraction, 0.0), 1.0) * path.length()))
+
+    def _place_flow_label(self) -> None:
+        if not self._flow_text:
+            self._flow_rect = QRectF()
+            return
+        metrics = QFontMetricsF(self._font())
+        width, height = metrics.horizontalAdvance(self._flow_text) + 8, metrics.height() + 2
+        mid = self._path.pointAtPercent(0.5)
+        self._flow_rect = QRectF(mid.x() - width / 2, mid.y() + FLOW_MAX_WIDTH / 2 + 2, width, height)
 
     def set_messages(self, messages: list[str], error: bool) -> None:
         """Mark the link with validation ``messages`` (red and a tooltip when any)."""
         self.messages, self.error = messages, error and bool(messages)
-        self.setToolTip("\n".join(messages))
+        if self._flow is None:
+            self.setToolTip("\n".join(messages))
         self.update()
 
     def grip(self, end: str) -> QPointF:
@@ -133,17 +188,23 @@ class LinkItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         rect = self._path.boundingRect().adjusted(-HIT_WIDTH, -HIT_WIDTH, HIT_WIDTH, HIT_WIDTH)
-        return rect.united(self._label_rect) if not self._label_rect.isNull() else rect
+        for extra in (self._label_rect, self._flow_rect):
+            if not extra.isNull():
+                rect = rect.united(extra)
+        return rect
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        color = SELECTED_COLOR if self.isSelected() else ERROR_COLOR if self.error else LINK_COLOR
+        color = LINK_COLOR if self._flow is None else FLOW_COLOR
+        if self.isSelected() or self.error:
+            color = SELECTED_COLOR if self.isSelected() else ERROR_COLOR
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(color, 2.6 if self.isSelected() else 1.8))
+        width = max(self._flow_width, 2.6) if self.isSelected() else self._flow_width
+        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
-        painter.drawPolygon(arrow_head(self._path))
+        painter.drawPolygon(arrow_head(self._path, ARROW + 1.5 * (self._flow_width - FLOW_MIN_WIDTH)))
         if self._label:
             painter.setBrush(QColor(255, 255, 255, 230))
             painter.setPen(QPen(color, 1))
@@ -151,6 +212,10 @@ class LinkItem(QGraphicsItem):
             painter.setFont(self._font())
             painter.setPen(QColor("#202124"))
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self._label)
+        if self._flow_text:
+            painter.setFont(self._font())
+            painter.setPen(FLOW_COLOR.darker(130))
+            painter.drawText(self._flow_rect, Qt.AlignmentFlag.AlignCenter, self._flow_text)
 
 
 class DraftLink(QGraphicsItem):

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.canvas.animation import RequestAnimation
 from desktop.canvas.node_item import HEIGHT, WIDTH
 from desktop.commands import SetParams, SetSetting
 from desktop.document import ModelDocument
 from desktop.run.buffers import SeriesStore
+from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controls import RunControls
 from desktop.run.dashboard import Dashboard
 from desktop.run.results import ResultsPanel
@@ -48,7 +50,8 @@ class LiveRunController(QObject):
     """Runs the document's model live: one :class:`SimulationWorker` at a time, its batches
     fed to the dashboard, the theory panel, the results table and (optionally) the canvas.
 
-    ``node_item(node_id)`` returns the canvas item of a node (with ``set_live``) or None.
+    ``node_item(node_id)`` returns the canvas item of a node (with ``set_live``) or None;
+    ``canvas_flows`` shows link flows and requests in motion (see :mod:`desktop.run.canvas_flows`).
     Setting and parameter edits become undoable commands on the document's undo stack; while
     a run is going, each parameter change the document reports is forwarded to the worker.
     """
@@ -57,10 +60,17 @@ class LiveRunController(QObject):
     batch_received = Signal(object)
     message_posted = Signal(str)
 
-    def __init__(self, document: ModelDocument, parent: QWidget, node_item: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        document: ModelDocument,
+        parent: QWidget,
+        node_item: Callable[[str], Any] | None = None,
+        canvas_flows: CanvasFlows | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
         self.node_item = node_item
+        self.canvas_flows = canvas_flows if canvas_flows is not None else CanvasFlows()
         self.controls = RunControls(parent)
         self.dashboard = Dashboard()
         self.theory_panel = TheoryPanel()
@@ -196,6 +206,7 @@ class LiveRunController(QObject):
         self.dashboard.set_theory(0.0, self.theory_panel.theory)
         self._params = {n.id: copy.deepcopy(n.params) for n in model.nodes}
         self._attach_badges(stations)
+        self.canvas_flows.clear()
         self.event_log.clear()
         worker = SimulationWorker(model, speed=self.controls.speed, paused=paused)
         worker.batch_produced.connect(self._batch_produced)
@@ -223,6 +234,7 @@ class LiveRunController(QObject):
             at = batch.changes[-1].time
             self.theory_panel.model_changed(self.document.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
+        self.canvas_flows.animate(batch)
         self._refresh_views(batch, final)
         for text in batch.stepped:
             self.event_log.appendPlainText(text)
@@ -267,6 +279,7 @@ class LiveRunController(QObject):
                 item = self.node_item(sid)
                 if item is not None:
                     item.set_live(live.queue_length, live.utilization)
+            self.canvas_flows.show_flows(batch)
 
     @Slot(str)
     def _worker_state(self, state: str) -> None:
@@ -303,6 +316,7 @@ class LiveRunController(QObject):
     def _release(self) -> None:
         self._worker = None
         self._thread = None
+        self.canvas_flows.clear()
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -393,7 +407,9 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
     Theory, Results and Events docks, canvas feeding and clean shutdown to ``main_window``.
 
     The document defaults to ``main_window.document``; node items come from
-    ``main_window.node_item(id)`` or, failing that, from the canvas scene's ``nodes``.
+    ``main_window.node_item(id)`` or, failing that, from the canvas scene's ``nodes``. A
+    canvas scene with ``nodes`` and ``links`` also gets link flows and, at slow speed, a
+    :class:`~desktop.canvas.animation.RequestAnimation` overlay of requests in motion.
     """
     doc: ModelDocument = document if document is not None else main_window.document  # type: ignore[attr-defined]
     scene = getattr(main_window, "scene", None)
@@ -402,7 +418,13 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
     lookup = getattr(main_window, "node_item", None)
     if lookup is None and scene is not None and hasattr(scene, "nodes"):
         lookup = scene.nodes.get
-    controller = LiveRunController(doc, main_window, lookup)
+    flows = CanvasFlows()
+    if scene is not None and hasattr(scene, "links") and hasattr(scene, "nodes"):
+        links = scene.links
+        flows.link_item = lambda source, target: links.get((source, target))
+        flows.animation = RequestAnimation(scene)  # type: ignore[arg-type]
+        scene.addItem(flows.animation)
+    controller = LiveRunController(doc, main_window, lookup, flows)
     toolbar = main_window.findChild(QToolBar, "run")
     if toolbar is None:
         toolbar = main_window.addToolBar("Run")

@@ -22,13 +22,14 @@ import math
 import queue
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from desktop.run.flows import SLOW_SPEED, FlowTracker, LinkKey, Movement
 from engine.event import Event
 from engine.model import Model, ModelError, Run, build
 
@@ -73,8 +74,11 @@ class RunBatch:
     (read-only arrays; see :class:`engine.metrics.SeriesBatch`), ``stations`` the
     instantaneous state, ``results`` the running window metrics of every station and sink,
     ``stepped`` a description of each event processed by Step since the previous batch and
-    ``changes`` the parameter changes applied since then. ``emitted_at`` is the worker's
-    ``time.perf_counter()`` at emission. ``results`` were computed at simulated time
+    ``changes`` the parameter changes applied since then. ``flows`` maps each link
+    ``(source, target)`` to the requests per simulated second that crossed it recently;
+    ``movements`` lists the recent link crossings, only while ``speed`` (the worker's speed
+    factor) is at most :data:`~desktop.run.flows.SLOW_SPEED` (see :mod:`desktop.run.flows`).
+    ``emitted_at`` is the worker's ``time.perf_counter()`` at emission. ``results`` were computed at simulated time
     ``results_time``: computing them costs the engine up to tens of milliseconds (its exact
     percentiles sort every sample), so while running they are refreshed only when that
     keeps their cost under about 4 % of the worker's time; paused, stepped and final
@@ -95,6 +99,9 @@ class RunBatch:
     results_time: float
     stepped: tuple[str, ...] = ()
     changes: tuple[AppliedChange, ...] = ()
+    flows: Mapping[LinkKey, float] = field(default_factory=lambda: MappingProxyType({}))
+    movements: tuple[Movement, ...] = ()
+    speed: float = FAST
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -136,6 +143,7 @@ class SimulationWorker(QObject):
         self._results: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
         self._results_time = math.nan
         self._next_results = 0.0
+        self._flows: FlowTracker | None = None
 
     # ------------------------------------------------------------ any thread
     def resume(self) -> None:
@@ -184,6 +192,7 @@ class SimulationWorker(QObject):
         settings = run.model.simulation
         self._chunk = max(settings.sample_interval, (run.end_time - run.now) * 1e-5)
         self._reanchor(run)
+        self._flows = FlowTracker(run)
         self.state_changed.emit("running" if self._running else "paused")
         while True:
             if not self._handle(run, self._wait_time(run)):
@@ -281,7 +290,15 @@ class SimulationWorker(QObject):
             target = sim0 + self._speed * (start - wall0)
             if target < limit:
                 limit, chunk_bound = target, False
+        flows = self._flows
+        slow = flows is not None and self._speed <= SLOW_SPEED
+        if flows is not None and slow:
+            flows.watch(before)
+        elif flows is not None:
+            flows.unwatch()
         run.run_until(limit)
+        if flows is not None and slow:
+            flows.observe(run.now)
         elapsed = time.perf_counter() - start
         advanced = run.now - before
         if advanced > 0 and elapsed > 1e-4:
@@ -345,6 +362,9 @@ class SimulationWorker(QObject):
             self._results_time,
             tuple(self._stepped),
             tuple(self._changes),
+            self._flows.rates(run.now) if self._flows is not None else MappingProxyType({}),
+            self._flows.drain() if self._flows is not None else (),
+            self._speed,
         )
         self._stepped.clear()
         self._changes.clear()
