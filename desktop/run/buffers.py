@@ -20,42 +20,10 @@ from typing import Any
 import numpy as np
 
 from engine.metrics import SERIES
+from engine.stats import t975
 
 #: Running values recorded per station at every batch (the checkpoints).
 CHECKPOINT_FIELDS = ("p50_response", "p95_response", "p99_response", "completed", "response_sum", "started", "wait_sum")
-#: Two-sided 97.5 % Student-t quantiles for 1..30 degrees of freedom.
-_T975 = (
-    12.706,
-    4.303,
-    3.182,
-    2.776,
-    2.571,
-    2.447,
-    2.365,
-    2.306,
-    2.262,
-    2.228,
-    2.201,
-    2.179,
-    2.160,
-    2.145,
-    2.131,
-    2.120,
-    2.110,
-    2.101,
-    2.093,
-    2.086,
-    2.080,
-    2.074,
-    2.069,
-    2.064,
-    2.060,
-    2.056,
-    2.052,
-    2.048,
-    2.045,
-    2.042,
-)
 
 
 class RingBuffer:
@@ -118,15 +86,11 @@ class Estimate:
         return math.isfinite(self.half_width) and abs(self.mean - value) <= self.half_width
 
 
-def _t975(df: int) -> float:
-    return _T975[df - 1] if df <= len(_T975) else 1.96
-
-
 def _from_batches(means: np.ndarray, grand: float) -> Estimate:
     k = means.size
     if k < 2:
         return Estimate(grand, math.nan, int(k))
-    half = _t975(k - 1) * float(np.std(means, ddof=1)) / math.sqrt(k)
+    half = t975(k - 1) * float(np.std(means, ddof=1)) / math.sqrt(k)
     return Estimate(grand, half, int(k))
 
 
@@ -262,7 +226,7 @@ class SeriesStore:
             mean = sums[ends] / counts[ends]
             edges = (ends[:, None] * np.linspace(0, 1, batches + 1)[None, :]).astype(int)
             group = (sums[edges[:, 1:]] - sums[edges[:, :-1]]) / (counts[edges[:, 1:]] - counts[edges[:, :-1]])
-            half = _t975(batches - 1) * np.std(group, axis=1, ddof=1) / math.sqrt(batches)
+            half = t975(batches - 1) * np.std(group, axis=1, ddof=1) / math.sqrt(batches)
         half[ends < 2 * batches] = np.nan
         return t[first:][ends - 1], mean, half
 
