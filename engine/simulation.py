@@ -26,8 +26,6 @@ from engine.time import seconds
 
 log = logging.getLogger(__name__)
 
-_NO_END = math.inf
-
 #: ``handle_event`` functions of built-in components that always return None and never
 #: need the generic dispatch (components register themselves here).
 DIRECT_HANDLERS: set[Callable[..., Any]] = set()

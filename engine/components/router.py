@@ -49,12 +49,7 @@ class Router(Entity):
         super().__init__(name)
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
-        if not targets:
-            raise ValueError(f"router {name!r} needs at least one target")
-        for t in targets:
-            if not isinstance(t, Entity):
-                raise TypeError(f"targets must be Entities, got {t!r}")
-        self.targets = list(targets)
+        self.set_links(targets, latencies)
         if weights is not None:
             if len(weights) != len(self.targets):
                 raise ValueError("weights must have one entry per target")
@@ -65,16 +60,28 @@ class Router(Entity):
         elif policy == "probability":
             raise ValueError("the probability policy needs weights")
         self.policy = policy
-        lat = list(latencies) if latencies is not None else [None] * len(self.targets)
-        if len(lat) != len(self.targets):
+        self._uniform: Callable[[], float] = lambda: 0.0
+        self._handlers: list[Callable[[Event], Any]] = []
+        self._at_once: list[bool] = []
+
+    def set_links(
+        self, targets: Sequence[Entity], latencies: Sequence[LatencyDistribution | None] | None = None
+    ) -> None:
+        """Route to ``targets`` from now on, each link with its optional latency; the
+        per-target counts start again. Call before the router joins a simulation."""
+        if not targets:
+            raise ValueError(f"router {self.name!r} needs at least one target")
+        for t in targets:
+            if not isinstance(t, Entity):
+                raise TypeError(f"targets must be Entities, got {t!r}")
+        lat = list(latencies) if latencies is not None else [None] * len(targets)
+        if len(lat) != len(targets):
             raise ValueError("latencies must have one entry per target")
+        self.targets = list(targets)
         self._latencies = lat
         self._latency_draws: list[Callable[[], float] | None] = [None] * len(lat)
         self._next = 0
         self.routed = [0] * len(self.targets)
-        self._uniform: Callable[[], float] = lambda: 0.0
-        self._handlers: list[Callable[[Event], Any]] = []
-        self._at_once: list[bool] = []
 
     def _on_attach(self, sim: Simulation) -> None:
         for t in self.targets:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -241,7 +240,7 @@ def _make(node: Node, sim: Simulation) -> Entity:
     if kind == "sink":
         return Sink(node.id)
     if kind == "router":
-        return Router(node.id, [placeholder], "round_robin")
+        return Router(node.id, [placeholder], p.get("policy", "round_robin"))
     raise ModelError([f"node {node.id!r}: unknown kind {kind!r}"])
 
 
@@ -254,7 +253,7 @@ def _wire(model: Model, node: Node, entities: dict[str, Entity]) -> None:
     latencies = [None if link.latency is None else _dist(link.latency) for link in outs]
     if node.kind == "router":
         router: Router = entity  # type: ignore[assignment]
-        router.__init__(node.id, targets, node.params.get("policy", "round_robin"), latencies=latencies)  # type: ignore[misc]
+        router.set_links(targets, latencies)
         return
     if len(outs) == 1 and latencies[0] is None:
         downstream: Entity = targets[0]
@@ -308,7 +307,3 @@ def slice_times(start: float, end: float, slices: int) -> list[float]:
 def replication_seeds(seed: int | None, count: int) -> list[np.random.SeedSequence]:
     """Independent seeds for ``count`` replications, spawned from ``seed``."""
     return np.random.SeedSequence(seed).spawn(count)
-
-
-def _finite(x: float) -> bool:
-    return isinstance(x, float) and math.isfinite(x)
