@@ -8,20 +8,18 @@ table to stdout; ``--json`` and ``--csv`` write them to files. Exit status: 0 on
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import math
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from typing import IO, Any
 
-from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS, json_safe
-from engine.model import Model, ModelError, build, load_model, replication_seeds
-from engine.model.build import slice_times
-from engine.stats import mean_ci95
+from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS, SeriesBatch, json_safe
+from engine.model import Model, ModelError, load_model
+from engine.replications import aggregate, replicate
 
 
 class UsageError(Exception):
@@ -80,49 +78,17 @@ class _Progress:
             sys.stderr.flush()
 
 
-def run_once(
-    model: Model, seed: Any, end_time: float | None, progress: Any = None, csv_out: IO[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Run one replication and return ``{node id: metrics}``; stream the series to ``csv_out``."""
-    run = build(model, seed=seed, end_time=end_time, series=csv_out is not None)
-    writer = None
-    if csv_out is not None:
-        writer = csv.writer(csv_out)
-        writer.writerow(["time", "node", *SERIES])
-    slices = 200
-    for k, t in enumerate(slice_times(run.now, run.end_time, slices), start=1):
-        run.run_until(t)
-        if writer is not None:
-            batch = run.drain_series()
-            if batch is not None and len(batch):
-                for i, t in enumerate(batch.times.tolist()):
-                    for sid, series in batch.values.items():
-                        writer.writerow([f"{t:.6g}", sid, *(f"{series[name][i]:.6g}" for name in SERIES)])
-        if progress is not None:
-            progress(k / slices)
-    return run.results()
+def _csv_writer(out: IO[str]) -> Callable[[SeriesBatch], None]:
+    """A ``series`` callback for :func:`replicate` writing ``time,node,<series…>`` rows."""
+    writer = csv.writer(out)
+    writer.writerow(["time", "node", *SERIES])
 
+    def write(batch: SeriesBatch) -> None:
+        for i, t in enumerate(batch.times.tolist()):
+            for sid, values in batch.values.items():
+                writer.writerow([f"{t:.6g}", sid, *(f"{values[name][i]:.6g}" for name in SERIES)])
 
-def _replicate(args: tuple[Model, Any, float | None]) -> dict[str, dict[str, Any]]:
-    model, seed, end_time = args
-    return run_once(model, seed, end_time)
-
-
-def aggregate(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Mean of each metric over replications, with ``ci95`` half-widths when there are several."""
-    if len(runs) == 1:
-        return runs[0]
-    out: dict[str, dict[str, Any]] = {}
-    for node_id in runs[0]:
-        metrics: dict[str, Any] = {}
-        ci: dict[str, float] = {}
-        for name in runs[0][node_id]:
-            mean, half = mean_ci95([r[node_id][name] for r in runs])
-            metrics[name] = mean
-            ci[name] = half
-        metrics["ci95"] = ci
-        out[node_id] = metrics
-    return out
+    return write
 
 
 # ------------------------------------------------------------------ output
@@ -223,26 +189,18 @@ def main(argv: list[str] | None = None) -> int:
 def _run(model: Model, args: argparse.Namespace) -> int:
     seed = model.simulation.seed if args.seed is None else args.seed
     reps = args.replications
-    seeds: list[Any] = [seed] if reps == 1 else list(replication_seeds(seed, reps))
     progress = _Progress(f"{model.name}", enabled=not args.quiet)
-    runs: list[dict[str, dict[str, Any]]] = []
     csv_file = open(args.csv, "w", newline="", encoding="utf-8") if args.csv else None  # noqa: SIM115
     try:
-        if reps == 1:
-            runs.append(run_once(model, seeds[0], args.end_time, progress, csv_file))
-        else:
-            first = run_once(model, seeds[0], args.end_time, None, csv_file)
-            runs.append(first)
-            progress(1 / reps)
-            jobs = [(model, s, args.end_time) for s in seeds[1:]]
-            with contextlib.ExitStack() as stack:
-                mapper: Any = map
-                if args.workers > 1:
-                    workers = min(args.workers, os.cpu_count() or 1)
-                    mapper = stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map
-                for result in mapper(_replicate, jobs):
-                    runs.append(result)
-                    progress(len(runs) / reps)
+        runs = replicate(
+            model,
+            reps,
+            seed=seed,
+            end_time=args.end_time,
+            workers=min(args.workers, os.cpu_count() or 1),
+            progress=progress,
+            series=_csv_writer(csv_file) if csv_file is not None else None,
+        )
     finally:
         progress.close()
         if csv_file is not None:
