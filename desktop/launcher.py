@@ -6,11 +6,14 @@ or without PySide6.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``queuestudio`` script."""
+    # A frozen app starts the processes of Run Replications (spawn) through this entry point.
+    multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "run":
         from engine.cli import main as cli_main

@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
+        run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
+        self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._restore_settings()
         self._update_title()
 
@@ -140,7 +142,8 @@ class MainWindow(QMainWindow):
             edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)"
         )
         edit.addAction(actions["arrange"])
-        self._build_view_menu(bar.addMenu("&View"))
+        self.view_menu = bar.addMenu("&View")
+        self._build_view_menu(self.view_menu)
         self._fill_examples()
         self._fill_recent()
 

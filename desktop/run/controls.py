@@ -9,7 +9,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractSpinBox, QDoubleSpinBox, QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QLabel,
+    QMenu,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
 
 from desktop.run.worker import FAST
 from engine.model import SimulationSettings
@@ -50,6 +60,7 @@ class RunControls(QObject):
     pause_requested = Signal()
     step_requested = Signal()
     stop_requested = Signal()
+    replications_requested = Signal()
     speed_changed = Signal(float)
     setting_edited = Signal(str, object)
 
@@ -66,6 +77,16 @@ class RunControls(QObject):
         )
         self.stop_action = self._action(
             parent, "Stop", "Shift+F5", style.standardIcon(icon.SP_MediaStop), self.stop_requested
+        )
+        self.replications_action = self._action(
+            parent,
+            "Run Replications…",
+            "Ctrl+Shift+R",
+            style.standardIcon(icon.SP_BrowserReload),
+            self.replications_requested,
+        )
+        self.replications_action.setToolTip(
+            "Run independent replications and show each metric's mean ± 95 % confidence half-width (Ctrl+Shift+R)"
         )
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(0, SPEED_STEPS)
@@ -112,6 +133,7 @@ class RunControls(QObject):
         """Put the actions and fields on ``toolbar``."""
         for action in (self.run_action, self.pause_action, self.step_action, self.stop_action):
             toolbar.addAction(action)
+        toolbar.addAction(self.replications_action)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Speed "))
         toolbar.addWidget(self.speed_slider)
@@ -120,6 +142,12 @@ class RunControls(QObject):
         for label, box in (("Seed", self.seed_box), ("End", self.end_box), ("Warm-up", self.warmup_box)):
             toolbar.addWidget(QLabel(f" {label} "))
             toolbar.addWidget(box)
+
+    def add_to_menu(self, menu: QMenu) -> None:
+        """Put the actions into ``menu`` (the Run menu)."""
+        menu.addActions([self.run_action, self.pause_action, self.step_action, self.stop_action])
+        menu.addSeparator()
+        menu.addAction(self.replications_action)
 
     @property
     def speed(self) -> float:

@@ -1,387 +1,17 @@
-"""Wiring of the live run into the application: :class:`LiveRunController` drives one worker at
-a time for a :class:`~desktop.document.ModelDocument`, and :func:`install_live_run` puts its
-toolbar and docks into a main window and feeds the canvas."""
+""":func:`install_live_run` puts the live run into a main window: the run toolbar and Run
+menu, the Dashboard, Theory, Results and Events docks, canvas feeding (live node state, link
+flows, requests in motion at slow speed), Run Replications, and a clean shutdown when the
+window closes."""
 
 from __future__ import annotations
 
-import copy
-import math
-import time
-from collections.abc import Callable
-from typing import Any
-
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QGraphicsScene,
-    QGraphicsView,
-    QMainWindow,
-    QMessageBox,
-    QPlainTextEdit,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsScene, QGraphicsView, QMainWindow, QToolBar
 
 from desktop.canvas.animation import RequestAnimation
-from desktop.canvas.node_item import HEIGHT, WIDTH
-from desktop.commands import SetParams, SetSetting
 from desktop.document import ModelDocument
-from desktop.run.buffers import SeriesStore
 from desktop.run.canvas_flows import CanvasFlows
-from desktop.run.controls import RunControls
-from desktop.run.dashboard import Dashboard
-from desktop.run.results import ResultsPanel
-from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
-from desktop.run.worker import RunBatch, SimulationWorker, launch
-
-#: Largest share of wall time the views may spend redrawing while a run streams batches, as
-#: fast as possible and paced. The worker waits while the GUI draws (see
-#: :mod:`desktop.run.worker`), so at full speed every millisecond of drawing is taken from the
-#: simulation; paced runs leave the worker idle most of the time anyway.
-VIEW_DUTY_FAST, VIEW_DUTY_PACED = 0.08, 0.5
-_ACK_EVENT = QEvent.Type(QEvent.registerEventType())
-#: Where the theory badge sits on a node card: straddling its bottom-right corner.
-BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
-
-
-class LiveRunController(QObject):
-    """Runs the document's model live: one :class:`SimulationWorker` at a time, its batches
-    fed to the dashboard, the theory panel, the results table and (optionally) the canvas.
-
-    ``node_item(node_id)`` returns the canvas item of a node (with ``set_live``) or None;
-    ``canvas_flows`` shows link flows and requests in motion (see :mod:`desktop.run.canvas_flows`).
-    Setting and parameter edits become undoable commands on the document's undo stack; while
-    a run is going, each parameter change the document reports is forwarded to the worker.
-    """
-
-    state_changed = Signal(str)
-    batch_received = Signal(object)
-    message_posted = Signal(str)
-
-    def __init__(
-        self,
-        document: ModelDocument,
-        parent: QWidget,
-        node_item: Callable[[str], Any] | None = None,
-        canvas_flows: CanvasFlows | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.document = document
-        self.node_item = node_item
-        self.canvas_flows = canvas_flows if canvas_flows is not None else CanvasFlows()
-        self.controls = RunControls(parent)
-        self.dashboard = Dashboard()
-        self.theory_panel = TheoryPanel()
-        self.results_panel = ResultsPanel()
-        self.event_log = QPlainTextEdit(readOnly=True)
-        self.event_log.setMaximumBlockCount(500)
-        self.state = "idle"
-        self.store: SeriesStore | None = None
-        self.last_batch: RunBatch | None = None
-        self._parent = parent
-        self._worker: SimulationWorker | None = None
-        self._thread: QThread | None = None
-        self._params: dict[str, dict[str, Any]] = {}
-        self._badges: dict[str, TheoryBadge] = {}
-        self._next_view = 0.0
-        self._drawing_since: float | None = None
-        self._turn = 0
-        self._quiet = False
-        self.controls.run_requested.connect(self.run)
-        self.controls.pause_requested.connect(self.pause)
-        self.controls.step_requested.connect(self.step)
-        self.controls.stop_requested.connect(self.stop)
-        self.controls.speed_changed.connect(self.set_speed)
-        self.controls.setting_edited.connect(self.change_setting)
-        self.theory_panel.coverage_changed.connect(self._coverage_changed)
-        document.node_changed.connect(self._node_changed)
-        document.settings_changed.connect(self._load_settings)
-        document.document_reset.connect(self._document_reset)
-        self._load_settings()
-
-    # ------------------------------------------------------------ commands
-    @Slot()
-    def run(self) -> None:
-        """Resume a paused run, or start a new one."""
-        if self._worker is not None:
-            self._worker.resume()
-        else:
-            self._start(paused=False)
-
-    @Slot()
-    def pause(self) -> None:
-        """Pause the run (it stays where it is)."""
-        if self._worker is not None:
-            self._worker.pause()
-
-    @Slot()
-    def step(self) -> None:
-        """Process one event (starting a paused run first if none is going)."""
-        if self._worker is None:
-            self._start(paused=True)
-        if self._worker is not None:
-            self._worker.step()
-
-    @Slot()
-    def stop(self) -> None:
-        """End the run; the worker exits within one slice and the results table fills."""
-        if self._worker is not None:
-            self._worker.stop()
-
-    @Slot(float)
-    def set_speed(self, speed: float) -> None:
-        """Simulated seconds per wall second (math.inf: as fast as possible)."""
-        if self.controls.speed != speed:
-            self.controls.set_speed(speed)
-        if self._worker is not None:
-            self._worker.set_speed(speed)
-
-    def change_param(self, node_id: str, name: str, value: Any) -> None:
-        """Edit a node parameter as an undoable document command (forwarded live if running)."""
-        self.document.undo_stack.push(SetParams(self.document, node_id, {name: value}))
-
-    @Slot(str, object)
-    def change_setting(self, name: str, value: Any) -> None:
-        """Edit a simulation setting (seed, end_time, warmup) as an undoable document command."""
-        if self.document.setting(name) != value:
-            self.document.undo_stack.push(SetSetting(self.document, name, value))
-
-    def run_for(self, seconds: float) -> None:
-        """Run the model for ``seconds`` of wall time with the GUI live, then pause and show
-        the state reached (used by ``--screenshot --run-for``). A failure is reported in the
-        Events dock and the status bar instead of a dialog, which nobody could dismiss."""
-        self._quiet = True
-        try:
-            self.run()
-            self._wait(seconds, lambda: self.state not in ("running", "paused"))
-            if self.state == "running":
-                self.pause()
-                self._wait(
-                    1.0,
-                    lambda: (
-                        self.state != "running" and self.last_batch is not None and self.last_batch.state != "running"
-                    ),
-                )
-        finally:
-            self._quiet = False
-        if self.last_batch is not None:
-            self.dashboard.update_data(self.last_batch.now)
-            self.theory_panel.refresh(self.last_batch)
-
-    def shutdown(self, timeout_ms: int = 2000) -> None:
-        """Stop the worker and wait for its thread to end (window closing, app quitting)."""
-        worker, thread = self._worker, self._thread
-        if worker is None or thread is None:
-            return
-        worker.stop()
-        thread.wait(timeout_ms)
-        self._release()
-        if self.state in ("running", "paused"):
-            self._set_state("stopped")
-
-    def badge(self, station: str) -> TheoryBadge | None:
-        """The theory badge put on a station's canvas item for this run, if any."""
-        return self._badges.get(station)
-
-    @property
-    def worker_thread(self) -> QThread | None:
-        """The thread of the current worker (None between runs)."""
-        return self._thread
-
-    @property
-    def running(self) -> bool:
-        """Whether a worker exists (running or paused)."""
-        return self._worker is not None
-
-    # ------------------------------------------------------------ internals
-    def _start(self, paused: bool) -> None:
-        model = self.document.model
-        stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
-        self.store = SeriesStore(stations)
-        self.last_batch = None
-        self.dashboard.start(self.store, model.simulation.sample_interval)
-        self.theory_panel.start(model, self.store)
-        self.dashboard.set_theory(0.0, self.theory_panel.theory)
-        self._params = {n.id: copy.deepcopy(n.params) for n in model.nodes}
-        self._attach_badges(stations)
-        self.canvas_flows.clear()
-        self.event_log.clear()
-        worker = SimulationWorker(model, speed=self.controls.speed, paused=paused)
-        worker.batch_produced.connect(self._batch_produced)
-        worker.state_changed.connect(self._worker_state)
-        worker.param_rejected.connect(self._param_rejected)
-        worker.run_failed.connect(self._run_failed)
-        worker.worker_stopped.connect(self._worker_stopped)
-        self._worker = worker
-        self._thread = launch(worker)
-        self._set_state("paused" if paused else "running")
-
-    @Slot(object)
-    def _batch_produced(self, batch: RunBatch) -> None:
-        if self.sender() is not self._worker or self.store is None:
-            return
-        self.last_batch = batch
-        self.store.append(batch)
-        final = batch.state != "running"
-        for change in batch.changes:
-            self.dashboard.add_marker(change.time, f"{change.node_id}.{change.name} = {_short(change.value)}")
-            self.event_log.appendPlainText(
-                f"t = {change.time:.6g} s: {change.node_id}.{change.name} ← {_short(change.value)}"
-            )
-        if batch.changes:
-            at = batch.changes[-1].time
-            self.theory_panel.model_changed(self.document.model, at)
-            self.dashboard.set_theory(at, self.theory_panel.theory)
-        self.canvas_flows.animate(batch)
-        self._refresh_views(batch, final)
-        for text in batch.stepped:
-            self.event_log.appendPlainText(text)
-            self.message_posted.emit(text)
-        if batch.state == "finished":
-            self.results_panel.show_results(batch.results, f"Finished at t = {batch.now:.6g} s")
-        self.batch_received.emit(batch)
-        if self._drawing_since is None and self._worker is not None:
-            self._worker.batch_consumed()  # nothing to draw: let the worker go on at once
-        else:
-            # Acknowledge after the repaints this batch caused: they are posted at low priority,
-            # and an event posted at a lower one still is delivered after them.
-            QCoreApplication.postEvent(self, QEvent(_ACK_EVENT), int(Qt.EventPriority.LowEventPriority.value) - 1)
-
-    def event(self, event: QEvent) -> bool:
-        """Acknowledge a batch to the worker once the GUI has drawn it."""
-        if event.type() == _ACK_EVENT:
-            now = time.perf_counter()
-            if self._drawing_since is not None:
-                duty = VIEW_DUTY_FAST if math.isinf(self.controls.speed) else VIEW_DUTY_PACED
-                self._next_view = now + (now - self._drawing_since) * (1 / duty - 1)
-                self._drawing_since = None
-            if self._worker is not None:
-                self._worker.batch_consumed()
-            return True
-        return super().event(event)
-
-    def _refresh_views(self, batch: RunBatch, final: bool) -> None:
-        """Redraw one view per turn (charts, theory, canvas) when the duty budget allows, so
-        no single redraw blocks the event loop for long; every view at the end of a run."""
-        now = time.perf_counter()
-        if not final and now < self._next_view:
-            return
-        self._drawing_since = now
-        self._turn = (self._turn + 1) % 3
-        if (final or self._turn == 0) and self.dashboard.isVisible():
-            self.dashboard.update_data(batch.now)
-        if (final or self._turn == 1) and self.theory_panel.isVisible():
-            self.theory_panel.refresh(batch)
-        if (final or self._turn == 2) and self.node_item is not None:
-            for sid, live in batch.stations.items():
-                item = self.node_item(sid)
-                if item is not None:
-                    item.set_live(live.queue_length, live.utilization)
-            self.canvas_flows.show_flows(batch)
-
-    @Slot(str)
-    def _worker_state(self, state: str) -> None:
-        if self.sender() is self._worker:
-            self._set_state(state)
-
-    @Slot(str)
-    def _param_rejected(self, message: str) -> None:
-        self.event_log.appendPlainText(f"not applied: {message}")
-        self.message_posted.emit(f"Not applied during the run: {message}")
-
-    @Slot(str)
-    def _run_failed(self, message: str) -> None:
-        self._set_state("failed")
-        self.event_log.appendPlainText(f"The run failed: {message}")
-        if self._quiet:
-            self.message_posted.emit(f"The run failed: {message}")
-        else:
-            QMessageBox.critical(self._parent, "The run failed", message)
-
-    @Slot()
-    def _worker_stopped(self) -> None:
-        if self.sender() is not self._worker:
-            return
-        if self._thread is not None:
-            self._thread.wait()
-        self._release()
-        batch = self.last_batch
-        if self.state in ("running", "paused", "stopped"):
-            self._set_state("stopped")
-            if batch is not None:
-                self.results_panel.show_results(batch.results, f"Stopped at t = {batch.now:.6g} s")
-
-    def _release(self) -> None:
-        self._worker = None
-        self._thread = None
-        self.canvas_flows.clear()
-
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        self.controls.set_state(state)
-        self.state_changed.emit(state)
-
-    def _node_changed(self, node_id: str) -> None:
-        if self._worker is None or node_id not in self._params or not self.document.has_node(node_id):
-            return
-        new = self.document.node(node_id).params
-        old = self._params[node_id]
-        for name, value in new.items():
-            if old.get(name, _ABSENT) != value:
-                self._worker.set_param(node_id, name, copy.deepcopy(value))
-        self._params[node_id] = copy.deepcopy(new)
-
-    def _load_settings(self) -> None:
-        self.controls.load_settings(self.document.model.simulation)
-
-    def _document_reset(self) -> None:
-        self.shutdown()
-        self._set_state("idle")
-        self._load_settings()
-
-    def _attach_badges(self, stations: list[str]) -> None:
-        for badge in self._badges.values():
-            if shiboken6.isValid(badge) and badge.scene() is not None:
-                badge.scene().removeItem(badge)
-        self._badges.clear()
-        if self.node_item is None:
-            return
-        for sid in stations:
-            item = self.node_item(sid)
-            if item is not None:
-                self._badges[sid] = TheoryBadge(item, *BADGE_POS)
-                item.set_live(None, None)
-
-    def _coverage_changed(self, station: str, state: str) -> None:
-        badge = self._badges.get(station)
-        if badge is not None and shiboken6.isValid(badge):  # its node may have been deleted mid-run
-            badge.set_state(state)
-
-    def _wait(self, seconds: float, done: Callable[[], bool]) -> None:
-        """Run a local event loop until ``done()`` after a state change or batch, or ``seconds``."""
-        loop = QEventLoop()
-        QTimer.singleShot(round(seconds * 1000), loop.quit)
-
-        def check(*_: Any) -> None:
-            if done():
-                loop.quit()
-
-        self.state_changed.connect(check)
-        self.batch_received.connect(check)
-        if not done():
-            loop.exec()
-        self.state_changed.disconnect(check)
-        self.batch_received.disconnect(check)
-
-
-_ABSENT = object()
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items())
-    return text if len(text) <= 40 else text[:39] + "…"
+from desktop.run.controller import LiveRunController
 
 
 class _CloseWatcher(QObject):
@@ -403,8 +33,9 @@ class _CloseWatcher(QObject):
 
 
 def install_live_run(main_window: QMainWindow, document: ModelDocument | None = None) -> LiveRunController:
-    """Add the run toolbar (into the QToolBar named ``run`` if there is one), the Dashboard,
-    Theory, Results and Events docks, canvas feeding and clean shutdown to ``main_window``.
+    """Add the run toolbar (into the QToolBar named ``run`` if there is one), a Run menu, the
+    Dashboard, Theory, Results and Events docks (object names ``run_dashboard`` …), canvas
+    feeding, Run Replications and clean shutdown to ``main_window``.
 
     The document defaults to ``main_window.document``; node items come from
     ``main_window.node_item(id)`` or, failing that, from the canvas scene's ``nodes``. A
@@ -430,6 +61,10 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
         toolbar = main_window.addToolBar("Run")
         toolbar.setObjectName("run")
     controller.controls.add_to(toolbar)
+    controller.controls.add_to_menu(main_window.menuBar().addMenu("&Run"))
+    replications = controller.replications
+    controller.controls.replications_requested.connect(replications.ask_and_run)
+    replications.busy_changed.connect(lambda busy: controller.controls.replications_action.setEnabled(not busy))
     docks = {}
     for name, widget, area in (
         ("Dashboard", controller.dashboard, Qt.DockWidgetArea.BottomDockWidgetArea),
@@ -445,6 +80,7 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
     main_window.tabifyDockWidget(docks["Theory"], docks["Results"])
     main_window.tabifyDockWidget(docks["Results"], docks["Events"])
     docks["Theory"].raise_()
+    replications.finished.connect(docks["Results"].raise_)
     main_window.resizeDocks([docks["Dashboard"]], [max(300, main_window.height() * 2 // 5)], Qt.Orientation.Vertical)
     main_window.statusBar().setVisible(True)
     controller.message_posted.connect(lambda text: main_window.statusBar().showMessage(text, 8000))

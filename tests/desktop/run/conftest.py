@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QGraphicsView, QMainWindow
 
 from desktop.canvas.scene import CanvasScene
 from desktop.document import ModelDocument
-from desktop.run.integration import LiveRunController, install_live_run
+from desktop.run.controller import LiveRunController
+from desktop.run.integration import install_live_run
 from engine.model import Model, load_model
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "resources" / "examples"
