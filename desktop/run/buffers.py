@@ -4,16 +4,17 @@ Memory bound: a :class:`SeriesStore` preallocates everything when a run starts a
 grows. Each :class:`RingBuffer` of capacity ``n`` holds ``2·n`` float64 (16·n bytes), so a
 store for ``S`` stations takes
 
-    16 · (capacity · (1 + 4·S) + checkpoint_capacity · (1 + 7·S)) bytes
+    16 · (capacity · (1 + 4·S) + checkpoint_capacity · (2 + 7·S)) bytes
 
-— with the defaults (32,768 samples, 4,096 checkpoints) 0.6 MiB + 2.4 MiB per station,
-e.g. 25 MiB for ten stations, however long the run. Older rows are overwritten.
+— with the defaults (32,768 samples, 4,096 checkpoints and rows of percentiles) 0.6 MiB +
+2.4 MiB per station, e.g. 25 MiB for ten stations, however long the run. Older rows are
+overwritten.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +23,10 @@ import numpy as np
 from engine.metrics import SERIES
 from engine.stats import t975
 
-#: Running values recorded per station at every batch (the checkpoints).
-CHECKPOINT_FIELDS = ("p50_response", "p95_response", "p99_response", "completed", "response_sum", "started", "wait_sum")
+#: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
+CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
+#: Running response-time percentiles of a station, recorded whenever a batch brings new results.
+PERCENTILE_FIELDS = ("p50_response", "p95_response", "p99_response")
 
 
 class RingBuffer:
@@ -138,10 +141,12 @@ def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: i
 
 
 class SeriesStore:
-    """The live data of one run: the sampled series and per-batch checkpoints, per station.
+    """The live data of one run, per station: the sampled series, the checkpoints of running
+    totals, and the running response-time percentiles.
 
     ``append`` takes a :class:`desktop.run.worker.RunBatch`; views read arrays with
-    :meth:`series`, :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`.
+    :meth:`series` and :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`,
+    :meth:`percentile` and :meth:`percentile_times`.
     """
 
     def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
@@ -150,23 +155,32 @@ class SeriesStore:
         self._series = {sid: {name: RingBuffer(capacity) for name in SERIES} for sid in self.stations}
         self._cp_times = RingBuffer(checkpoint_capacity)
         self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
+        self._pct_times = RingBuffer(checkpoint_capacity)
+        self._pct = {
+            sid: {name: RingBuffer(checkpoint_capacity) for name in PERCENTILE_FIELDS} for sid in self.stations
+        }
 
     def append(self, batch: Any) -> None:
-        """Add a batch's new series rows and, if its running results are new, a checkpoint."""
+        """Add a batch's new series rows, its checkpoints and, if its results are new, a row of percentiles."""
         if batch.times.size:
             self._times.extend(batch.times)
             for sid, rings in self._series.items():
                 values = batch.series.get(sid, {})
                 for name, ring in rings.items():
                     ring.extend(values.get(name, np.full(batch.times.size, np.nan)))
-        cp_times = self._cp_times.view()
-        if not batch.results_time > (cp_times[-1] if cp_times.size else -math.inf):
-            return
-        self._cp_times.extend((batch.results_time,))
-        for sid, rings in self._cp.items():
-            row = _checkpoint(batch.results.get(sid, {}), batch.stations.get(sid))
-            for name, ring in rings.items():
-                ring.extend((row[name],))
+        for checkpoint in batch.checkpoints:
+            if _is_new(self._cp_times, checkpoint.time):
+                self._cp_times.extend((checkpoint.time,))
+                for sid, rings in self._cp.items():
+                    totals = checkpoint.totals.get(sid, (math.nan,) * len(CHECKPOINT_FIELDS))
+                    for ring, value in zip(rings.values(), totals):
+                        ring.extend((float(value),))
+        if _is_new(self._pct_times, batch.results_time):
+            self._pct_times.extend((batch.results_time,))
+            for sid, rings in self._pct.items():
+                metrics = batch.results.get(sid, {})
+                for name, ring in rings.items():
+                    ring.extend((float(metrics.get(name, math.nan)),))
 
     def times(self) -> np.ndarray:
         """End times of the sampled intervals (seconds)."""
@@ -177,12 +191,20 @@ class SeriesStore:
         return self._series[station][name].view()
 
     def checkpoint_times(self) -> np.ndarray:
-        """Simulated times of the checkpoints (one per batch)."""
+        """Simulated times of the checkpoints."""
         return self._cp_times.view()
 
     def checkpoint(self, station: str, name: str) -> np.ndarray:
-        """One running value (a name of :data:`CHECKPOINT_FIELDS`) of a station, per batch."""
+        """One running total (a name of :data:`CHECKPOINT_FIELDS`) of a station, per checkpoint."""
         return self._cp[station][name].view()
+
+    def percentile_times(self) -> np.ndarray:
+        """Simulated times of the rows of percentiles."""
+        return self._pct_times.view()
+
+    def percentile(self, station: str, name: str) -> np.ndarray:
+        """One running percentile (a name of :data:`PERCENTILE_FIELDS`) of a station, per row."""
+        return self._pct[station][name].view()
 
     def estimates(self, station: str, since: float, batches: int = 16) -> dict[str, Estimate]:
         """Batch-means estimates of ρ, L, Lq, X (from the series) and W, Wq (from the
@@ -231,22 +253,7 @@ class SeriesStore:
         return t[first:][ends - 1], mean, half
 
 
-def _checkpoint(metrics: Mapping[str, Any], live: Any) -> dict[str, float]:
-    """Cumulative sums recovered from running means. ``started`` counts completions plus
-    requests in service now: it misses at most the capacity's worth that were already in
-    service when the window opened, which the increments between checkpoints cancel."""
-    done = float(metrics.get("completed", math.nan))
-    started = done + (live.in_service if live is not None else 0.0)
-    row = {name: float(metrics.get(name, math.nan)) for name in ("p50_response", "p95_response", "p99_response")}
-    row.update(
-        completed=done,
-        response_sum=done * _zero_nan(metrics.get("mean_response")),
-        started=started,
-        wait_sum=started * _zero_nan(metrics.get("mean_wait")),
-    )
-    return row
-
-
-def _zero_nan(value: Any) -> float:
-    x = float(value) if value is not None else math.nan
-    return x if math.isfinite(x) else 0.0
+def _is_new(times: RingBuffer, t: float) -> bool:
+    """Whether ``t`` is later than the newest time in ``times`` (NaN never is)."""
+    seen = times.view()
+    return bool(t > (seen[-1] if seen.size else -math.inf))

@@ -31,7 +31,9 @@ from desktop.run.worker import RunBatch, SimulationWorker, launch
 #: fast as possible and paced. The worker waits while the GUI draws (see
 #: :mod:`desktop.run.worker`), so at full speed every millisecond of drawing is taken from the
 #: simulation; paced runs leave the worker idle most of the time anyway.
-VIEW_DUTY_FAST, VIEW_DUTY_PACED = 0.08, 0.5
+VIEW_DUTY_FAST, VIEW_DUTY_PACED = 0.06, 0.5
+#: The views redrawn in turn, one per batch: the charts move most, so they come twice as often.
+VIEW_TURNS = ("charts", "canvas", "charts", "theory")
 _ACK_EVENT = QEvent.Type(QEvent.registerEventType())
 #: Where the theory badge sits on a node card: straddling its bottom-right corner.
 BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
@@ -80,7 +82,7 @@ class LiveRunController(QObject):
         self._badges: dict[str, TheoryBadge] = {}
         self._next_view = 0.0
         self._drawing_since: float | None = None
-        self._turn = 0
+        self._turn = len(VIEW_TURNS) - 1  # the first redraw is the charts
         self._quiet = False
         self.controls.run_requested.connect(self.run)
         self.controls.pause_requested.connect(self.pause)
@@ -203,8 +205,9 @@ class LiveRunController(QObject):
         self._attach_badges(stations)
         self.canvas_flows.clear()
         self.event_log.clear()
-        worker = SimulationWorker(model, speed=self.controls.speed, paused=paused)
+        worker = SimulationWorker(model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
+        worker.heartbeat.connect(self._heartbeat)
         worker.state_changed.connect(self._worker_state)
         worker.param_rejected.connect(self._param_rejected)
         worker.run_failed.connect(self._run_failed)
@@ -237,12 +240,17 @@ class LiveRunController(QObject):
         if batch.state == "finished":
             self.results_panel.show_results(batch.results, f"Finished at t = {batch.now:.6g} s")
         self.batch_received.emit(batch)
-        if self._drawing_since is None and self._worker is not None:
-            self._worker.batch_consumed()  # nothing to draw: let the worker go on at once
-        else:
-            # Acknowledge after the repaints this batch caused: they are posted at low priority,
-            # and an event posted at a lower one still is delivered after them.
-            QCoreApplication.postEvent(self, QEvent(_ACK_EVENT), int(Qt.EventPriority.LowEventPriority.value) - 1)
+        self._post_ack()
+
+    @Slot()
+    def _heartbeat(self) -> None:
+        if self.sender() is self._worker:
+            self._post_ack()
+
+    def _post_ack(self) -> None:
+        # Acknowledge once the events already waiting are handled (repaints, timers, input):
+        # they are posted at low priority at most, and this one at a lower one still.
+        QCoreApplication.postEvent(self, QEvent(_ACK_EVENT), int(Qt.EventPriority.LowEventPriority.value) - 1)
 
     def event(self, event: QEvent) -> bool:
         """Acknowledge a batch to the worker once the GUI has drawn it."""
@@ -253,23 +261,24 @@ class LiveRunController(QObject):
                 self._next_view = now + (now - self._drawing_since) * (1 / duty - 1)
                 self._drawing_since = None
             if self._worker is not None:
-                self._worker.batch_consumed()
+                self._worker.batch_consumed(max(0.0, self._next_view - now))
             return True
         return super().event(event)
 
     def _refresh_views(self, batch: RunBatch, final: bool) -> None:
-        """Redraw one view per turn (charts, theory, canvas) when the duty budget allows, so
+        """Redraw one view per turn (see :data:`VIEW_TURNS`) when the duty budget allows, so
         no single redraw blocks the event loop for long; every view at the end of a run."""
         now = time.perf_counter()
         if not final and now < self._next_view:
             return
         self._drawing_since = now
-        self._turn = (self._turn + 1) % 3
-        if (final or self._turn == 0) and self.dashboard.isVisible():
+        self._turn = (self._turn + 1) % len(VIEW_TURNS)
+        view = VIEW_TURNS[self._turn]
+        if (final or view == "charts") and self.dashboard.isVisible():
             self.dashboard.update_data(batch.now)
-        if (final or self._turn == 1) and self.theory_panel.isVisible():
+        if (final or view == "theory") and self.theory_panel.isVisible():
             self.theory_panel.refresh(batch)
-        if (final or self._turn == 2) and self.node_item is not None:
+        if (final or view == "canvas") and self.node_item is not None:
             for sid, live in batch.stations.items():
                 item = self.node_item(sid)
                 if item is not None:

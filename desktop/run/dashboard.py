@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolB
 
 from desktop.run.buffers import SeriesStore
 
-#: (chart key, title, unit, series or checkpoint fields, theory metric) in layout order.
+#: (chart key, title, unit, series or percentile fields, theory metric) in layout order.
 CHARTS = (
     ("queue", "Queue length (waiting)", "", ("queue_length",), "mean_queue_length"),
     ("utilization", "Utilisation", "", ("utilization",), "utilization"),
@@ -46,6 +46,14 @@ MAX_MARKERS = 200
 
 def _pen(color: str | QColor, dashed: bool = False) -> Any:
     return pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k that is >= ``value`` (1 for nothing positive)."""
+    if not (math.isfinite(value) and value > 0):
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(f * scale for f in (1.0, 2.0, 2.5, 5.0, 10.0) if f * scale >= value * (1 - 1e-12))
 
 
 class _TimedLayout(pg.GraphicsLayoutWidget):
@@ -101,7 +109,7 @@ class Dashboard(QWidget):
             if i >= 2:
                 plot.setLabel("bottom", "simulated time", "s")
             else:
-                plot.getAxis("bottom").setStyle(showValues=False)
+                plot.hideAxis("bottom")  # the chart below, x-linked, labels the time
             if unit:
                 plot.setLabel("left", units=unit)
             if key == "queue":  # one legend: a station has the same colour on every chart
@@ -112,7 +120,6 @@ class Dashboard(QWidget):
                     verSpacing=-6,
                     brush=pg.mkBrush(255, 255, 255, 200),
                 )
-            plot.getViewBox().setAutoVisible(y=True)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
             if self.plots:
                 plot.setXLink(self.plots["queue"])
@@ -191,24 +198,41 @@ class Dashboard(QWidget):
                 plot.removeItem(line)
 
     def update_data(self, now: float) -> None:
-        """Feed every visible curve from the store and, when following, scroll to ``now``."""
+        """Feed every visible curve from the store and, when following, scroll to ``now``.
+
+        While following, the curves get only the samples in view (and a few before), not the
+        whole store: setting and bounding 500 points instead of 32,768 per curve is what keeps
+        a redraw cheap at full speed. Leaving Follow feeds the whole history for panning.
+        """
         store = self._store
         if store is None:
             return
         self._now = now
-        t, cp_t = store.times(), store.checkpoint_times()
+        t, pct_t = store.times(), store.percentile_times()
+        first = pct_first = 0
+        if self.follow:
+            lo = self._view_start() - 0.1 * self._span
+            first = max(int(np.searchsorted(t, lo)) - 1, 0)
+            pct_first = max(int(np.searchsorted(pct_t, lo)) - 1, 0)
+        highest = dict.fromkeys(self.plots, 0.0)
         for (sid, key, field), curve in self._curves.items():
             if sid not in self._visible:
                 continue
             if key == "response":
-                curve.setData(cp_t, store.checkpoint(sid, field))
+                x, y = pct_t[pct_first:], store.percentile(sid, field)[pct_first:]
             else:
-                curve.setData(t, store.series(sid, field))
-        for (sid, _), (line, steps) in self._theory.items():
+                x, y = t[first:], store.series(sid, field)[first:]
+            curve.setData(x, y)
+            if y.size and self.follow:
+                highest[key] = max(highest[key], float(np.nanmax(y)) if np.isfinite(y).any() else 0.0)
+        for (sid, metric), (line, steps) in self._theory.items():
             if sid in self._visible:
                 self._draw_theory(line, steps)
+                key = next(c[0] for c in CHARTS if c[4] == metric)
+                if steps and math.isfinite(steps[-1][1]):
+                    highest[key] = max(highest[key], steps[-1][1])
         if self.follow:
-            self._scroll()
+            self._scroll(highest)
 
     def curve(self, station: str, chart: str, field: str | None = None) -> pg.PlotDataItem:
         """The curve of ``station`` on ``chart`` (``field``: which percentile on "response")."""
@@ -242,8 +266,7 @@ class Dashboard(QWidget):
         self.follow_button.blockSignals(True)
         self.follow_button.setChecked(on)
         self.follow_button.blockSignals(False)
-        if on:
-            self._scroll()
+        self.update_data(self._now)  # following: the samples in view, and scroll; else the whole history
         self.follow_changed.emit(on)
 
     def export_png(self, path: str, chart: str | None = None) -> None:
@@ -264,12 +287,19 @@ class Dashboard(QWidget):
     def _user_moved(self, *_: Any) -> None:
         self.set_follow(False)
 
-    def _scroll(self) -> None:
-        lo = max(self._start, self._now - self._span)
+    def _view_start(self) -> float:
+        return max(self._start, self._now - self._span)
+
+    def _scroll(self, highest: dict[str, float] | None = None) -> None:
+        """Show the newest span of time and, on each chart, 0 up to a round number above
+        ``highest`` of its values in view. Round tops change seldom, so the value axes keep
+        their cached drawing, and nothing scans the data for bounds as autorange would."""
+        lo = self._view_start()
         hi = max(self._now, lo + 1e-9)
         self.plots["queue"].setXRange(lo, hi, padding=0.02)
-        for plot in self.plots.values():
-            plot.enableAutoRange(axis="y")
+        if highest is not None:
+            for key, plot in self.plots.items():
+                plot.setYRange(0.0, nice_ceiling(highest[key]), padding=0.03)
 
     def _draw_theory(self, line: pg.PlotDataItem, steps: list[tuple[float, float]]) -> None:
         if not steps:

@@ -11,8 +11,12 @@ accumulates a backlog of signals (the samples wait in the engine's recorder and 
 together in the next batch), and the GUI draws the batch while the worker does not hold the
 interpreter lock. Python lets one thread run at a time; a GUI thread competing with a busy
 worker waits up to the switch interval (5 ms) after every Qt call that releases the lock,
-which turns a 20 ms redraw into hundreds of milliseconds. The consumer keeps its share of
-wall time small (see ``VIEW_DUTY`` in :mod:`desktop.run.integration`).
+which turns a 20 ms redraw into hundreds of milliseconds. The acknowledgement also says
+when the consumer wants the next batch: it keeps its share of wall time small (see
+``VIEW_DUTY_FAST`` in :mod:`desktop.run.controller`), so while running the worker emits only
+as often as the views will draw, and spends nothing on batches nobody would look at. A
+command (Step, Pause, a parameter change, a speed change) and the end of the run are
+reported at once.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ SLICE_WALL = 0.012
 TICK = 1.0 / 60.0
 #: Longest the worker holds off the simulation waiting for the GUI to acknowledge a batch.
 ACK_WAIT = 0.25
+#: Wall seconds between two checkpoints of the stations' running totals while running.
+CHECKPOINT_INTERVAL = 1.0 / 30.0
+#: Wall seconds between two heartbeats (see :class:`SimulationWorker`) while running flat out.
+HEARTBEAT = 1.0 / 30.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,15 @@ class AppliedChange:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """Every station's exact window totals at simulated ``time``: ``totals[id]`` is
+    (completed, response-time sum, started, wait sum) — see ``Run.totals``."""
+
+    time: float
+    totals: Mapping[str, tuple[int, float, int, float]]
+
+
+@dataclass(frozen=True)
 class RunBatch:
     """An immutable snapshot sent from the worker to the GUI.
 
@@ -78,6 +95,9 @@ class RunBatch:
     ``(source, target)`` to the requests per simulated second that crossed it recently;
     ``movements`` lists the recent link crossings, only while ``speed`` (the worker's speed
     factor) is at most :data:`~desktop.run.flows.SLOW_SPEED` (see :mod:`desktop.run.flows`).
+    ``checkpoints`` are the stations' running totals taken about every
+    :data:`CHECKPOINT_INTERVAL` of wall time since the previous batch (and at this one), a
+    steady cadence for the live estimates of W and Wq whatever the batch rate.
     ``emitted_at`` is the worker's ``time.perf_counter()`` at emission. ``results`` were computed at simulated time
     ``results_time``: computing them costs the engine up to tens of milliseconds (its exact
     percentiles sort every sample), so while running they are refreshed only when that
@@ -102,6 +122,7 @@ class RunBatch:
     flows: Mapping[LinkKey, float] = field(default_factory=lambda: MappingProxyType({}))
     movements: tuple[Movement, ...] = ()
     speed: float = FAST
+    checkpoints: tuple[Checkpoint, ...] = ()
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -120,13 +141,16 @@ class SimulationWorker(QObject):
     """
 
     batch_produced = Signal(object)
+    heartbeat = Signal()
     state_changed = Signal(str)
     param_rejected = Signal(str)
     run_failed = Signal(str)
     worker_stopped = Signal()
 
-    def __init__(self, model: Model, *, speed: float = FAST, paused: bool = False) -> None:
+    def __init__(self, model: Model, *, speed: float = FAST, paused: bool = False, heartbeat: bool = False) -> None:
         super().__init__()
+        self._heartbeat = heartbeat
+        self._next_heartbeat = 0.0
         self._model = model.copy()
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._speed = _check_speed(speed)
@@ -144,6 +168,8 @@ class SimulationWorker(QObject):
         self._results_time = math.nan
         self._next_results = 0.0
         self._flows: FlowTracker | None = None
+        self._checkpoints: list[Checkpoint] = []
+        self._next_checkpoint = 0.0
 
     # ------------------------------------------------------------ any thread
     def resume(self) -> None:
@@ -170,9 +196,10 @@ class SimulationWorker(QObject):
         """Change a parameter of the running model from the current simulated time on."""
         self._commands.put(("param", node_id, name, value))
 
-    def batch_consumed(self) -> None:
-        """Tell the worker the last batch was handled, so it may emit the next one."""
-        self._commands.put(("ack",))
+    def batch_consumed(self, next_in: float = 0.0) -> None:
+        """Tell the worker the last batch was handled, so it may emit the next one, while
+        running not before ``next_in`` wall seconds from now."""
+        self._commands.put(("ack", time.perf_counter() + next_in))
 
     # ---------------------------------------------------------- worker thread
     @Slot()
@@ -209,17 +236,19 @@ class SimulationWorker(QObject):
                 return
 
     def _holding(self) -> bool:
-        """Whether the GUI is still drawing the last batch (and may for a while longer)."""
+        """Whether the GUI is still drawing the last batch (and may for a while longer); a
+        batch not acknowledged within :data:`ACK_WAIT` counts as consumed."""
         return self._awaiting_ack and time.perf_counter() < self._ack_deadline
 
     def _wait_time(self, run: Run) -> float | None:
         """How long to block on the command queue before the next slice or emission."""
-        if self._running and not run.finished and self._holding():
-            return max(0.0, self._ack_deadline - time.perf_counter())
+        now = time.perf_counter()
+        if self._holding() and (self._dirty or (self._running and not run.finished)):
+            return max(0.0, self._ack_deadline - now)
         if self._running and not run.finished:
             return 0.0 if math.isinf(self._speed) else TICK
-        if self._dirty and not self._awaiting_ack:
-            return max(0.0, self._next_emit - time.perf_counter())
+        if self._dirty:
+            return 0.0 if run.finished else max(0.0, self._next_emit - now)
         return None
 
     def _handle(self, run: Run, timeout: float | None) -> bool:
@@ -234,7 +263,10 @@ class SimulationWorker(QObject):
                 return False
             if kind == "ack":
                 self._awaiting_ack = False
-            elif kind == "run":
+                self._next_emit = max(self._next_emit, command[1])
+            else:
+                self._next_emit = 0.0  # what a command did is shown at once
+            if kind == "run":
                 self._running = True
                 self._reanchor(run)
                 self.state_changed.emit("running")
@@ -313,20 +345,37 @@ class SimulationWorker(QObject):
             self._dirty = True
         if not math.isinf(self._speed) and chunk_bound:
             self._reanchor(run)  # falling behind the pace: do not try to catch up in a burst
+        if advanced > 0 and start + elapsed >= self._next_checkpoint:
+            self._checkpoint(run)
+            self._next_checkpoint = start + elapsed + CHECKPOINT_INTERVAL
+
+    def _checkpoint(self, run: Run) -> None:
+        if not self._checkpoints or self._checkpoints[-1].time < run.now:
+            self._checkpoints.append(Checkpoint(run.now, MappingProxyType(run.totals())))
 
     def _maybe_emit(self, run: Run) -> None:
         now = time.perf_counter()
-        if not self._dirty or self._awaiting_ack or now < self._next_emit:
+        if self._holding():
+            return
+        if not self._dirty or (now < self._next_emit and not run.finished):
+            if self._heartbeat and self._running and now >= self._next_heartbeat:
+                self.heartbeat.emit()
+                self._await_ack(now)
             return
         self._seq += 1
         state = "running" if self._running else ("finished" if run.finished else "paused")
         self.batch_produced.emit(self._batch(run, state, now))
         self._dirty = False
-        self._awaiting_ack = True
-        self._ack_deadline = time.perf_counter() + ACK_WAIT
+        self._await_ack(now)
         self._next_emit = now + EMIT_INTERVAL
 
+    def _await_ack(self, now: float) -> None:
+        self._awaiting_ack = True
+        self._ack_deadline = time.perf_counter() + ACK_WAIT
+        self._next_heartbeat = now + HEARTBEAT
+
     def _batch(self, run: Run, state: str, now: float) -> RunBatch:
+        self._checkpoint(run)
         drained = run.drain_series()
         times = _frozen(drained.times) if drained is not None else _frozen(np.empty(0))
         series = MappingProxyType(
@@ -365,7 +414,9 @@ class SimulationWorker(QObject):
             self._flows.rates(run.now) if self._flows is not None else MappingProxyType({}),
             self._flows.drain() if self._flows is not None else (),
             self._speed,
+            tuple(self._checkpoints),
         )
+        self._checkpoints.clear()
         self._stepped.clear()
         self._changes.clear()
         return batch

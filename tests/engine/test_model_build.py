@@ -491,3 +491,16 @@ def test_results_before_the_end_of_warmup_cover_the_run_so_far():
     assert run.results()["cpu"]["arrivals"] > 200
     run.run_until(301.0)
     assert run.results()["cpu"]["arrivals"] < 10
+
+
+@pytest.mark.parametrize("name", ["mm1", "mmc", "async_db", "tandem"])
+def test_run_totals_are_the_running_sums_behind_the_window_means(name: str) -> None:
+    model = load_model(ROOT / "resources" / "examples" / f"{name}.json")
+    run = build(model, end_time=model.simulation.warmup + 2000.0)
+    run.run_until(run.end_time)
+    results, totals = run.results(), run.totals()
+    assert set(totals) == set(run.stations)
+    for sid, (completed, response_sum, started, wait_sum) in totals.items():
+        assert completed == results[sid]["completed"]
+        assert response_sum / completed == pytest.approx(results[sid]["mean_response"])
+        assert wait_sum / started == pytest.approx(results[sid]["mean_wait"])

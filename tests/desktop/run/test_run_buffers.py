@@ -69,7 +69,9 @@ def test_convergence_matches_batch_means_on_each_prefix() -> None:
         "throughput": rng.random(400),
     }
     store.append(
-        SimpleNamespace(times=times, series={"s": series}, results={}, stations={}, now=400.0, results_time=400.0)
+        SimpleNamespace(
+            times=times, series={"s": series}, results={}, stations={}, now=400.0, results_time=400.0, checkpoints=()
+        )
     )
     t, mean, half = store.convergence("s", since=100.0, points=10)
     assert t[-1] == 400.0 and t.size == 10
@@ -80,3 +82,34 @@ def test_convergence_matches_batch_means_on_each_prefix() -> None:
         assert mean[k] == pytest.approx(expected.mean)
         if n >= 32 and n % 16 == 0:
             assert half[k] == pytest.approx(expected.half_width)
+
+
+def test_store_keeps_checkpoints_and_percentiles_on_their_own_cadences() -> None:
+    from types import SimpleNamespace
+
+    from desktop.run.buffers import SeriesStore
+    from desktop.run.worker import Checkpoint
+
+    store = SeriesStore(["s"], capacity=100)
+
+    def batch(checkpoints: list[Checkpoint], results_time: float, p50: float) -> SimpleNamespace:
+        return SimpleNamespace(
+            times=np.empty(0),
+            series={},
+            stations={},
+            results={"s": {"p50_response": p50, "p95_response": 2 * p50, "p99_response": 3 * p50}},
+            results_time=results_time,
+            checkpoints=tuple(checkpoints),
+        )
+
+    store.append(batch([Checkpoint(1.0, {"s": (1, 2.0, 2, 0.5)}), Checkpoint(2.0, {"s": (3, 7.0, 4, 1.5)})], 2.0, 1.0))
+    # a repeated checkpoint time (a batch re-sent while paused) and old results add nothing
+    store.append(batch([Checkpoint(2.0, {"s": (3, 7.0, 4, 1.5)}), Checkpoint(3.0, {"s": (6, 16.0, 6, 2.5)})], 2.0, 9.0))
+    assert store.checkpoint_times().tolist() == [1.0, 2.0, 3.0]
+    assert store.checkpoint("s", "completed").tolist() == [1, 3, 6]
+    assert store.checkpoint("s", "wait_sum").tolist() == [0.5, 1.5, 2.5]
+    assert store.percentile_times().tolist() == [2.0]
+    assert store.percentile("s", "p99_response").tolist() == [3.0]
+    est = store.estimates("s", since=0.0)
+    assert est["mean_response"].mean == pytest.approx((16.0 - 2.0) / (6 - 1))
+    assert est["mean_wait"].mean == pytest.approx((2.5 - 0.5) / (6 - 2))

@@ -27,6 +27,7 @@ class Harness(QObject):
         self.states: list[str] = []
         self.errors: list[str] = []
         self.rejected: list[str] = []
+        self.next_in = 0.0  # what the consumer asks: the next batch not before this many seconds
         self.worker.batch_produced.connect(self._batch)
         self.worker.state_changed.connect(self._state)
         self.worker.run_failed.connect(self._failed)
@@ -37,7 +38,7 @@ class Harness(QObject):
     def _batch(self, batch: RunBatch) -> None:
         assert QThread.currentThread() is self.thread_of_gui
         self.batches.append(batch)
-        self.worker.batch_consumed()
+        self.worker.batch_consumed(self.next_in)
 
     @Slot(str)
     def _state(self, state: str) -> None:
@@ -80,6 +81,34 @@ def test_batches_come_at_most_about_30_times_a_second_at_full_speed(qtbot, harne
     gaps = np.diff([b.emitted_at for b in h.batches])
     assert gaps.min() >= EMIT_INTERVAL * 0.999
     assert h.last.events_processed > 10_000
+
+
+def test_the_consumer_paces_batches_but_a_command_is_answered_at_once(qtbot, harness, example) -> None:
+    h = harness(example("mm1", end_time=1e9))
+    h.next_in = 0.4
+    qtbot.waitUntil(lambda: len(h.batches) >= 3, timeout=5000)
+    gaps = np.diff([b.emitted_at for b in h.batches])
+    assert gaps.min() >= 0.4
+    asked = time.perf_counter()
+    h.worker.pause()
+    qtbot.waitUntil(lambda: h.last.state == "paused", timeout=5000)
+    assert h.last.emitted_at - asked < 0.3
+
+
+def test_checkpoints_come_between_batches_and_match_the_final_results(qtbot, harness, example) -> None:
+    h = harness(example("mm1", end_time=400_000.0))
+    h.next_in = 0.3  # few batches, as when the GUI draws seldom
+    qtbot.waitUntil(lambda: bool(h.batches) and h.last.state == "finished", timeout=30_000)
+    checkpoints = [c for b in h.batches for c in b.checkpoints]
+    times = [c.time for c in checkpoints]
+    assert times == sorted(set(times))
+    assert len(checkpoints) > 2 * len(h.batches)
+    final, results = checkpoints[-1], h.last.results["cpu"]
+    assert final.time == h.last.now
+    completed, response_sum, started, wait_sum = final.totals["cpu"]
+    assert completed == results["completed"]
+    assert response_sum / completed == pytest.approx(results["mean_response"])
+    assert wait_sum / started == pytest.approx(results["mean_wait"])
 
 
 def test_batches_are_immutable(qtbot, harness, example) -> None:
