@@ -92,6 +92,21 @@ class LiveRunController(QObject):
         self.controls.setting_edited.connect(self.change_setting)
         self.theory_panel.coverage_changed.connect(self._coverage_changed)
         document.node_changed.connect(self._node_changed)
+        # Before a run, the Theory tab previews the model's analytic values as it is edited.
+        self._preview_timer = QTimer(self, singleShot=True, interval=150)
+        self._preview_timer.timeout.connect(self._preview_theory)
+        for changed in (
+            document.node_added,
+            document.node_removed,
+            document.node_changed,
+            document.node_renamed,
+            document.link_added,
+            document.link_removed,
+            document.link_changed,
+            document.document_reset,
+        ):
+            changed.connect(lambda *_: self._preview_timer.start())
+        self._preview_timer.start()
         document.settings_changed.connect(self._load_settings)
         document.document_reset.connect(self._document_reset)
         self._load_settings()
@@ -336,6 +351,10 @@ class LiveRunController(QObject):
             if old.get(name, _ABSENT) != value:
                 self._worker.set_param(node_id, name, copy.deepcopy(value))
         self._params[node_id] = copy.deepcopy(new)
+
+    def _preview_theory(self) -> None:
+        if self._worker is None:  # after a run, an edit makes its comparison stale anyway
+            self.theory_panel.preview(self.document.model)
 
     def _load_settings(self) -> None:
         self.controls.load_settings(self.document.model.simulation)

@@ -53,7 +53,7 @@ def nice_ceiling(value: float) -> float:
     if not (math.isfinite(value) and value > 0):
         return 1.0
     scale = 10.0 ** math.floor(math.log10(value))
-    return next(f * scale for f in (1.0, 2.0, 2.5, 5.0, 10.0) if f * scale >= value * (1 - 1e-12))
+    return next(f * scale for f in (1.0, 2.0, 2.5, 5.0, 10.0) if f * scale >= value * (1 - 1e-6))
 
 
 class _TimedLayout(pg.GraphicsLayoutWidget):

@@ -230,6 +230,19 @@ class TheoryPanel(QWidget):
         self.station_box.blockSignals(False)
         self._replot()
 
+    def preview(self, model: Model) -> None:
+        """Show ``model``'s analytic values (or why there are none) before it runs; the
+        simulated column waits for Run."""
+        stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
+        store = SeriesStore(stations, capacity=1, checkpoint_capacity=1)
+        self.start(model, store)
+        for sid, top in self._items.items():
+            self._fill(top, self.theory.get(sid), store.estimates(sid, self._since), [])
+            top.setText(3, "press Run to simulate")
+            top.setForeground(3, QBrush(QColor("#808080")))
+        for column in range(3):
+            self.tree.resizeColumnToContents(column)
+
     def model_changed(self, model: Model, at_time: float) -> None:
         """A live change at simulated ``at_time``: theory is recomputed and the window restarts."""
         self._model = model

@@ -202,3 +202,17 @@ def test_selecting_stations_on_the_canvas_filters_the_charts(qtbot, make_host, e
     assert dash.curve("pool_b", "queue").isVisible() and not dash.curve("pool_a", "utilization").isVisible()
     host.scene.select([])
     assert all(dash.curve(s, "throughput").isVisible() for s in ("pool_a", "pool_b", "pool_c"))
+
+
+def test_the_theory_tab_previews_the_model_before_a_run_and_follows_edits(qtbot, make_host, example) -> None:
+    host = make_host(example("mm1"))
+    panel = host.live.theory_panel
+
+    def rows() -> dict[str, str]:
+        top = panel.tree.topLevelItem(0)
+        return {top.child(i).text(0): top.child(i).text(1) for i in range(top.childCount())} if top else {}
+
+    qtbot.waitUntil(lambda: rows().get("L  in system") == "4", timeout=3000)  # λ = 0.8, μ = 1
+    assert panel.tree.topLevelItem(0).text(3) == "press Run to simulate"
+    host.document.set_param("arrivals", "rate", 0.5)
+    qtbot.waitUntil(lambda: rows().get("L  in system") == "1", timeout=3000)

@@ -113,3 +113,12 @@ def test_store_keeps_checkpoints_and_percentiles_on_their_own_cadences() -> None
     est = store.estimates("s", since=0.0)
     assert est["mean_response"].mean == pytest.approx((16.0 - 2.0) / (6 - 1))
     assert est["mean_wait"].mean == pytest.approx((2.5 - 0.5) / (6 - 2))
+
+
+def test_chart_tops_are_round_numbers_that_change_seldom() -> None:
+    from desktop.run.dashboard import nice_ceiling
+
+    assert [nice_ceiling(x) for x in (0.3, 1.0, 1.0 + 1e-9, 1.2, 2.2, 3.0, 7.0, 12.0, 250.1)] == [
+        0.5, 1.0, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 500.0,
+    ]  # fmt: skip
+    assert nice_ceiling(0.0) == nice_ceiling(-1.0) == nice_ceiling(float("nan")) == 1.0
