@@ -6,6 +6,9 @@
 - :mod:`desktop.run.controls` — Run/Pause/Step/Stop, speed and run settings.
 - :mod:`desktop.run.theory_panel` — analytic values, confidence bands and law checks.
 - :mod:`desktop.run.results` — the end-of-run table with CSV/JSON export.
+- :mod:`desktop.run.replications` — Run Replications: mean ± CI over independent runs.
+- :mod:`desktop.run.flows` and :mod:`desktop.run.canvas_flows` — link flows and requests in motion.
+- :mod:`desktop.run.controller` — :class:`LiveRunController`, one live run at a time.
 - :mod:`desktop.run.integration` — :func:`install_live_run` wires all of it into a window.
 
 Importing this package imports no Qt; import the submodules you need.

@@ -138,6 +138,11 @@ class SimulationWorker(QObject):
     :meth:`work` only puts a message on the command queue, so any thread may call it. The
     worker stops when told to, when the run reaches its end time (after emitting the final
     batch) or when the engine raises; ``worker_stopped`` is emitted last in every case.
+
+    With ``heartbeat=True``, while running and between batches, it emits ``heartbeat``
+    about every :data:`HEARTBEAT` seconds and waits for :meth:`batch_consumed` as it does
+    after a batch: the GUI thread then has the interpreter to itself for a moment, to handle
+    input and timers that would otherwise wait behind the simulation.
     """
 
     batch_produced = Signal(object)
