@@ -100,6 +100,18 @@ class Field(QWidget):
         """Show a document value."""
         raise NotImplementedError
 
+    def parsed(self) -> Any:
+        """The value typed (ParseError if it is not one)."""
+        raise NotImplementedError
+
+    def shows(self, value: Any) -> bool:
+        """Whether what is typed already means ``value``: then ``set_value`` leaves the text
+        as the user typed it (``1.50`` stays, not reformatted to ``1.5`` mid-edit)."""
+        try:
+            return bool(self.parsed() == value)
+        except ParseError:
+            return False
+
     def focus_editor(self) -> None:
         """Give the keyboard focus to the first editor."""
         if self._editors:
@@ -134,11 +146,8 @@ class NumberField(Field):
         return parse_number(self.line.text(), self.integer, self.nullable)
 
     def set_value(self, value: Any) -> None:
-        try:
-            if self.parsed() == value:
-                return
-        except ParseError:
-            pass
+        if self.shows(value):
+            return
         self.line.setText(format_number(value))
         self.set_error(None)
 
@@ -249,11 +258,8 @@ class ProfileField(TextField):
         return pairs
 
     def set_value(self, value: Any) -> None:
-        try:
-            if self.parsed() == value:
-                return
-        except ParseError:
-            pass
+        if self.shows(value):
+            return
         text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
         super().set_value(text)
 
@@ -276,9 +282,6 @@ class JsonField(TextField):
             raise ParseError(f"not valid JSON: {exc}") from None
 
     def set_value(self, value: Any) -> None:
-        try:
-            if self.parsed() == value:
-                return
-        except ParseError:
-            pass
+        if self.shows(value):
+            return
         super().set_value("" if value is None else json.dumps(value))
