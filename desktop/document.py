@@ -56,6 +56,9 @@ class ModelDocument(QObject):
     link_changed = Signal(str, str)
     settings_changed = Signal()
     document_reset = Signal()
+    #: After any node or link signal and document_reset: the model's nodes or links changed
+    #: (or the whole model did); not after settings_changed.
+    contents_changed = Signal()
     modified_changed = Signal(bool)
     path_changed = Signal(str)
 
@@ -77,10 +80,10 @@ class ModelDocument(QObject):
             self.link_added,
             self.link_removed,
             self.link_changed,
-            self.settings_changed,
             self.document_reset,
         ):
-            signal.connect(self._invalidate)
+            signal.connect(self._contents_changed)
+        self.settings_changed.connect(self._invalidate)
 
     # ------------------------------------------------------------ reading
     @property
@@ -276,3 +279,7 @@ class ModelDocument(QObject):
     def _invalidate(self, *_args: object) -> None:
         self._report = None
         self._rates = None
+
+    def _contents_changed(self, *_args: object) -> None:
+        self._invalidate()
+        self.contents_changed.emit()

@@ -95,17 +95,7 @@ class LiveRunController(QObject):
         # Before a run, the Theory tab previews the model's analytic values as it is edited.
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self._preview_theory)
-        for changed in (
-            document.node_added,
-            document.node_removed,
-            document.node_changed,
-            document.node_renamed,
-            document.link_added,
-            document.link_removed,
-            document.link_changed,
-            document.document_reset,
-        ):
-            changed.connect(lambda *_: self._preview_timer.start())
+        document.contents_changed.connect(self._preview_timer.start)
         self._preview_timer.start()
         document.settings_changed.connect(self._load_settings)
         document.document_reset.connect(self._document_reset)
