@@ -38,6 +38,8 @@ CHARTS = (
         "mean_response",
     ),
 )
+#: The chart on which each theory metric is drawn as a dashed line.
+CHART_OF_THEORY = {metric: key for key, *_, metric in CHARTS}
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 #: Follow mode shows this many sample intervals back from the newest data.
 FOLLOW_SAMPLES = 500
@@ -228,8 +230,8 @@ class Dashboard(QWidget):
         for (sid, metric), (line, steps) in self._theory.items():
             if sid in self._visible:
                 self._draw_theory(line, steps)
-                key = next(c[0] for c in CHARTS if c[4] == metric)
                 if steps and math.isfinite(steps[-1][1]):
+                    key = CHART_OF_THEORY[metric]
                     highest[key] = max(highest[key], steps[-1][1])
         if self.follow:
             self._scroll(highest)

@@ -175,8 +175,9 @@ class ReplicationRunner(QObject):
         thread.finished.connect(self._thread_finished)
         self._thread = thread
         if not self.quiet:
-            self._progress_dialog().setLabelText(f"Running {count} replications…")
-            self._progress_dialog().setValue(0)
+            progress = self._progress_dialog()
+            progress.setLabelText(f"Running {count} replications…")
+            progress.setValue(0)
         self.busy_changed.emit(True)
         thread.start()
 
