@@ -17,7 +17,7 @@ from engine import distributions
 from engine.model.document import Model, Node
 from engine.model.validate import check_document
 from engine.queueing import StationResult, UnstableError, mg1, mmc, mmck, mminf
-from engine.routing import Routing, model_routing, solve_traffic
+from engine.routing import Routing, components, model_routing, solve_traffic
 
 STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
 #: max_connections at or above which an async server is treated as unlimited.
@@ -266,47 +266,15 @@ def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dic
 
 
 def _cycle_nodes(model: Model) -> set[str]:
-    """Nodes on some directed cycle: Tarjan's strongly connected components, with an
-    explicit stack instead of recursion (a chain of 10^5 nodes is fine)."""
-    succ: dict[str, list[str]] = {}
+    """Nodes on some directed cycle (strongly connected components, found without recursion)."""
+    ids = list(dict.fromkeys(n.id for n in model.nodes))
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    succ: list[list[int]] = [[] for _ in ids]
     for link in model.links:
-        succ.setdefault(link.source, []).append(link.target)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
+        if link.source in index and link.target in index:
+            succ[index[link.source]].append(index[link.target])
     out: set[str] = set()
-    for root in model.nodes:
-        if root.id in index:
-            continue
-        index[root.id] = low[root.id] = len(index)
-        stack.append(root.id)
-        on_stack.add(root.id)
-        work = [(root.id, iter(succ.get(root.id, ())))]
-        while work:
-            v, children = work[-1]
-            for w in children:
-                if w not in index:
-                    index[w] = low[w] = len(index)
-                    stack.append(w)
-                    on_stack.add(w)
-                    work.append((w, iter(succ.get(w, ()))))
-                    break
-                if w in on_stack:
-                    low[v] = min(low[v], index[w])
-            else:  # every successor of v is done
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[v])
-                if low[v] == index[v]:
-                    component = []
-                    while True:
-                        w = stack.pop()
-                        on_stack.discard(w)
-                        component.append(w)
-                        if w == v:
-                            break
-                    if len(component) > 1 or v in succ.get(v, ()):
-                        out.update(component)
+    for component in components(len(ids), succ):
+        if len(component) > 1 or component[0] in succ[component[0]]:
+            out.update(ids[i] for i in component)
     return out

@@ -139,6 +139,12 @@ def _count(value: Any, what: str, minimum: int) -> int:
     return int(value)
 
 
+def _count_text(n: int) -> str:
+    """An int for a message: in full up to 10^15, else its order of magnitude (Python
+    refuses to print ints of more than 4300 digits)."""
+    return str(n) if n < 10**15 else f"~10^{int(n.bit_length() * math.log10(2))}"
+
+
 def _check_stable(rho: float, kind: str, name: str | None) -> None:
     if rho >= 1.0:
         who = f"station {name!r}" if name is not None else f"{kind} station"
@@ -184,7 +190,7 @@ def erlang_c(c: int, offered_load: float) -> float:
     size = as_float(servers)
     if a >= size:
         raise UnstableError(
-            f"offered load A = {a:.3g} Erlangs >= c = {servers:.4g} servers "
+            f"offered load A = {a:.3g} Erlangs >= c = {_count_text(servers)} servers "
             f"(rho = {a / size:.3g} >= 1): no steady state",
             None,
             a / size,
@@ -230,7 +236,9 @@ def mmc(lam: float, mu: float, c: int, *, name: str | None = None) -> StationRes
     size = as_float(servers)
     a = lam / mu
     rho = a / size
-    _check_stable(rho, f"M/M/{servers:.4g}", name)
+    if size == math.inf:  # more servers than a float can count: nobody ever waits
+        return mminf(lam, mu)
+    _check_stable(rho, f"M/M/{_count_text(servers)}", name)
     p_wait = erlang_c(servers, a)
     wq = p_wait / (size * mu - lam) if p_wait > 0 else 0.0
     return StationResult(
@@ -258,12 +266,17 @@ def mmck(lam: float, mu: float, c: int, K: int) -> StationResult:
     servers = _count(c, "c", 1)
     cap = _count(K, "K", 1)
     if cap < servers:
-        raise ValueError(f"K (room in the station, in service + waiting) must be >= c = {servers}, got {cap}")
+        raise ValueError(
+            f"K (room in the station, in service + waiting) must be >= c = {_count_text(servers)}, "
+            f"got {_count_text(cap)}"
+        )
     a = lam / mu
     if a == 0.0:
         return StationResult(0.0, 0.0, 0.0, 0.0, 1.0 / mu, 0.0, 0.0, 0.0)
     size = as_float(servers)
     room = cap - servers
+    if size == math.inf:  # more servers than a float can count: nobody ever waits
+        return mminf(lam, mu)
     if a == math.inf:  # λ/μ overflows: every server busy and the queue always full
         lq, busy = as_float(room), size
         full = size * mu

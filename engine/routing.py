@@ -9,8 +9,9 @@ are eliminated fewest-connections first, so chains, trees and rings of any lengt
 time linear in their size and create no fill. Networks whose elimination would fill in
 (many nodes all linked to each other) fall back to a bounded iteration.
 
-Nodes from which requests can never leave (a loop with no exit) get the rate ``inf`` if
-anything flows into them and 0 otherwise; :attr:`Traffic.trapped` lists them.
+The nodes of a closed class (a loop that requests can never leave) get the rate ``inf`` if
+anything flows into it and 0 otherwise; :attr:`Traffic.trapped` lists them. Nodes that
+only lead into such a loop keep their finite rates.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from engine.distributions import finite_float
 if TYPE_CHECKING:
     from engine.model.document import Model
 
-__all__ = ["Routing", "Traffic", "model_routing", "solve_traffic", "arrival_rates", "source_rate"]
+__all__ = ["Routing", "Traffic", "model_routing", "solve_traffic", "arrival_rates", "source_rate", "components"]
 
 #: A row whose shares leave less than this unrouted has no exit (rounding, not a leak).
 EXIT_TOLERANCE = 1e-9
@@ -57,8 +58,8 @@ class Routing:
 @dataclass(frozen=True)
 class Traffic:
     """The solution of the traffic equations: ``rates[i]`` per second (``inf`` where flow
-    enters a loop it can never leave), ``trapped`` the indices of nodes that cannot reach
-    an exit, ``converged`` False if the iteration fallback ran out of budget (its
+    enters a loop it can never leave), ``trapped`` the indices of the nodes of such loops
+    (closed classes, whether or not anything enters them), ``converged`` False if the iteration fallback ran out of budget (its
     ``rates`` are then ``nan``)."""
 
     rates: list[float]
@@ -140,22 +141,66 @@ def arrival_rates(model: Model) -> dict[str, float]:
     return dict(zip(routing.ids, traffic.rates, strict=True))
 
 
-def _trapped(n: int, edges: Sequence[dict[int, float]], exits: list[float]) -> list[bool]:
-    """Nodes that cannot reach any node with an exit (reverse search from the exits)."""
-    preds: list[list[int]] = [[] for _ in range(n)]
-    for i, row in enumerate(edges):
-        for j, share in row.items():
-            if share > 0 and j != i:
-                preds[j].append(i)
-    free = [e > 0 for e in exits]
-    queue = deque(i for i in range(n) if free[i])
-    while queue:
-        j = queue.popleft()
-        for i in preds[j]:
-            if not free[i]:
-                free[i] = True
-                queue.append(i)
-    return [not f for f in free]
+def components(n: int, succ: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The strongly connected components of the graph ``succ`` (node i links to each of
+    ``succ[i]``), each a list of node indices, downstream components first.
+
+    Tarjan's algorithm with an explicit stack instead of recursion, so a chain or ring of
+    any length is fine; time and memory linear in nodes plus links.
+    """
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    found: list[list[int]] = []
+    counter = 0
+    for root in range(n):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        work = [(root, iter(succ[root]))]
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if index[w] < 0:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, iter(succ[w])))
+                    break
+                if on_stack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            else:  # every successor of v is done
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[v])
+                if low[v] == index[v]:
+                    component = []
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = False
+                        component.append(w)
+                        if w == v:
+                            break
+                    found.append(component)
+    return found
+
+
+def _closed(n: int, edges: Sequence[dict[int, float]], exits: list[float]) -> list[bool]:
+    """Nodes of closed classes: components that nothing leaves (no exit, no link out)."""
+    succ = [[j for j, share in row.items() if share > 0] for row in edges]
+    closed = [False] * n
+    for component in components(n, succ):
+        members = set(component)
+        if all(exits[i] == 0 and all(j in members for j in succ[i]) for i in component):
+            for i in component:
+                closed[i] = True
+    return closed
 
 
 def solve_traffic(gamma: Sequence[float], edges: Sequence[dict[int, float]]) -> Traffic:
@@ -170,8 +215,8 @@ def solve_traffic(gamma: Sequence[float], edges: Sequence[dict[int, float]]) -> 
     for i, row in enumerate(edges):
         left = 1.0 - sum(s for j, s in row.items() if j != i) - row.get(i, 0.0)
         exits.append(left if left > EXIT_TOLERANCE else 0.0)
-    trapped = _trapped(n, edges, exits)
-    # Flow into a trapped node leaves the solvable part: count it as an exit there.
+    trapped = _closed(n, edges, exits)
+    # Flow into a closed class never comes back: for the others it is an exit.
     succ: list[dict[int, float]] = [{} for _ in range(n)]
     pred: list[dict[int, float]] = [{} for _ in range(n)]
     gam = [float(g) for g in gamma]
@@ -279,7 +324,7 @@ def _iterate(gamma: Sequence[float], edges: Sequence[dict[int, float]], trapped:
 def _fill_trapped(
     rates: list[float], gamma: Sequence[float], edges: Sequence[dict[int, float]], trapped: list[bool]
 ) -> None:
-    """Trapped nodes: ``inf`` if any flow reaches them, else 0 (in place)."""
+    """Nodes of closed classes: ``inf`` if any flow enters their class, else 0 (in place)."""
     n = len(rates)
     fed = deque(i for i in range(n) if trapped[i] and gamma[i] > 0)
     for i, row in enumerate(edges):
@@ -288,7 +333,7 @@ def _fill_trapped(
     for i in range(n):
         if trapped[i]:
             rates[i] = 0.0
-    while fed:
+    while fed:  # a closed class is strongly connected: flow anywhere in it reaches all of it
         j = fed.popleft()
         if rates[j] == math.inf:
             continue
