@@ -332,14 +332,20 @@ def test_any_valid_distribution_reports_its_moments_without_raising(spec: dict) 
 
 # ------------------------------------------------------------------ sparse traffic equations
 def dense_rates(model: Model) -> dict[str, float]:
-    r = routing.model_routing(model)
-    n = len(r.ids)
-    p = np.zeros((n, n))
-    for i, row in enumerate(r.edges):
-        for j, share in row.items():
-            p[i, j] += share
-    lam = np.linalg.solve(np.eye(n) - p.T, np.array(r.gamma))
-    return dict(zip(r.ids, lam.tolist(), strict=True))
+    """The traffic equations as engine.model.validate solved them: a dense N×N matrix."""
+    ids = [n.id for n in model.nodes]
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    gamma, p = np.zeros(len(ids)), np.zeros((len(ids), len(ids)))
+    for node in model.nodes:
+        i = index[node.id]
+        if node.kind == "source":
+            gamma[i] = routing.source_rate(node.params)
+        outs = [link for link in model.links if link.source == node.id]
+        for link in outs if node.kind != "sink" else []:
+            share = link.probability if link.probability is not None and node.kind != "router" else 1 / len(outs)
+            p[i, index[link.target]] += share
+    lam = np.linalg.solve(np.eye(len(ids)) - p.T, gamma)
+    return dict(zip(ids, lam.tolist(), strict=True))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -416,6 +422,44 @@ def test_a_hundred_thousand_node_ring_is_solved_by_elimination(monkeypatch: pyte
     traffic = routing.solve_traffic([1.0] + [0.0] * (n - 1), edges)
     assert traffic.rates[0] == pytest.approx(4.0, rel=1e-9)
     assert traffic.rates[n // 2] == pytest.approx(4.0, rel=1e-9)
+
+
+def test_a_router_splits_evenly_and_probabilities_split_a_station() -> None:
+    model = Model(
+        nodes=[
+            Node("in", "source", params={"rate": 6.0}),
+            Node("lb", "router", params={"policy": "round_robin"}),
+            server("a"),
+            server("b"),
+            server("c"),
+            Node("out", "sink"),
+        ],
+        links=[
+            Link("in", "lb"),
+            Link("lb", "a", probability=0.9),  # a router ignores probabilities
+            Link("lb", "b"),
+            Link("lb", "c"),
+            Link("a", "out", probability=0.25),
+            Link("a", "b", probability=0.75),
+            Link("b", "out"),
+            Link("c", "out"),
+        ],
+    )
+    assert routing.arrival_rates(model) == pytest.approx(
+        {"in": 6.0, "lb": 6.0, "a": 2.0, "b": 3.5, "c": 2.0, "out": 6.0}
+    )
+    assert routing.arrival_rates(model) == pytest.approx(dense_rates(model))
+
+
+# ------------------------------------------------------------------ statistics
+def test_confidence_intervals_of_huge_values_do_not_overflow() -> None:
+    from engine.stats import mean_ci95
+
+    mean, half = mean_ci95([1e308, -1e308, 1.7e308])
+    assert mean == pytest.approx(1.7e308 / 3) and half == math.inf
+    mean, half = mean_ci95([1.5e308, 1.6e308, 1.7e308])
+    assert mean == pytest.approx(1.6e308) and half == pytest.approx(4.303 * 1e307 / math.sqrt(3), rel=1e-6)
+    assert mean_ci95([1.0, 2.0, 4.0]) == pytest.approx((7 / 3, 4.303 * math.sqrt((7 / 3) / 3)), rel=1e-6)
 
 
 # ------------------------------------------------------------------ analysis at scale
