@@ -24,9 +24,9 @@ __all__ = ["log_erlang_sums", "log_erlang_b", "log_erlang_c", "loss_queue", "as_
 _CUTOFF = 46.0
 #: numpy chunk size: memory is bounded by a few arrays of this many floats.
 _CHUNK = 1 << 15
-#: Terms summed one by one on each side of the peak. Beyond this (only when a > ~10^11,
-#: past any model's limits) the terms vary so slowly that blocks of them are summed by the
-#: trapezoid rule with an Euler–Maclaurin end correction.
+#: Terms summed one by one on each side of the peak. Beyond this (only when a > ~3·10^9
+#: with as many servers, past any model's limits) the terms vary so slowly that blocks of
+#: them are summed by the trapezoid rule with an Euler–Maclaurin end correction.
 _MAX_EXACT = 1 << 19
 #: Ranges of at most this many terms are summed in plain Python floats.
 _SMALL = 256
@@ -142,8 +142,10 @@ def _small_side(peak: int, bound: int, a: float) -> tuple[float, float, bool]:
 def _coarse_side(peak: int, bound: int, a: float, done: int, level: float, total: float) -> tuple[float, float, bool]:
     """Continue :func:`_side` past _MAX_EXACT terms with blocks of h terms (trapezoid rule).
 
-    Only reached when a > ~10^11: the terms then change by a relative 1/√a per step, so the
-    trapezoid error, about (h/√a)^2 / 12, stays below 1e-10.
+    Only reached when a > ~3·10^9 and c is at least about as large (more servers than a
+    model may have): the terms then change by a relative 1/√a per step, so the trapezoid
+    error, about (h/√a)^2 / 12, and the rounding of the block sums keep the result within
+    about 1e-9 of exact.
     """
     step = 1 if bound > peak else -1
     span = abs(bound - peak)
