@@ -7,7 +7,8 @@ Grassmann, Taksar and Heyman (GTH): eliminating a node reroutes the flow through
 successors, every pivot is a sum of non-negative numbers (never a difference), and nodes
 are eliminated fewest-connections first, so chains, trees and rings of any length cost
 time linear in their size and create no fill. Networks whose elimination would fill in
-(many nodes all linked to each other) fall back to a bounded iteration.
+(many nodes all linked to each other) fall back to a dense solve up to 2,000 nodes and
+to a bounded iteration beyond.
 
 The nodes of a closed class (a loop that requests can never leave) get the rate ``inf`` if
 anything flows into it and 0 otherwise; :attr:`Traffic.trapped` lists them. Nodes that
@@ -38,6 +39,9 @@ EXIT_TOLERANCE = 1e-9
 #: Elimination work (pairs of a node's in- and out-links) allowed before the iteration
 #: fallback takes over, on top of a budget linear in the size of the network.
 FILL_BUDGET = 2_000_000
+#: Densely linked networks up to this many nodes are solved with a dense matrix instead
+#: (at most 32 MB and a fraction of a second).
+DENSE_LIMIT = 2000
 #: Work (edge updates) allowed for the iteration fallback.
 ITERATION_BUDGET = 50_000_000
 
@@ -233,6 +237,8 @@ def solve_traffic(gamma: Sequence[float], edges: Sequence[dict[int, float]]) -> 
                 pred[j][i] = pred[j].get(i, 0.0) + share
     rates = _eliminate(gam, succ, pred, exits, trapped)
     if rates is None:
+        rates = _dense(gamma, edges, trapped) if n - sum(trapped) <= DENSE_LIMIT else None
+    if rates is None:
         rates = _iterate(gamma, edges, trapped)
         if rates is None:
             return Traffic([math.nan] * n, [i for i in range(n) if trapped[i]], converged=False)
@@ -293,6 +299,28 @@ def _eliminate(
     for v, pivot, g, ins in reversed(order):
         flow = g + sum(rates[u] * p for u, p in ins)
         rates[v] = flow / pivot if pivot > 0 else (math.inf if flow > 0 else 0.0)
+    return rates
+
+
+def _dense(gamma: Sequence[float], edges: Sequence[dict[int, float]], trapped: list[bool]) -> list[float] | None:
+    """The untrapped nodes' equations solved with a dense matrix (None if it fails)."""
+    keep = [i for i in range(len(gamma)) if not trapped[i]]
+    where = {i: k for k, i in enumerate(keep)}
+    m = np.eye(len(keep))
+    for i in keep:
+        for j, share in edges[i].items():
+            if j in where:
+                m[where[j], where[i]] -= share
+    rhs = np.array([float(gamma[i]) for i in keep])
+    if not np.all(np.isfinite(rhs)):
+        return None
+    try:
+        solved = np.linalg.solve(m, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    rates = [0.0] * len(gamma)
+    for k, i in enumerate(keep):
+        rates[i] = max(0.0, float(solved[k]))
     return rates
 
 

@@ -389,7 +389,8 @@ def test_sparse_traffic_equations_agree_with_the_dense_solve_on_random_networks(
     assert got.rates == pytest.approx(expected.tolist(), rel=1e-9, abs=1e-12)
 
 
-def test_the_iteration_fallback_agrees_with_elimination(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("dense_limit", [2000, 0])
+def test_the_fallbacks_agree_with_elimination(monkeypatch: pytest.MonkeyPatch, dense_limit: int) -> None:
     rng = np.random.default_rng(5)
     n = 60
     edges = []
@@ -529,6 +530,35 @@ def test_arrivals_through_a_non_poisson_station_are_explained_down_a_long_chain(
     results = analyze_model(model)
     assert isinstance(results["s0"], StationResult)  # M/D/1
     assert results["s2999"] == "arrivals come from 's0', whose departures are not Poisson"
+
+
+HUGE_COUNTS = st.sampled_from([1, 2, 64, 65, 10**6, 10**9])
+HUGE_TIMES = st.sampled_from([1e-9, 1e-3, 1.0, 1e6, 1e9, 1e300])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.sampled_from([p.name for p in EXAMPLES]),
+    concurrency=HUGE_COUNTS,
+    capacity=st.none() | HUGE_COUNTS,
+    mean=HUGE_TIMES,
+    rate=st.sampled_from([1e-6, 0.5, 1e9, 1e300]),
+)
+def test_examples_with_extreme_parameters_are_analysed_without_raising(
+    name: str, concurrency: int, capacity: int | None, mean: float, rate: float
+) -> None:
+    model = load_model(ROOT / "resources" / "examples" / name)
+    for node in model.nodes:
+        if node.kind == "server":
+            node.params["concurrency"] = concurrency
+            node.params["queue_capacity"] = capacity
+            node.params["service_time"] = {"dist": "exponential", "mean": mean}
+        elif node.kind == "source" and node.params.get("rate") is not None:
+            node.params["rate"] = rate
+    for node_id, value in analyze_model(model).items():
+        assert isinstance(value, (StationResult, dict, str)), node_id
+        if isinstance(value, StationResult):
+            assert all(finite_or_inf(v) for v in value.as_dict().values()), (node_id, value)
 
 
 def test_theory_and_its_formulas_import_no_cycle() -> None:
