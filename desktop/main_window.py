@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
+        self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._restore_settings()
@@ -131,7 +132,7 @@ class MainWindow(QMainWindow):
         undo = self._document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcuts(keys.Undo)
         redo = self._document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts(keys.Redo)
+        redo.setShortcuts(list(dict.fromkeys([*QKeySequence.keyBindings(keys.Redo), QKeySequence("Ctrl+Y")])))
         edit.addActions([undo, redo])
         edit.addSeparator()
         actions = self._view.editor.actions
