@@ -436,6 +436,11 @@ def queuestudio_version() -> str:
         return "unknown"
 
 
+def _worker_version() -> str:
+    """:func:`queuestudio_version` as a worker sees it (sent by reference, run over there)."""
+    return queuestudio_version()
+
+
 class DaskExecutor(Executor):
     """Tasks on a Dask cluster: ``"local"`` starts a ``LocalCluster`` of ``workers`` processes
     here, ``tcp://HOST:PORT`` connects to a running scheduler (``dask scheduler`` and ``dask
@@ -459,6 +464,9 @@ class DaskExecutor(Executor):
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    worker_dashboard_address=None,
+                    # No dashboard, and its HTTP server on a free port rather than 8787.
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                 )
                 self._client = distributed.Client(self._cluster, timeout=timeout)
             else:
@@ -476,7 +484,7 @@ class DaskExecutor(Executor):
     def _check_versions(self) -> None:
         mine = queuestudio_version()
         try:
-            theirs = self._client.run(queuestudio_version)
+            theirs = self._client.run(_worker_version)
         except Exception as exc:
             raise ExperimentError(f"the Dask workers cannot run Queue Studio ({type(exc).__name__}: {exc})") from None
         if not theirs:
