@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         actions = self._view.editor.actions
         edit.addActions([actions[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
         edit.addSeparator()
-        edit.addActions([actions["select_all"], actions["rename"]])
+        edit.addActions([actions["select_all"], actions["rename"], actions["connect"]])
         self._action(
             edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)"
         )
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self._view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self._view.editor.message_posted.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self._view.editor.rename_requested.connect(lambda _id: self._focus_inspector("id"))
+        self._view.inspect_requested.connect(self._focus_inspector)
         self.palette_list.kind_activated.connect(self._add_from_palette)
 
     def _selection_changed(self) -> None:
