@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.document import ModelDocument
-from desktop.icons import app_icon, default_example, examples_dir
+from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
 from desktop.palette import Palette
 from desktop.run.integration import install_live_run
@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
 
     def _fill_examples(self) -> None:
         self.examples_menu.clear()
-        for path in sorted(examples_dir().glob("*.json")):
+        for path in examples():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 name, about = str(data.get("name") or path.stem), str(data.get("description", ""))
