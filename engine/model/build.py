@@ -68,10 +68,16 @@ class Run:
         self.sim.run_until(min(t, self.end_time))
 
     def run(self, progress: Callable[[float], None] | None = None, slices: int = 100) -> None:
-        """Run to the end, calling ``progress(fraction)`` after each of ``slices`` slices."""
+        """Run to the end, calling ``progress(fraction)`` after each of ``slices`` slices.
+
+        Returns early after ``sim.request_stop()``; raises ``SimulationStalled`` when the
+        run does not advance.
+        """
         start = self.sim.now
         for t in slice_times(start, self.end_time, slices):
             self.run_until(t)
+            if self.sim.stop_requested:
+                return
             if progress is not None:
                 progress((t - start) / (self.end_time - start) if self.end_time > start else 1.0)
 

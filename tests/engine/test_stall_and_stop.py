@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +26,14 @@ from engine.distributions import ConstantLatency, ExponentialLatency
 from engine.entity import Entity
 from engine.event import Event
 from engine.metrics import Recorder as SeriesRecorder
-from engine.model import Link, Model, Node, SimulationSettings, build, model_from_dict
+from engine.model import Link, Model, Node, SimulationSettings, build, load_model, model_from_dict
 from engine.simulation import CHECK_EVERY, STALL_EVENTS, Simulation, SimulationStalled
 
 # A stall is reported once the threshold is passed (looked at per chunk) plus one chunk
 # of diagnosis: never much more.
 STALL_BOUND = STALL_EVENTS + 3 * CHECK_EVERY
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 #: Generous: only catches a hang, never measures speed.
 HANG = 120.0
@@ -406,3 +409,16 @@ def test_a_chain_of_a_few_hundred_stations_builds_from_a_validated_document():
     run = build(model_from_dict(_chain_document(600)))
     run.run()
     assert run.sinks["done"].count == 4
+
+
+def test_a_built_run_stops_after_the_slice_in_which_stop_was_requested():
+    run = build(load_model(EXAMPLES / "mm1.json"))
+    calls: list[float] = []
+
+    def progress(fraction: float) -> None:
+        calls.append(fraction)
+        run.sim.request_stop()
+
+    run.run(progress=progress, slices=10)
+    assert calls == [0.1]
+    assert not run.finished
