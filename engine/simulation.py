@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.entity import Entity
 from engine.event import Event
-from engine.time import seconds
+from engine.time import RESOLUTION, seconds
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,6 @@ DIRECT_HANDLERS: set[Callable[..., Any]] = set()
 #: The run loop looks at stop requests and at whether the clock still advances once per
 #: this many events, never per event.
 CHECK_EVERY = 4096
-
-#: The engine's time resolution in seconds (the seed library's clock counts nanoseconds).
-RESOLUTION = 1e-9
 
 #: A run "does not advance" when more than ``max(STALL_EVENTS, STALL_PER_PENDING *
 #: (entities + 16) * pending)`` events happen while the clock moves by less than
