@@ -129,13 +129,14 @@ class LatencyDistribution:
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self._mean)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
-        """A zero-argument callable that draws from ``sim``'s generator (float seconds)."""
-        self._rng = sim.rng
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
+        """A zero-argument callable that draws float seconds from ``sim``'s generator, or
+        from its per-node ``stream`` when one is named (see :meth:`Simulation.stream`)."""
+        rng = sim.rng if stream is None else sim.stream(stream)
+        self._rng = rng
         if type(self).get_latency is not LatencyDistribution.get_latency:
             get = self.get_latency
             return lambda: float(get(sim.now))
-        rng = sim.rng
         draw = self._draw
         return _batches(lambda n: draw(rng, n))
 
@@ -199,8 +200,8 @@ class _Shifted(LatencyDistribution):
     def get_latency(self, now: float) -> Duration:
         return Duration(float(self._base.get_latency(now)) + self._offset)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
-        inner = self._base.sampler(sim)
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
+        inner = self._base.sampler(sim, stream)
         offset = self._offset
         return lambda: inner() + offset
 
@@ -212,10 +213,10 @@ class _Builtin(LatencyDistribution):
     def get_latency(self, now: float) -> Duration:
         return Duration(float(self._draw(self._rng, 1)[0]))
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
         if type(self).get_latency is not _Builtin.get_latency:
-            return LatencyDistribution.sampler(self, sim)
-        self._rng = rng = sim.rng
+            return LatencyDistribution.sampler(self, sim, stream)
+        self._rng = rng = sim.rng if stream is None else sim.stream(stream)
         draw = self._draw
         return _batches(lambda n: draw(rng, n))
 
@@ -241,9 +242,9 @@ class ConstantLatency(_Builtin):
     def get_latency(self, now: float) -> Duration:
         return Duration(self._mean)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
         if type(self).get_latency is not ConstantLatency.get_latency:
-            return LatencyDistribution.sampler(self, sim)
+            return LatencyDistribution.sampler(self, sim, stream)
         value = self._mean
         return lambda: value
 

@@ -44,6 +44,7 @@ from engine.model import Model, ModelError, build, check_document
 from engine.model.build import slice_times
 from engine.model.schema import KINDS, SIMULATION_FIELDS
 from engine.stats import mean_ci95
+from engine.version import queuestudio_version
 
 Results = dict[str, dict[str, Any]]
 Progress = Callable[[float], None]
@@ -424,16 +425,6 @@ def _outcome(future: concurrent.futures.Future[TaskResult], task: Task) -> TaskR
 
 def _what(task: Task) -> str:
     return f"replication {task.replication + 1} of variant {task.variant + 1}"
-
-
-def queuestudio_version() -> str:
-    """The installed Queue Studio version (what a cluster's workers must match)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("queuestudio")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _worker_version() -> str:
