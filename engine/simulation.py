@@ -328,7 +328,7 @@ class Simulation:
         stations only record and schedule, and routers pass requests on at once only to
         stations, so a chain of such calls is at most two deep. Anything else is scheduled
         at the current time through the generic dispatch, which handles results, hooks and
-        cancellation.
+        cancellation, and marks the event as one user code holds (see ``Event._relay``).
         """
         if type(entity).handle_event in DIRECT_HANDLERS:
             return entity.handle_event, True

@@ -242,3 +242,16 @@ def test_a_model_without_cpu_work_builds_an_async_server_with_constant_zero():
     run.run()
     assert run.results()["api"]["completed"] > 50
     assert api.stats.total_cpu_time == 0.0
+
+
+def test_events_step_hands_out_stay_as_handed_out():
+    sim = _chain(seed=5, end_time=30.0)
+    seen: list[tuple[Event, Entity, float]] = []
+    while sim.peek() <= 30.0:
+        outcome = sim.step()
+        assert outcome is not None
+        what = outcome[1]
+        if isinstance(what, Event):
+            seen.append((what, what.target, what.time))
+    assert len(seen) > 20
+    assert all(e.target is target and e.time == time for e, target, time in seen)
