@@ -36,8 +36,10 @@ STATION_METRICS = (
 )
 #: Per-sink metrics, in table order.
 SINK_METRICS = ("count", "mean_latency", "p50_latency", "p95_latency", "p99_latency", "throughput")
-#: Time series sampled per station: averages over each sample interval.
-SERIES = ("queue_length", "in_service", "utilization", "throughput")
+#: Time series sampled per station: averages over each sample interval. ``capacity`` is the
+#: time-average capacity (servers, workers, connections; infinite for a delay): it moves
+#: when a dynamic concurrency scales or a live edit changes it.
+SERIES = ("queue_length", "in_service", "utilization", "throughput", "capacity")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ class SeriesBatch:
 
 
 class Recorder:
-    """Samples every station's queue length, in-service count, utilisation and throughput,
-    averaged over each ``interval`` of simulated time.
+    """Samples every station's queue length, in-service count, utilisation, throughput and
+    capacity, averaged over each ``interval`` of simulated time.
 
     Memory is bounded: when more than ``max_rows`` rows wait undrained, pairs of rows are
     merged and the interval doubles (a consumer that drains regularly never sees this).
@@ -70,7 +72,7 @@ class Recorder:
         self.interval = float(interval)
         self.max_rows = max_rows
         self._times: list[float] = []
-        self._rows: dict[str, list[list[float]]] = {sid: [[], [], [], []] for sid in stations}
+        self._rows: dict[str, list[list[float]]] = {sid: [[] for _ in SERIES] for sid in stations}
         self._last_t = sim.now
         self._last: dict[str, tuple[float, float, float, float, int, float]] = {}
         for sid in stations:
@@ -98,12 +100,14 @@ class Recorder:
                 rows[1].append((s - ps) / span)
                 dcap = cap - pcap
                 rows[2].append((busy - pbusy) / dcap if 0 < dcap < math.inf else math.nan)
+                rows[4].append(dcap / span)
             else:  # reset at this very instant: no interval to average over, show the state now
                 st = self.stations[sid]
                 rows[0].append(float(st._waiting))
                 rows[1].append(float(st._in_service))
                 capacity = st._capacity_now()
                 rows[2].append(st._busy_units() / capacity if 0 < capacity < math.inf else math.nan)
+                rows[4].append(float(capacity))
             rows[3].append((done - pdone) / (now - last_t) if now > last_t else math.nan)
             self._last[sid] = state
         self._times.append(now)
