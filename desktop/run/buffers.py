@@ -4,10 +4,10 @@ Memory bound: a :class:`SeriesStore` preallocates everything when a run starts a
 grows. Each :class:`RingBuffer` of capacity ``n`` holds ``2·n`` float64 (16·n bytes), so a
 store for ``S`` stations takes
 
-    16 · (capacity · (1 + 5·S) + checkpoint_capacity · (2 + 8·S)) bytes
+    16 · (capacity · (1 + 8·S) + checkpoint_capacity · (2 + 7·S)) bytes
 
 — with the defaults (32,768 samples, 4,096 checkpoints and rows of results) 0.6 MiB +
-3.0 MiB per station, e.g. 31 MiB for ten stations, however long the run. Older rows are
+4.4 MiB per station, e.g. 45 MiB for ten stations, however long the run. Older rows are
 overwritten.
 """
 
@@ -20,16 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.metrics import SERIES
+from engine.metrics import LIVE_SERIES
 from engine.stats import t975
 
 #: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
 CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
 #: Running response-time percentiles of a station, recorded whenever a batch brings new results.
 PERCENTILE_FIELDS = ("p50_response", "p95_response", "p99_response")
-#: Window metrics recorded with the percentiles (NaN where a station has no such metric): the
-#: async server's CPU utilisation, whose increments give its value over each interval.
-RESULT_FIELDS = (*PERCENTILE_FIELDS, "cpu_utilization")
 
 
 class RingBuffer:
@@ -181,16 +178,18 @@ class SeriesStore:
     def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
         self.stations = tuple(stations)
         self._times = RingBuffer(capacity)
-        self._series = {sid: {name: RingBuffer(capacity) for name in SERIES} for sid in self.stations}
+        self._series = {sid: {name: RingBuffer(capacity) for name in LIVE_SERIES} for sid in self.stations}
         self._cp_times = RingBuffer(checkpoint_capacity)
         self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
         self._pct_times = RingBuffer(checkpoint_capacity)
-        self._pct = {sid: {name: RingBuffer(checkpoint_capacity) for name in RESULT_FIELDS} for sid in self.stations}
+        self._pct = {
+            sid: {name: RingBuffer(checkpoint_capacity) for name in PERCENTILE_FIELDS} for sid in self.stations
+        }
         self.last: Any = None
 
     def append(self, batch: Any) -> None:
         """Add a batch's new series rows, its checkpoints and, if its results are new, a row of
-        :data:`RESULT_FIELDS`. The batch is kept as :attr:`last` (a view shown later, e.g. a tab
+        :data:`PERCENTILE_FIELDS`. The batch is kept as :attr:`last` (a view shown later, e.g. a tab
         raised after the run, draws from it)."""
         self.last = batch
         if batch.times.size:
@@ -218,7 +217,7 @@ class SeriesStore:
         return self._times.view()
 
     def series(self, station: str, name: str) -> np.ndarray:
-        """One sampled series (a name of :data:`engine.metrics.SERIES`) of a station."""
+        """One sampled series (a name of :data:`engine.metrics.LIVE_SERIES`) of a station."""
         return self._series[station][name].view()
 
     def checkpoint_times(self) -> np.ndarray:
@@ -234,29 +233,13 @@ class SeriesStore:
         return self._pct_times.view()
 
     def percentile(self, station: str, name: str) -> np.ndarray:
-        """One running window metric (a name of :data:`RESULT_FIELDS`) of a station, per row."""
+        """One running window metric (a name of :data:`PERCENTILE_FIELDS`) of a station, per row."""
         return self._pct[station][name].view()
 
-    def cpu_utilization(self, station: str, warmup: float) -> tuple[np.ndarray, np.ndarray]:
-        """(end times, CPU utilisation over each interval between two rows of results) of an
-        async server: differences of the exact busy area ``u·(t − window start)``, the window
-        starting at 0 and again at ``warmup``. Empty for a station without a CPU."""
-        t, u = self.percentile_times(), self.percentile(station, "cpu_utilization")
-        ok = np.isfinite(u)
-        t, u = t[ok], u[ok]
-        if t.size < 2:
-            return np.empty(0), np.empty(0)
-        start = np.where(t > warmup, warmup, 0.0)
-        area = u * (t - start)
-        prev = np.where(start[1:] > start[:-1], 0.0, area[:-1])  # the window restarted in between
-        begin = np.maximum(t[:-1], start[1:])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = (area[1:] - prev) / (t[1:] - begin)
-        return t[1:], rate
-
     def estimates(self, station: str, since: float, batches: int = 16) -> dict[str, Estimate]:
-        """Batch-means estimates over the data after simulated time ``since``: ρ, L, Lq, X and
-        the time-average capacity from the series; W and Wq from the checkpoints' exact sums
+        """Batch-means estimates over the data after simulated time ``since``: ρ, L, Lq, X, the
+        time-average capacity, an async server's CPU utilisation and the fraction of arrivals
+        turned away (as a ratio of sums per batch) from the series; W and Wq from the checkpoints' exact sums
         (completions and response times since the first checkpoint at or after ``since``),
         with the intervals of Little's law over the series (:func:`little_batch_means`),
         whose resolution is the sample interval, however few checkpoints a fast run left."""
@@ -270,6 +253,7 @@ class SeriesStore:
             "mean_in_system": batch_means(q + self.series(station, "in_service")[keep], weights, batches),
             "throughput": batch_means(self.series(station, "throughput")[keep], weights, batches),
             "capacity": batch_means(self.series(station, "capacity")[keep], weights, batches),
+            "cpu_utilization": batch_means(self.series(station, "cpu_utilization")[keep], weights, batches),
         }
         x = self.series(station, "throughput")[keep]
         little_w = little_batch_means(q + self.series(station, "in_service")[keep], x, weights, batches)
@@ -284,6 +268,8 @@ class SeriesStore:
         for key, exact, little in (("mean_response", exact_w, little_w), ("mean_wait", exact_wq, little_wq)):
             mean = exact.mean if math.isfinite(exact.mean) else little.mean
             out[key] = Estimate(mean, little.half_width, little.batches)
+        rejected, arrived = self.series(station, "rejection_rate")[keep], self.series(station, "arrival_rate")[keep]
+        out["blocking_probability"] = little_batch_means(rejected, arrived, weights, batches)
         return out
 
     def convergence(

@@ -1,10 +1,13 @@
-"""Theory beside the simulation: analytic ρ, L, Lq, W, Wq next to the running estimates,
-Little's law, the utilisation law and flow balance with their residuals, and the node badge.
+"""Theory beside the simulation: analytic ρ, L, Lq, W, Wq (and X, P(block), an async
+server's CPU utilisation, end-to-end latency) next to the run's values, Little's law, the
+utilisation law and flow balance with their residuals, and the node badge.
 
-The simulated values are batch-means estimates (:func:`desktop.run.buffers.batch_means`)
-over the data since the measurement window opened: the end of warm-up, or the latest live
-parameter change, whichever is later — after a change the old steady state is no longer the
-one theory describes, so the estimates and the interval restart there.
+One estimate, everywhere: over the engine's measurement window (warm-up to now) the
+simulated values are the engine's own (``Run.results()``: what the Results tab, the exports
+and the headless CLI show), and only their 95 % half-widths come from batch means over the
+live series (:mod:`desktop.run.buffers`). After a live parameter change the old steady state
+is no longer the one theory describes, so the window restarts at the change and the values
+are batch-means estimates over the data since then.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.run.buffers import Estimate, SeriesStore, batch_means
+from desktop.run.buffers import Estimate, SeriesStore
 from engine import distributions, theory
 from engine.model import Model
 
@@ -180,15 +183,6 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
             if isinstance(value, (int, float)):
                 old = est.get(key)
                 est[key] = Estimate(float(value), old.half_width if old else math.nan, old.batches if old else 0)
-    if "cpu_utilization" in results and not same_window:
-        t, u = store.cpu_utilization(station, batch.warmup)
-        keep = t > since
-        est["cpu_utilization"] = batch_means(u[keep], np.diff(t, prepend=since)[keep])
-    elif "cpu_utilization" in est:
-        t, u = store.cpu_utilization(station, batch.warmup)
-        keep = t > since
-        hw = batch_means(u[keep], np.diff(t, prepend=since)[keep])
-        est["cpu_utilization"] = Estimate(est["cpu_utilization"].mean, hw.half_width, hw.batches)
     return est
 
 
