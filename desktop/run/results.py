@@ -89,6 +89,15 @@ class ResultsPanel(QWidget):
         self.caption.setText(caption)
         self._enable(bool(nodes))
 
+    def clear(self) -> None:
+        """Forget the results (another model was opened)."""
+        self.results = {}
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.caption.setText("Run a model to see its results here.")
+        self._enable(False)
+
     def value(self, node: str, metric: str) -> str:
         """The text shown for ``metric`` of ``node`` ("" if there is no such cell)."""
         if node not in self.results:
