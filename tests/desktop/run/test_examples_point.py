@@ -117,3 +117,27 @@ def test_opening_another_model_clears_every_run_view(qtbot, make_host, example) 
     assert live.theory_panel._upper.getData()[0] is None or len(live.theory_panel._upper.getData()[0]) == 0
     assert all(item.flow is None for item in host.scene.links.values())
     assert all(item.live is None for item in host.scene.nodes.values())
+
+
+def test_the_new_series_average_to_the_window_metrics(example) -> None:
+    """Sample intervals tiling the window (warm-up a multiple of the interval) average to the
+    engine's exact window values: CPU utilisation, blocking and capacity."""
+    run = build(example("async_db", end_time=300), series=True)
+    run.run()
+    rows, res = run.drain_series(), run.results()["api"]
+    after = rows.times > run.warmup
+    assert math.isclose(float(np.mean(rows.values["api"]["cpu_utilization"][after])), res["cpu_utilization"])
+    assert np.isnan(rows.values["database"]["cpu_utilization"]).all()  # no event loop there
+
+    run = build(example("mm1k", end_time=5000), series=True)
+    run.run()
+    rows, res = run.drain_series(), run.results()["desk"]
+    after = rows.times > run.warmup
+    rejected, arrived = rows.values["desk"]["rejection_rate"][after], rows.values["desk"]["arrival_rate"][after]
+    assert math.isclose(rejected.sum() / arrived.sum(), res["blocking_probability"])
+
+    run = build(example("autoscaling_web", end_time=1200), series=True)
+    run.run()
+    rows = run.drain_series()
+    _, _, busy, cap = run.stations["web"].areas(run.now)
+    assert math.isclose(float(np.mean(rows.values["web"]["capacity"])), cap / run.now)
