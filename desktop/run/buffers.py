@@ -272,6 +272,17 @@ class SeriesStore:
         out["blocking_probability"] = little_batch_means(rejected, arrived, weights, batches)
         return out
 
+    def total_in_system(self, since: float, batches: int = 16) -> Estimate:
+        """Batch-means estimate of the number of requests in all the stations together (the
+        sum of their L series) after simulated time ``since``."""
+        t = self.times()
+        keep = slice(int(np.searchsorted(t, since, side="right")) + 1, None)
+        weights = (np.diff(t, prepend=2 * t[0] - t[1]) if t.size > 1 else np.ones(t.size))[keep]
+        total = np.zeros(weights.size)
+        for sid in self.stations:
+            total = total + self.series(sid, "queue_length")[keep] + self.series(sid, "in_service")[keep]
+        return batch_means(total, weights, batches)
+
     def convergence(
         self, station: str, since: float, points: int = 80, batches: int = 16
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -524,7 +524,13 @@ class TheoryPanel(QWidget):
         results = batch.results if window else {}
         sims = [results.get(sid, {}).get("mean_in_system", math.nan) for sid in stations]
         s_total = float(sum(sims)) if sims else math.nan
-        rows = [["L  requests in the network", _fmt(t_total), _fmt(s_total), ""]]
+        if self._store is not None and batch is not None:
+            band = self._store.total_in_system(self._since)
+            est = Estimate(s_total if window else band.mean, band.half_width, band.batches)
+        else:
+            est = Estimate(s_total)
+        check = verdict(est, t_total, finished) if math.isfinite(t_total) else ""
+        rows = [["L  requests in the network", _fmt(t_total), simulated_text(est, (0.0, math.inf)), check]]
         if len(self._sinks) == 1 and window:
             sink = results.get(self._sinks[0], {})
             lam = float(sink.get("throughput", math.nan))

@@ -71,7 +71,8 @@ def test_blocking_probability_end_to_end_latency_and_network_totals(qtbot, make_
     network = panel.row("\x00network", "L ")
     assert network[1] == "5.5"
     total = results["cpu"]["mean_in_system"] + results["disk"]["mean_in_system"]
-    assert network[2] == f"{total:.4g}"
+    assert network[2].split()[0] == f"{total:.4g}"
+    assert network[3] == "✓ covers" or network[3].startswith("✗ outside")
 
 
 def test_badges_show_the_window_means_and_keep_the_run_means(qtbot, make_host, example) -> None:
