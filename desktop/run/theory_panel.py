@@ -44,7 +44,7 @@ STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
 #: requests can be turned away and ``p_wait`` where theory gives it.
 QUANTITIES = (
     ("utilization", "ρ  utilisation", (0.0, 1.0)),
-    ("cpu_utilization", "ρ_cpu  CPU (event loop) utilisation", (0.0, 1.0)),
+    ("cpu_utilization", "ρ_cpu  event-loop CPU", (0.0, 1.0)),
     ("capacity", "c̄  capacity, time average", (0.0, math.inf)),
     ("mean_in_system", "L  in system", (0.0, math.inf)),
     ("mean_queue_length", "Lq  waiting", (0.0, math.inf)),
@@ -55,9 +55,11 @@ QUANTITIES = (
     ("p_wait", "P(wait)  arrivals that wait", (0.0, 1.0)),
 )
 #: Labels that differ for an async server, whose seed-defined utilisation is connections / max.
-ASYNC_LABELS = {"utilization": "ρ  connections open / max_connections"}
+ASYNC_LABELS = {"utilization": "ρ  connections / max"}
 #: Sink rows: (metric, label).
 SINK_QUANTITIES = (("mean_latency", "end-to-end latency (s)"), ("throughput", "X  throughput (1/s)"))
+#: Widest the Station/quantity, Theory and Simulated columns get (pixels).
+MAX_COLUMN = (250, 140, 170)
 #: Key of the network totals' row in the tree.
 NETWORK = "\x00network"
 #: Badge colours by coverage state.
@@ -374,8 +376,7 @@ class TheoryPanel(QWidget):
         for top in self._items.values():
             top.setText(3, "press Run to simulate")
             top.setForeground(3, QBrush(QColor("#808080")))
-        for column in range(3):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
 
     def model_changed(self, model: Model, at_time: float) -> None:
         """A live change at simulated ``at_time``: theory is recomputed and the window restarts."""
@@ -427,9 +428,17 @@ class TheoryPanel(QWidget):
             )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
-        for column in range(3):  # cheaper than a header resizing to contents on every cell change
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
         self._replot()
+
+    def _fit_columns(self) -> None:
+        """Fit the first three columns to their contents (cheaper than a header resizing on
+        every cell change), each at most :data:`MAX_COLUMN` pixels, so the Check column,
+        with the verdicts, stays in view; tooltips hold any text cut short."""
+        for column in range(3):
+            self.tree.resizeColumnToContents(column)
+            if self.tree.columnWidth(column) > MAX_COLUMN[column]:
+                self.tree.setColumnWidth(column, MAX_COLUMN[column])
 
     def _label(self, top: QTreeWidgetItem, label: str, colour: str) -> None:
         if top.text(3) != label:
@@ -557,8 +566,7 @@ class TheoryPanel(QWidget):
             for col, text in enumerate(row):
                 if child.text(col) != text:
                     child.setText(col, text)
-                    if col == 3 and text:
-                        child.setToolTip(col, text)
+                    child.setToolTip(col, text)  # the full text where a column is cut
         if not top.isExpanded() and top.childCount():
             top.setExpanded(True)
 
