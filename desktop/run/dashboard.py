@@ -366,7 +366,10 @@ class Dashboard(QWidget):
         self.plots["queue"].setXRange(lo, hi, padding=0.02)
         if highest is not None:
             for key, plot in self.plots.items():
-                plot.setYRange(0.0, nice_ceiling(highest[key]), padding=0.03)
+                top = nice_ceiling(highest[key])
+                if key == "utilization":  # 1 is full; above it only while a shrinking capacity drains
+                    top = 1.0 if highest[key] <= 1.0 else (1.25 if highest[key] <= 1.25 else top)
+                plot.setYRange(0.0, top, padding=0.03)
             if self.capacity_shown:
                 self.capacity_plot.setYRange(0.0, nice_ceiling(highest["capacity"]), padding=0.03)
         if self.capacity_shown:

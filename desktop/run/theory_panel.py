@@ -45,7 +45,7 @@ STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
 QUANTITIES = (
     ("utilization", "ρ  utilisation", (0.0, 1.0)),
     ("cpu_utilization", "ρ_cpu  event-loop CPU", (0.0, 1.0)),
-    ("capacity", "c̄  capacity, time average", (0.0, math.inf)),
+    ("capacity", "c_avg  capacity, time average", (0.0, math.inf)),
     ("mean_in_system", "L  in system", (0.0, math.inf)),
     ("mean_queue_length", "Lq  waiting", (0.0, math.inf)),
     ("mean_response", "W  response (s)", (0.0, math.inf)),
@@ -150,7 +150,7 @@ def law_checks(
     est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, service: float | None, kind: str = ""
 ) -> list[LawCheck]:
     """Little's law for the system and the queue, the utilisation law (against the time-average
-    capacity c̄ the run had, or, for an async server, on its single CPU) and flow balance."""
+    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance."""
     lam = est["throughput"].mean
     checks = [
         LawCheck("Little's law", "L", est["mean_in_system"].mean, "λW", lam * est["mean_response"].mean),
@@ -160,7 +160,7 @@ def law_checks(
         checks.append(LawCheck("Utilisation law (CPU)", "ρ_cpu", est["cpu_utilization"].mean, "X·S", lam * service))
     elif service is not None and kind in ("server", "thread_pool"):
         c = est["capacity"].mean
-        checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c̄", lam * service / c))
+        checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c_avg", lam * service / c))
     arrivals = float(results.get("arrivals", math.nan))
     out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
     checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))

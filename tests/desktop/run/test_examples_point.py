@@ -28,12 +28,12 @@ def test_the_worker_count_of_autoscaling_is_charted_and_the_law_uses_its_average
     assert np.nanmin(y) >= 2
     panel = host.live.theory_panel
     mean_c = float(np.mean(store.series("web", "capacity")))
-    shown_c = float(panel.row("web", "c̄")[2].split()[0])
+    shown_c = float(panel.row("web", "c_avg")[2].split()[0])
     assert math.isclose(shown_c, mean_c, rel_tol=0.02)
     law = panel.row("web", "Utilisation law")
-    assert law and law[1].startswith("X·S/c̄")
+    assert law and law[1].startswith("X·S/c_avg")
     res = host.live.last_batch.results["web"]
-    assert abs(float(law[1].split("=")[-1]) - res["utilization"]) < 0.02  # the law holds with c̄
+    assert abs(float(law[1].split("=")[-1]) - res["utilization"]) < 0.02  # the law holds with c_avg
     low = panel.row("web", "L ")[2]  # a band never goes below 0
     assert "-" not in low.replace("–", "")
 
