@@ -123,3 +123,29 @@ def test_a_finished_run_gives_a_verdict_not_an_ellipsis() -> None:
     assert verdict(Estimate(1.0, math.nan, 1), 1.0, finished=True) == "no interval: too few samples"
     assert verdict(Estimate(1.0, 0.1, 16), 1.05, finished=True) == "✓ covers"
     assert verdict(Estimate(1.0, 0.01, 16), 1.25, finished=True) == "✗ outside (-20.0%)"
+
+
+def test_after_a_live_change_w_is_measured_from_the_change(qtbot, make_host) -> None:
+    """The window restarts at the change; a checkpoint taken at that instant is its exact
+    baseline, so W and Wq since the change cover exactly the completions since then."""
+    model = load_model(EXAMPLES / "mm1.json")
+    model.simulation.end_time = 1e8
+    host = make_host(model)
+    live = host.live
+    live.run()
+    qtbot.waitUntil(lambda: live.last_batch is not None and live.last_batch.now > 3000, timeout=10000)
+    live.change_param("arrivals", "rate", 0.5)
+    qtbot.waitUntil(lambda: len(live.dashboard.markers) == 1, timeout=5000)
+    at = live.dashboard.markers[0]
+    qtbot.waitUntil(lambda: live.last_batch.now > at + 5000, timeout=10000)
+    live.pause()
+    qtbot.waitUntil(lambda: live.last_batch.state == "paused", timeout=5000)
+    assert at in live.store.checkpoint_times().tolist()
+    panel = live.theory_panel
+    panel.refresh(live.last_batch)
+    times = live.store.checkpoint_times()
+    base = times.tolist().index(at)
+    done, resp = live.store.checkpoint("cpu", "completed"), live.store.checkpoint("cpu", "response_sum")
+    exact = (resp[-1] - resp[base]) / (done[-1] - done[base])
+    assert panel.row("cpu", "W ")[2].split()[0] == f"{exact:.4g}"
+    assert panel.row("cpu", "W ")[1] == "2"  # theory for λ = 0.5: W = 1 / (1 − 0.5)
