@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QLabel,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -281,6 +282,9 @@ class TheoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setContentsMargins(4, 2, 4, 2)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)
         self.tree.setHeaderLabels(["Station / quantity", "Theory", "Simulated ± 95%", "Check"])
@@ -311,6 +315,7 @@ class TheoryPanel(QWidget):
         split.setSizes([300, 200])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
         layout.addWidget(split)
         self.theory: dict[str, dict[str, float] | str] = {}
         self.states: dict[str, str] = {}
@@ -358,6 +363,7 @@ class TheoryPanel(QWidget):
         self.theory, self.states, self._steps, self._items, self._sinks = {}, {}, {}, {}, []
         self.tree.clear()
         self.station_box.clear()
+        self.caption.setText("")
         self._replot()
 
     def preview(self, model: Model) -> None:
@@ -366,6 +372,7 @@ class TheoryPanel(QWidget):
         stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
         store = SeriesStore(stations, capacity=1, checkpoint_capacity=1)
         self.start(model, store)
+        self.caption.setText(f"Theory for “{model.name}”; press Run to compare it with a simulation.")
         for sid in stations:
             top = self._items[sid]
             self._fill(top, sid, self.theory.get(sid), store.estimates(sid, self._since), [], False)
@@ -397,6 +404,7 @@ class TheoryPanel(QWidget):
             return
         self._shown = batch
         finished = batch.state != "running"
+        self.caption.setText(self._caption(batch))
         for sid in self._store.stations:
             top = self._items[sid]
             est = window_estimates(self._store, sid, self._since, batch)
@@ -430,6 +438,20 @@ class TheoryPanel(QWidget):
             self._fill_network(batch, finished)
         self._fit_columns()
         self._replot()
+
+    def _caption(self, batch: Any) -> str:
+        """Which model, which run, and which window the simulated column covers."""
+        model = self._model
+        name = model.name if model is not None else "?"
+        seed = model.simulation.seed if model is not None else None
+        state = {"finished": "finished", "paused": "paused", "stopped": "stopped"}.get(batch.state, "running")
+        run = f"Run of “{name}” (seed {seed if seed is not None else 'random'}), {state} at t = {batch.now:,.6g} s"
+        if batch.now <= self._since:
+            return f"{run}. Statistics start at t = {self._since:,.6g} s (end of warm-up)."
+        if self._since <= batch.warmup:
+            start = f"{batch.warmup:,.6g}" if batch.warmup > 0 else "0"
+            return f"{run}. Simulated values over the measurement window {start}–{batch.results_time:,.6g} s, as in Results."
+        return f"{run}. Simulated values since the live change at t = {self._since:,.6g} s."
 
     def _fit_columns(self) -> None:
         """Fit the first three columns to their contents (cheaper than a header resizing on

@@ -98,6 +98,10 @@ def test_md1_little_law_holds_in_the_theory_tab(qtbot, make_host) -> None:
     assert panel.row("machine", "W ")[3] == "✓ covers"
     residual = panel.row("machine", "Little's law")[3]
     assert residual.endswith("(0.0%)"), residual
+    assert panel.caption.text() == (
+        "Run of “M/D/1” (seed 1), finished at t = 20,000 s. "
+        "Simulated values over the measurement window 1,000–20,000 s, as in Results."
+    )
 
 
 def test_a_theory_tab_raised_after_the_run_shows_the_final_values(qtbot, make_host) -> None:
@@ -149,3 +153,4 @@ def test_after_a_live_change_w_is_measured_from_the_change(qtbot, make_host) -> 
     exact = (resp[-1] - resp[base]) / (done[-1] - done[base])
     assert panel.row("cpu", "W ")[2].split()[0] == f"{exact:.4g}"
     assert panel.row("cpu", "W ")[1] == "2"  # theory for λ = 0.5: W = 1 / (1 − 0.5)
+    assert panel.caption.text().endswith(f"since the live change at t = {at:,.6g} s.")
