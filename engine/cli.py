@@ -42,7 +42,6 @@ from engine.replications import (
     MAX_WORKERS,
     ReplicationFailed,
     aggregate,
-    cpu_count,
     replicate,
 )
 
@@ -125,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "--workers",
         type=_whole("--workers", MAX_WORKERS),
         default=1,
-        help=f"processes running replications in parallel, 1 to {MAX_WORKERS} (no more than the processors are used)",
+        help=f"processes running replications in parallel, 1 to {MAX_WORKERS} (default 1)",
     )
     run.add_argument("--json", metavar="PATH", help="write the metrics as JSON to PATH ('-' for stdout)")
     run.add_argument("--csv", metavar="PATH", help="write the sampled time series (replication 1) as CSV")
@@ -498,10 +497,10 @@ def main(argv: list[str] | None = None) -> int:
             _say(sys.stderr, f"queuestudio: {_one_paragraph(str(exc))}\n")
             return 2
         except Terminated:
-            _say(sys.stderr, "\nqueuestudio: terminated; no output file was written\n")
+            _say(sys.stderr, "queuestudio: terminated; no output file was written\n")
             return 143
         except KeyboardInterrupt:
-            _say(sys.stderr, "\nqueuestudio: interrupted; no output file was written\n")
+            _say(sys.stderr, "queuestudio: interrupted; no output file was written\n")
             return 130
 
 
@@ -534,7 +533,7 @@ def _run(model: Model, args: argparse.Namespace) -> int:
                 reps,
                 seed=seed,
                 end_time=args.end_time,
-                workers=min(args.workers, cpu_count()),
+                workers=args.workers,
                 progress=progress,
                 series=_csv_writer(csv_file.file) if csv_file is not None else None,
             )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import pickle
 import signal
 import time
@@ -91,9 +90,9 @@ class Slicer:
     ``target`` wall seconds each.
 
     The first slice is tiny; each next one is the last one scaled by how far its wall time
-    fell short of (or overshot) the target, by at most ``growth`` either way. ``clock`` is
-    injectable for tests. Usage: ``while not s.done: t = s.next_stop(now); run_until(t);
-    s.finished_slice()``.
+    fell short of the target (at most ``growth`` times longer) or overshot it (at most 4
+    times shorter). ``clock`` is injectable for tests. Usage: ``while not s.done:
+    run_until(s.next_stop()); s.finished_slice()``.
     """
 
     def __init__(
@@ -138,7 +137,7 @@ class Slicer:
     def finished_slice(self) -> None:
         """Adapt the next slice's length to the wall time this one took."""
         elapsed = self.clock() - self._began
-        factor = self.growth if elapsed <= 0 else min(self.growth, max(1 / self.growth, self.target / elapsed))
+        factor = self.growth if elapsed <= 0 else min(self.growth, max(1 / 4, self.target / elapsed))
         self.span = max(self.span * factor, 1e-12)
 
 
@@ -194,8 +193,11 @@ def _worker(conn: Connection) -> None:
     """A pool process: runs ``(index, model, seed, end_time)`` jobs until told ``None``."""
     # Ctrl-C goes to the whole process group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker inherits its parent's handlers; SIGTERM (from close()) must just end it.
+    # A forked worker inherits its parent's handlers and blocked signals (see _Pool.start);
+    # SIGTERM (from close()) must just end it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     parent = multiprocessing.parent_process()
     last = 0.0
 
@@ -241,13 +243,29 @@ class _Pool:
         self.fractions: dict[int, float] = {}
         self.workers: list[tuple[Any, Connection]] = []
         self.running: dict[int, int] = {}  # worker slot -> job index
-        for _ in range(size):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_worker, args=(theirs,), daemon=True, name="replication")
-            process.start()
-            theirs.close()
-            self.workers.append((process, mine))
-        for slot in range(size):
+        self.context = context
+        self.size = size
+
+    def start(self) -> None:
+        """Start the workers and hand each its first replication.
+
+        Ctrl-C and SIGTERM are held back meanwhile: one that lands inside ``fork()`` is
+        swallowed by an at-fork hook and the run would go on. They arrive right after."""
+        held = {signal.SIGINT, getattr(signal, "SIGTERM", signal.SIGINT)}
+        blocking = hasattr(signal, "pthread_sigmask")
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for _ in range(self.size):
+                mine, theirs = self.context.Pipe()
+                process = self.context.Process(target=_worker, args=(theirs,), daemon=True, name="replication")
+                self.workers.append((process, mine))
+                process.start()
+                theirs.close()
+        finally:
+            if blocking:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        for slot in range(self.size):
             self._feed(slot)
 
     @property
@@ -260,7 +278,10 @@ class _Pool:
             job = self.jobs.pop()
             self.running[slot] = job[0]
             self.fractions[job[0]] = 0.0
-            conn.send(job)
+            try:
+                conn.send(job)
+            except OSError:  # the worker is dead: pump() reports it through its sentinel
+                pass
         else:
             try:
                 conn.send(None)
@@ -302,12 +323,14 @@ class _Pool:
         return len(self.results) + sum(self.fractions.values())
 
     def close(self) -> None:
-        """Stop every worker: idle ones were told to leave, busy ones are terminated (their
-        results are dropped)."""
-        for slot, (process, conn) in enumerate(self.workers):
-            if slot in self.running and process.is_alive():
+        """Stop every worker at once (results not yet taken are dropped)."""
+        for process, _conn in self.workers:
+            if process.pid is not None and process.is_alive():
                 process.terminate()
         for process, conn in self.workers:
+            if process.pid is None:  # never started (interrupted while starting the pool)
+                conn.close()
+                continue
             process.join(2.0)
             if process.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
                 process.kill()
@@ -375,6 +398,7 @@ def replicate(
             progress((pool.progress() + fraction_of_first + (first is not None)) / count)
 
     try:
+        pool.start()
         if local:
             first = run_once(model, seeds[0], end_time, progress=overall, series=series, cancelled=cancelled)
         while not pool.finished:
@@ -402,11 +426,3 @@ def aggregate(runs: list[Results]) -> Results:
         metrics["ci95"] = ci
         out[node_id] = metrics
     return out
-
-
-def cpu_count() -> int:
-    """Processors this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
