@@ -44,14 +44,7 @@ from engine.replications import (
     aggregate,
     replicate,
 )
-
-try:
-    from engine.simulation import SimulationStalled
-except ImportError:  # TEMPORARY until h16-kernel is merged
-
-    class SimulationStalled(RuntimeError):  # type: ignore[no-redef]
-        pass
-
+from engine.simulation import SimulationStalled
 
 #: What each exit status means.
 EXIT_CODES = {
@@ -477,14 +470,8 @@ def main(argv: list[str] | None = None) -> int:
         except OutputError as exc:
             _say(sys.stderr, f"queuestudio: {exc}. Nothing was run.\n")
             return 2
-        except SimulationStalled as exc:
-            nodes = ", ".join(printable(str(n)) for n in getattr(exc, "nodes", []) or [])
-            where = f" (nodes involved: {nodes})" if nodes else ""
-            _say(
-                sys.stderr,
-                f"queuestudio: the run does not advance at t = {getattr(exc, 'time', math.nan):g} s{where}. "
-                f"{_one_paragraph(str(exc))} No output file was written.\n",
-            )
+        except SimulationStalled as exc:  # its message names the nodes and the likely cause
+            _say(sys.stderr, f"queuestudio: {_one_paragraph(str(exc))} No output file was written.\n")
             return 2
         except ReplicationFailed as exc:
             _say(

@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.metrics import SeriesBatch
 from engine.model import Model, build, replication_seeds
+from engine.simulation import SimulationStalled
 from engine.stats import mean_ci95
 
 Results = dict[str, dict[str, Any]]
@@ -178,8 +179,21 @@ def run_once(
 
 
 # ------------------------------------------------------------------ the pool
-def _portable(exc: BaseException, replication: int) -> BaseException:
-    """``exc`` if it survives pickling, else a :class:`ReplicationFailed` saying what it was."""
+class _PortableStall:
+    """A :class:`SimulationStalled` on its way from a worker (which pickles by its message only)."""
+
+    def __init__(self, exc: SimulationStalled) -> None:
+        self.fields = (exc.time, exc.nodes, exc.events, exc.advanced, exc.others)
+
+    def rebuild(self) -> SimulationStalled:
+        return SimulationStalled(*self.fields)
+
+
+def _portable(exc: BaseException, replication: int) -> Any:
+    """``exc`` if it survives pickling, a stall as its fields, anything else as a
+    :class:`ReplicationFailed` saying what it was."""
+    if isinstance(exc, SimulationStalled):
+        return _PortableStall(exc)
     try:
         again = pickle.loads(pickle.dumps(exc))
         if type(again) is type(exc) and str(again) == str(exc):
@@ -313,7 +327,7 @@ class _Pool:
                     del self.running[slot]
                     self._feed(slot)
                 else:
-                    raise payload
+                    raise payload.rebuild() if isinstance(payload, _PortableStall) else payload
             if slot in self.running and process.sentinel in ready:
                 process.join(1.0)
                 raise WorkerDied(self.running[slot] + 1, process.exitcode)

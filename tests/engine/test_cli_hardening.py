@@ -575,3 +575,57 @@ def test_a_bar_on_a_terminal_for_an_end_time_of_1e15_and_ctrl_c(tmp_path):
     assert b"Traceback" not in frames + rest
     assert out == ""
     assert not (tmp_path / "o.json").exists() and temp_files(tmp_path) == []
+
+
+# ------------------------------------------------------------------ runs that do not advance
+def ping_pong(tmp_path: Path) -> Path:
+    """Two routers linked to each other (one ``shortest_queue``) in front of a server: a
+    request bounces between them for ever at one instant (the kernel's stall test)."""
+
+    def node(nid: str, kind: str, **params: Any) -> dict[str, Any]:
+        return {"id": nid, "kind": kind, "position": [0, 0], "params": params}
+
+    doc = {
+        "format": "queuestudio-model",
+        "version": 1,
+        "name": "ping-pong",
+        "simulation": {"end_time": 100.0, "warmup": 0, "seed": 1, "sample_interval": 1.0},
+        "nodes": [
+            node("arrivals", "source", rate=1.0),
+            node("r1", "router", policy="shortest_queue"),
+            node("r2", "router"),
+            node("web", "server", service_time={"dist": "exponential", "mean": 0.5}),
+            node("done", "sink"),
+        ],
+        "links": [
+            {"from": a, "to": b}
+            for a, b in [("arrivals", "r1"), ("r1", "web"), ("r1", "r2"), ("r2", "r1"), ("web", "done")]
+        ],
+    }
+    path = tmp_path / "ping_pong.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--replications", "3", "--workers", "2"], ["--replications", "3", "--workers", "2", "--csv", "o.csv"]],
+    ids=["one-run", "pool", "pool-and-csv"],
+)
+def test_a_run_that_does_not_advance_exits_2_naming_the_nodes(tmp_path, extra):
+    path = ping_pong(tmp_path)
+    extra = [str(tmp_path / a) if a == "o.csv" else a for a in extra]
+    proc = run_cli("run", path, "--json", tmp_path / "o.json", *extra)
+    assert_clean_failure(proc, "does not advance", "'r1'", "'r2'", "No output file was written")
+    assert proc.stdout == ""
+    assert not (tmp_path / "o.json").exists() and not (tmp_path / "o.csv").exists()
+    assert temp_files(tmp_path) == []
+
+
+def test_a_stall_in_a_worker_reaches_the_caller_whole(tmp_path):
+    from engine.simulation import SimulationStalled
+
+    model = load_model(ping_pong(tmp_path))
+    with pytest.raises(SimulationStalled) as info:
+        replicate(model, 2, workers=2, start_method="spawn")
+    assert sorted(info.value.nodes) == ["r1", "r2"] and info.value.events > 0
