@@ -14,6 +14,7 @@ import itertools
 import logging
 import math
 import numbers
+import zlib
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from operator import length_hint
@@ -27,6 +28,9 @@ from engine.event import Event
 from engine.time import RESOLUTION, seconds
 
 log = logging.getLogger(__name__)
+
+#: A spawn-key element that keeps per-node streams apart from ``SeedSequence.spawn`` children.
+_STREAMS = 0x5157
 
 #: ``handle_event`` functions of built-in components that always return None and never
 #: need the generic dispatch (components register themselves here).
@@ -136,7 +140,9 @@ class Simulation:
             self.end_time = None
         self.now: float = start
         self.start_time = start
-        self.rng = np.random.default_rng(seed)
+        self._seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.rng = np.random.default_rng(self._seed_sequence)
+        self._streams: dict[str, np.random.Generator] = {}
         self.events_processed = 0
         self._heap: list[tuple[float, int, Callable[[Any], Any], Any]] = []
         self._seq = itertools.count()
@@ -192,6 +198,21 @@ class Simulation:
                 if self._started:
                     current._start()
         return entity
+
+    def stream(self, key: str) -> np.random.Generator:
+        """The random generator of ``key`` (a node id, or ``"id/part"``), spawned from the
+        run's seed and that key alone: each source and station draws from its own stream,
+        so changing one node does not shift the numbers any other node draws (common random
+        numbers across the variants of an experiment). The same key gives the same
+        generator for the whole run, so re-binding after a live change continues it."""
+        rng = self._streams.get(key)
+        if rng is None:
+            seq = self._seed_sequence
+            child = np.random.SeedSequence(
+                seq.entropy, spawn_key=(*seq.spawn_key, _STREAMS, zlib.crc32(key.encode("utf-8", "surrogatepass")))
+            )
+            rng = self._streams[key] = np.random.default_rng(child)
+        return rng
 
     @property
     def entities(self) -> list[Entity]:

@@ -284,10 +284,7 @@ class LiveRunController(QObject):
         if (final or view == "theory") and self.theory_panel.isVisible():
             self.theory_panel.refresh(batch)
         if (final or view == "canvas") and self.node_item is not None:
-            for sid, live in batch.stations.items():
-                item = self.node_item(sid)
-                if item is not None:
-                    item.set_live(live.queue_length, live.utilization)
+            self.canvas_flows.show_stations(batch, self.node_item)  # window means, not the instant
             self.canvas_flows.show_flows(batch)
 
     @Slot(str)
@@ -351,8 +348,19 @@ class LiveRunController(QObject):
 
     def _document_reset(self) -> None:
         self.shutdown()
+        self._clear_run_views()
         self._set_state("idle")
         self._load_settings()
+
+    def _clear_run_views(self) -> None:
+        """Another model was opened or created: no view keeps showing the previous one's run."""
+        self.store = self.last_batch = None
+        self.dashboard.clear()
+        self.results_panel.clear()
+        self.theory_panel.clear()
+        self.event_log.clear()
+        self.canvas_flows.clear(everything=True)
+        self._attach_badges([])
 
     def _attach_badges(self, stations: list[str]) -> None:
         for badge in self._badges.values():

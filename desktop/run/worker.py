@@ -311,6 +311,7 @@ class SimulationWorker(QObject):
             self.param_rejected.emit(str(exc))
             return
         self._changes.append(AppliedChange(run.now, node_id, name, value))
+        self._checkpoint(run)  # the exact baseline of the Theory tab's W and Wq since the change
         self._dirty = True
 
     def _reanchor(self, run: Run) -> None:

@@ -283,7 +283,7 @@ def _wire(node: Node, outs: list[Link], entities: dict[str, Entity]) -> None:
 
 def _configure_concurrency(server: Server, conc: dict[str, Any], sim: Simulation) -> None:
     if conc["kind"] == "weighted" and conc.get("weight") is not None:
-        server._weight_sampler = _dist(conc["weight"]).sampler(sim)
+        server._weight_sampler = _dist(conc["weight"]).sampler(sim, f"{server.name}/weight")
     auto = conc.get("autoscale") if conc["kind"] == "dynamic" else None
     if auto is None:
         return

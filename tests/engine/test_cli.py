@@ -178,14 +178,14 @@ def test_csv_time_series(tmp_path):
     proc = cli("run", small_model(tmp_path), "--csv", out, "--quiet")
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert rows[0] == ["time", "node", "queue_length", "in_service", "utilization", "throughput"]
+    assert rows[0] == ["time", "node", "queue_length", "in_service", "utilization", "throughput", "capacity"]
     assert rows[0][2:] == list(SERIES)
     body = rows[1:]
     assert len(body) == 20  # 200 s sampled every 10 s, one station
     times = [float(r[0]) for r in body]
     assert times == [10.0 * k for k in range(1, 21)]
     for r in body:
-        assert len(r) == 6 and r[1] == "cpu"
+        assert len(r) == 7 and r[1] == "cpu"
         values = [float(v) for v in r[2:]]
         assert all(math.isfinite(v) and v >= 0 for v in values), r
         assert values[2] <= 1.0 + 1e-9
