@@ -41,7 +41,7 @@ from engine.replications import (
     MAX_REPLICATIONS,
     MAX_WORKERS,
     ReplicationFailed,
-    aggregate,
+    Summary,
     replicate,
 )
 from engine.simulation import SimulationStalled
@@ -514,8 +514,9 @@ def _run(model: Model, args: argparse.Namespace) -> int:
     with _outputs(args) as files:
         csv_file = files.get("--csv")
         progress = Progress(model.name, enabled=not args.quiet)
+        summary = Summary()  # every replication's metrics, as rows of floats
         try:
-            runs = replicate(
+            replicate(
                 model,
                 reps,
                 seed=seed,
@@ -523,11 +524,11 @@ def _run(model: Model, args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=progress,
                 series=_csv_writer(csv_file.file) if csv_file is not None else None,
+                collect=summary.add,
             )
         finally:
             progress.close()
-        results = aggregate(runs)
-        del runs
+        results = summary.result()
         try:
             analytic = analyze(model)
         except Exception as exc:  # noqa: BLE001 - a theory bug must not lose the run's results

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import numpy as np
+
 from engine.metrics import SeriesBatch
 from engine.model import Model, build, replication_seeds
 from engine.simulation import SimulationStalled
@@ -251,9 +253,16 @@ def _worker(conn: Connection) -> None:
 class _Pool:
     """Worker processes fed one replication at a time, so a dead one names its replication."""
 
-    def __init__(self, context: Any, size: int, jobs: list[tuple[int, Model, Any, float | None]]) -> None:
+    def __init__(
+        self,
+        context: Any,
+        size: int,
+        jobs: list[tuple[int, Model, Any, float | None]],
+        deliver: Callable[[int, Results], None],
+    ) -> None:
         self.jobs = list(reversed(jobs))
-        self.results: dict[int, Results] = {}
+        self.deliver = deliver
+        self.done = 0
         self.fractions: dict[int, float] = {}
         self.workers: list[tuple[Any, Connection]] = []
         self.running: dict[int, int] = {}  # worker slot -> job index
@@ -322,8 +331,9 @@ class _Pool:
                 if kind == "progress":
                     self.fractions[index] = payload
                 elif kind == "done":
-                    self.results[index] = payload
+                    self.done += 1
                     self.fractions.pop(index, None)
+                    self.deliver(index, payload)
                     del self.running[slot]
                     self._feed(slot)
                 else:
@@ -334,7 +344,7 @@ class _Pool:
 
     def progress(self) -> float:
         """Replications finished plus the fractions of those running."""
-        return len(self.results) + sum(self.fractions.values())
+        return self.done + sum(self.fractions.values())
 
     def close(self) -> None:
         """Stop every worker at once (results not yet taken are dropped)."""
@@ -352,6 +362,21 @@ class _Pool:
             conn.close()
 
 
+class _InOrder:
+    """Hands ``(index, results)`` on to ``sink`` in index order, holding early arrivals."""
+
+    def __init__(self, sink: Callable[[int, Results], None]) -> None:
+        self.sink = sink
+        self.next = 0
+        self.waiting: dict[int, Results] = {}
+
+    def __call__(self, index: int, results: Results) -> None:
+        self.waiting[index] = results
+        while self.next in self.waiting:
+            self.sink(self.next, self.waiting.pop(self.next))
+            self.next += 1
+
+
 def replicate(
     model: Model,
     count: int,
@@ -363,6 +388,7 @@ def replicate(
     progress: Callable[[float], None] | None = None,
     series: Callable[[SeriesBatch], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    collect: Callable[[int, Results], None] | None = None,
 ) -> list[Results]:
     """Run ``count`` independent replications of ``model`` and return their results in order.
 
@@ -377,6 +403,10 @@ def replicate(
     replication is raised as it was (or as :class:`ReplicationFailed` if it cannot travel
     between processes); the other workers are stopped either way.
 
+    With ``collect``, each replication's results go to ``collect(index, results)`` in
+    replication order as they are ready, and the list returned is empty: a
+    :class:`Summary` then keeps many replications in little memory.
+
     ``count`` is at most :data:`MAX_REPLICATIONS` and ``workers`` at most
     :data:`MAX_WORKERS` (ValueError beyond). Only each replication's metric dicts are
     kept, never its series.
@@ -388,33 +418,40 @@ def replicate(
     base = model.simulation.seed if seed is None else seed
     seeds: list[Any] = [base] if count == 1 else list(replication_seeds(base, count))
     runs: list[Results] = []
-
-    def report(fraction_of_current: float = 0.0) -> None:
-        if progress is not None:
-            progress((len(runs) + fraction_of_current) / count)
+    feed = _InOrder(collect if collect is not None else lambda _index, results: runs.append(results))
 
     if workers == 1 or count == 1:
-        runs.append(run_once(model, seeds[0], end_time, progress=report, series=series, cancelled=cancelled))
-        for s in seeds[1:]:
-            runs.append(run_once(model, s, end_time, progress=report, cancelled=cancelled))
+
+        def report(fraction_of_current: float = 0.0) -> None:
+            if progress is not None:
+                progress((feed.next + fraction_of_current) / count)
+
+        for index, s in enumerate(seeds):
+            feed(
+                index,
+                run_once(
+                    model, s, end_time, progress=report, series=series if index == 0 else None, cancelled=cancelled
+                ),
+            )
         return runs
 
     local = 1 if series is not None else 0
     jobs = [(i, model, seeds[i], end_time) for i in range(local, count)]
     size = min(workers - local if local else workers, len(jobs))
     context = multiprocessing.get_context(start_method)
-    pool = _Pool(context, max(size, 1), jobs)
-    first: Results | None = None
+    pool = _Pool(context, max(size, 1), jobs, feed)
+    first_done = False
 
     def overall(fraction_of_first: float = 0.0) -> None:
         pool.pump(0)
         if progress is not None:
-            progress((pool.progress() + fraction_of_first + (first is not None)) / count)
+            progress((pool.progress() + fraction_of_first + first_done) / count)
 
     try:
         pool.start()
         if local:
-            first = run_once(model, seeds[0], end_time, progress=overall, series=series, cancelled=cancelled)
+            feed(0, run_once(model, seeds[0], end_time, progress=overall, series=series, cancelled=cancelled))
+            first_done = True
         while not pool.finished:
             if cancelled is not None and cancelled():
                 raise Cancelled
@@ -422,7 +459,50 @@ def replicate(
             overall()
     finally:
         pool.close()
-    return ([first] if first is not None else []) + [pool.results[i] for i in range(local, count)]
+    return runs
+
+
+class Summary:
+    """Many replications' metrics in little memory: each replication becomes one row of
+    floats (8 bytes a value, against some 250 for a value in a dict of dicts), and
+    :meth:`result` gives exactly what :func:`aggregate` gives for the same replications.
+    Use as ``replicate(..., collect=summary.add)``.
+    """
+
+    def __init__(self) -> None:
+        self.first: Results | None = None
+        self.layout: list[tuple[str, str]] = []
+        self.rows: list[np.ndarray] = []
+
+    def add(self, index: int, results: Results) -> None:
+        if self.first is None:
+            self.first = results
+            self.layout = [(node_id, name) for node_id, metrics in results.items() for name in metrics]
+        self.rows.append(np.array([_number(results[n][k]) for n, k in self.layout], dtype=float))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def result(self) -> Results:
+        """Means with ``ci95`` half-widths (the one replication as it was, if only one)."""
+        if self.first is None:
+            raise ValueError("no replication was added")
+        if len(self.rows) == 1:
+            return self.first
+        table = np.vstack(self.rows)
+        out: Results = {}
+        for column, (node_id, name) in enumerate(self.layout):
+            mean, half = mean_ci95(table[:, column].tolist())
+            metrics = out.setdefault(node_id, {"ci95": {}})
+            metrics[name] = mean
+            metrics["ci95"][name] = half
+        for metrics in out.values():
+            metrics["ci95"] = metrics.pop("ci95")  # last, as aggregate() has it
+        return out
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def aggregate(runs: list[Results]) -> Results:
