@@ -552,6 +552,10 @@ def _run(model: Model, args: argparse.Namespace) -> int:
     out = text if args.json == "-" else format_table(model, results, analytic)
     try:
         _say(sys.stdout, out)
+    except KeyboardInterrupt:
+        written = " and ".join(f"{o} {f.path}" for o, f in files.items())
+        _say(sys.stderr, f"queuestudio: interrupted while printing{f' ({written} written)' if written else ''}\n")
+        return 130
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
