@@ -205,11 +205,24 @@ def _portable(exc: BaseException, replication: int) -> Any:
     return ReplicationFailed(replication, f"{type(exc).__name__}: {exc}")
 
 
-def _worker(conn: Connection) -> None:
-    """A pool process: runs ``(index, model, seed, end_time)`` jobs until told ``None``."""
+def _run_replication(
+    job: tuple[Model, Any, float | None], progress: Callable[[float], None], cancelled: Callable[[], bool]
+) -> Results:
+    """A pool job of :func:`replicate`: one replication ``(model, seed, end_time)``."""
+    model, seed, end_time = job
+    return run_once(model, seed, end_time, progress=progress, cancelled=cancelled)
+
+
+#: What a pool process does with one job: ``runner(job, progress, cancelled)``, a
+#: module-level function (a spawned worker imports it by name).
+Runner = Callable[[Any, Callable[[float], None], Callable[[], bool]], Any]
+
+
+def _worker(conn: Connection, runner: Runner = _run_replication) -> None:
+    """A pool process: runs ``(index, job)`` pairs through ``runner`` until told ``None``."""
     # Ctrl-C goes to the whole process group: the parent handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker inherits its parent's handlers and blocked signals (see _Pool.start);
+    # A forked worker inherits its parent's handlers and blocked signals (see Pool.start);
     # SIGTERM (from close()) must just end it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
@@ -224,7 +237,7 @@ def _worker(conn: Connection) -> None:
             return
         if job is None:
             return
-        index, model, seed, end_time = job
+        index, payload = job
 
         def progress(fraction: float, index: int = index) -> None:
             nonlocal last
@@ -237,7 +250,7 @@ def _worker(conn: Connection) -> None:
             return parent is not None and not parent.is_alive()
 
         try:
-            results = run_once(model, seed, end_time, progress=progress, cancelled=orphaned)
+            results = runner(payload, progress, orphaned)
         except Cancelled:
             return
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
@@ -250,16 +263,24 @@ def _worker(conn: Connection) -> None:
             return
 
 
-class _Pool:
-    """Worker processes fed one replication at a time, so a dead one names its replication."""
+class Pool:
+    """Worker processes fed one job at a time, so a dead one names its job: the process
+    pool of :func:`replicate` and of :class:`engine.experiments.ProcessExecutor`.
+
+    ``jobs`` are ``(index, job)`` pairs run by ``runner`` in the workers; each result goes
+    to ``deliver(index, result)`` as :meth:`pump` takes it in. A worker that dies raises
+    :class:`WorkerDied`, an error in a job is raised as it was (see :func:`_portable`).
+    """
 
     def __init__(
         self,
         context: Any,
         size: int,
-        jobs: list[tuple[int, Model, Any, float | None]],
-        deliver: Callable[[int, Results], None],
+        jobs: list[tuple[int, Any]],
+        deliver: Callable[[int, Any], None],
+        runner: Runner = _run_replication,
     ) -> None:
+        self.runner = runner
         self.jobs = list(reversed(jobs))
         self.deliver = deliver
         self.done = 0
@@ -281,7 +302,9 @@ class _Pool:
         try:
             for _ in range(self.size):
                 mine, theirs = self.context.Pipe()
-                process = self.context.Process(target=_worker, args=(theirs,), daemon=True, name="replication")
+                process = self.context.Process(
+                    target=_worker, args=(theirs, self.runner), daemon=True, name="replication"
+                )
                 self.workers.append((process, mine))
                 process.start()
                 theirs.close()
@@ -436,10 +459,10 @@ def replicate(
         return runs
 
     local = 1 if series is not None else 0
-    jobs = [(i, model, seeds[i], end_time) for i in range(local, count)]
+    jobs: list[tuple[int, Any]] = [(i, (model, seeds[i], end_time)) for i in range(local, count)]
     size = min(workers - local if local else workers, len(jobs))
     context = multiprocessing.get_context(start_method)
-    pool = _Pool(context, max(size, 1), jobs, feed)
+    pool = Pool(context, max(size, 1), jobs, feed)
     first_done = False
 
     def overall(fraction_of_first: float = 0.0) -> None:
