@@ -1,4 +1,8 @@
-"""The headless command line: ``queuestudio run MODEL.json`` (also ``python -m engine run``).
+"""The headless command line: ``queuestudio run MODEL.json``, ``queuestudio sweep MODEL.json
+--param NODE.PARAM --values SPEC`` and ``queuestudio compare A.json B.json`` (also
+``python -m engine …``). Sweeps, comparisons and ``run --precision / --warmup auto /
+--scheduler`` go through :mod:`engine.experiments` (common random numbers, precision
+targets, MSER-5, local processes or a Dask cluster).
 
 Runs without a display and without importing Qt. A progress bar goes to stderr when stderr
 is a terminal, the metrics table to stdout; ``--json`` and ``--csv`` write them to files.
@@ -23,6 +27,7 @@ import argparse
 import codecs
 import contextlib
 import csv
+import itertools
 import json
 import math
 import os
@@ -35,6 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from engine import experiments as ex
 from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS, SeriesBatch, json_safe
 from engine.model import Model, ModelError, load_model
 from engine.replications import (
@@ -55,8 +61,11 @@ EXIT_CODES = {
     143: "terminated (SIGTERM); no output file written",
 }
 USAGE = (
-    "Usage: queuestudio run MODEL.json [--end-time T] [--seed S] [--replications R] "
-    "[--workers N] [--json PATH|-] [--csv PATH] [--quiet]"
+    "Usage: queuestudio run MODEL.json [--end-time T] [--seed S] [--replications R | --precision EPS "
+    "[--max-replications N]] [--warmup T|auto] [--workers N] [--scheduler ADDRESS|local] [--json PATH|-] "
+    "[--csv PATH] [--quiet]\n"
+    "       queuestudio sweep MODEL.json --param NODE.PARAM --values SPEC [same options]\n"
+    "       queuestudio compare A.json B.json [same options]"
 )
 
 
@@ -100,29 +109,89 @@ def _whole(option: str, maximum: int) -> Callable[[str], int]:
     return parse
 
 
+def _fraction(text: str) -> float:
+    """An argparse type for ``--precision``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"--precision must be a number between 0 and 1 (e.g. 0.05), got {text!r}")
+    return value
+
+
+def _warmup(text: str) -> float | str:
+    """An argparse type for ``--warmup``: seconds >= 0, or ``auto`` (MSER-5)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"--warmup must be seconds >= 0 or 'auto', got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="queuestudio", description="Run a Queue Studio model headless.")
+    parser = _Parser(
+        prog="queuestudio",
+        description="Run Queue Studio models headless: one model, a parameter sweep, or two models compared.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a model file and print its metrics")
     run.add_argument("model", help="model file (JSON, format queuestudio-model)")
-    run.add_argument("--end-time", type=float, help="simulated seconds to run (overrides the model)")
-    run.add_argument("--seed", type=int, help="random seed (overrides the model)")
-    run.add_argument(
+    sweep = sub.add_parser("sweep", help="run a model at each value of one parameter (mean ± 95%% CI per point)")
+    sweep.add_argument("model", help="model file (JSON, format queuestudio-model)")
+    sweep.add_argument("--param", required=True, help="NODE.PARAM, NODE.PARAM.mean or simulation.KEY")
+    sweep.add_argument("--values", required=True, help="V1,V2,... or START:STOP:STEP (STOP included)")
+    compare = sub.add_parser("compare", help="compare two models on common random numbers (paired differences)")
+    compare.add_argument("model", metavar="A.json", help="scenario A")
+    compare.add_argument("model_b", metavar="B.json", help="scenario B")
+    for command in (run, sweep, compare):
+        _common_options(command, many=command is not run)
+    return parser
+
+
+def _common_options(command: argparse.ArgumentParser, many: bool) -> None:
+    command.add_argument("--end-time", type=float, help="simulated seconds to run (overrides the model)")
+    command.add_argument("--seed", type=int, help="random seed (overrides the model)")
+    command.add_argument("--warmup", type=_warmup, help="seconds discarded at the start, or 'auto' (MSER-5)")
+    command.add_argument(
         "--replications",
         type=_whole("--replications", MAX_REPLICATIONS),
-        default=1,
-        help=f"independent replications, 1 to {MAX_REPLICATIONS:,} (default 1)",
+        help=f"independent replications, 1 to {MAX_REPLICATIONS:,} (default {5 if many else 1})",
     )
-    run.add_argument(
+    command.add_argument(
+        "--precision",
+        type=_fraction,
+        metavar="EPS",
+        help="replicate until every station's mean_response half-width is at most EPS·|mean|",
+    )
+    command.add_argument(
+        "--max-replications",
+        type=_whole("--max-replications", MAX_REPLICATIONS),
+        default=ex.MAX_REPLICATIONS,
+        help=f"most replications with --precision (default {ex.MAX_REPLICATIONS})",
+    )
+    command.add_argument(
         "--workers",
         type=_whole("--workers", MAX_WORKERS),
-        default=1,
-        help=f"processes running replications in parallel, 1 to {MAX_WORKERS} (default 1)",
+        help=f"processes running replications in parallel, 1 to {MAX_WORKERS} (default {'every core' if many else 1})",
     )
-    run.add_argument("--json", metavar="PATH", help="write the metrics as JSON to PATH ('-' for stdout)")
-    run.add_argument("--csv", metavar="PATH", help="write the sampled time series (replication 1) as CSV")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser
+    command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: 'local' starts one here, tcp://HOST:PORT uses a running one",
+    )
+    command.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH ('-' for stdout)")
+    command.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="run: the sampled time series (replication 1); sweep: value,node,metric,mean,ci95,theory; "
+        "compare: node,metric,a,b,diff,ci95,significant",
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 # ------------------------------------------------------------------ any console
@@ -352,13 +421,13 @@ def _outputs(args: argparse.Namespace) -> Iterator[dict[str, _AtomicFile]]:
     """The ``--json`` (unless ``-``) and ``--csv`` files, checked and opened before the run;
     every temporary file is removed on the way out unless committed."""
     files: dict[str, _AtomicFile] = {}
-    model = os.path.realpath(args.model)
+    models = {os.path.realpath(p) for p in (args.model, getattr(args, "model_b", None)) if p is not None}
     wanted = [("--json", args.json, None), ("--csv", args.csv, "")]
     try:
         for option, path, newline in wanted:
             if path is None or (option == "--json" and path == "-"):
                 continue
-            if os.path.realpath(path) == model:
+            if os.path.realpath(path) in models:
                 raise OutputError(f"cannot write {option} to {path}: it is the model file")
             if any(os.path.realpath(f.path) == os.path.realpath(path) for f in files.values()):
                 raise OutputError(f"--json and --csv name the same file: {path}")
@@ -454,13 +523,27 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(f"--end-time must be a positive number of seconds, got {args.end_time}")
             if args.seed is not None and args.seed < 0:
                 raise UsageError(f"--seed must be >= 0, got {args.seed}")
-            model = load_model(args.model)
-            end = args.end_time
-            if end is not None and end <= model.simulation.warmup:
-                raise UsageError(
-                    f"--end-time ({end:g}) must be greater than the model's warmup ({model.simulation.warmup:g})"
-                )
-            return _run(model, args)
+            if args.replications is not None and args.precision is not None:
+                raise UsageError("give --replications or --precision, not both")
+            models = [_load(args.model, args)]
+            if args.command == "compare":
+                models.append(_load(args.model_b, args))
+            if args.command == "sweep":
+                return _sweep(models[0], args)
+            if args.command == "compare":
+                return _compare(models[0], models[1], args)
+            if args.precision is not None or args.scheduler or args.warmup == "auto":
+                return _run_experiment(models[0], args)
+            return _run(models[0], args)
+        except ex.ExperimentError as exc:
+            _say(sys.stderr, f"queuestudio: {_one_paragraph(str(exc))}\n{USAGE}\n")
+            return 2
+        except ex.TaskFailed as exc:
+            _say(
+                sys.stderr,
+                f"queuestudio: {_one_paragraph(str(exc))}. The other runs were stopped; no output file was written.\n",
+            )
+            return 1
         except UsageError as exc:
             _say(sys.stderr, f"queuestudio: {_one_paragraph(str(exc))}\n{USAGE}\n")
             return 2
@@ -508,9 +591,22 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _load(path: str, args: argparse.Namespace) -> Model:
+    """The model at ``path`` with ``--warmup`` (seconds) applied; the end time checked."""
+    model = load_model(path)
+    if isinstance(args.warmup, float):
+        model.simulation.warmup = args.warmup
+    end = model.simulation.end_time if args.end_time is None else args.end_time
+    if args.warmup != "auto" and end <= model.simulation.warmup:
+        which = "--end-time" if args.end_time is not None else f"the end time of {path}"
+        raise UsageError(f"{which} ({end:g}) must be greater than the warmup ({model.simulation.warmup:g})")
+    return model
+
+
 def _run(model: Model, args: argparse.Namespace) -> int:
     seed = model.simulation.seed if args.seed is None else args.seed
-    reps = args.replications
+    reps = args.replications or 1
+    args.workers = args.workers or 1
     with _outputs(args) as files:
         csv_file = files.get("--csv")
         progress = Progress(model.name, enabled=not args.quiet)
@@ -542,14 +638,29 @@ def _run(model: Model, args: argparse.Namespace) -> int:
             "nodes": results,
             "theory": analytic,
         }
-        # ASCII JSON (ensure_ascii): any id travels, lone surrogates as \\udc80 escapes.
-        text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
-        if "--json" in files:
-            files["--json"].file.write(text)
-            files["--json"].commit()
-        if csv_file is not None:
-            csv_file.commit()
-    out = text if args.json == "-" else format_table(model, results, analytic)
+        return _finish(args, files, document, format_table(model, results, analytic))
+
+
+def _finish(
+    args: argparse.Namespace,
+    files: dict[str, _AtomicFile],
+    document: dict[str, Any],
+    table: str,
+    csv_rows: Iterator[tuple[Any, ...]] | None = None,
+) -> int:
+    """Write ``--json`` (and ``csv_rows`` to ``--csv``), commit the files, then print the
+    table (or the JSON for ``--json -``). Returns the exit status."""
+    # ASCII JSON (ensure_ascii): any id travels, lone surrogates as \\udc80 escapes.
+    text = json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n"
+    if "--json" in files:
+        files["--json"].file.write(text)
+        files["--json"].commit()
+    csv_file = files.get("--csv")
+    if csv_file is not None:
+        if csv_rows is not None:
+            csv.writer(csv_file.file).writerows(csv_rows)
+        csv_file.commit()
+    out = text if args.json == "-" else table
     try:
         _say(sys.stdout, out)
     except KeyboardInterrupt:
@@ -566,3 +677,167 @@ def _run(model: Model, args: argparse.Namespace) -> int:
         _say(sys.stderr, f"queuestudio: could not print the results: {exc}{saved}\n")
         return 1
     return 0
+
+
+# ------------------------------------------------------------------ experiments
+def _settings(args: argparse.Namespace, model: Model, many: bool) -> dict[str, Any]:
+    """:class:`engine.experiments.Experiment` keyword arguments from the options."""
+    settings: dict[str, Any] = {
+        "seed": model.simulation.seed if args.seed is None else args.seed,
+        "end_time": args.end_time,
+        "auto_warmup": args.warmup == "auto",
+    }
+    if args.precision is not None:
+        settings.update(precision=args.precision, max_replications=args.max_replications)
+    else:
+        settings["replications"] = args.replications or (5 if many else 1)
+    return settings
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace, many: bool) -> Iterator[ex.Executor]:
+    workers = args.workers or (None if many else 1)
+    with ex.make_executor(workers, args.scheduler) as executor:
+        yield executor
+
+
+def _go(experiment: ex.Experiment, args: argparse.Namespace, label: str, many: bool) -> list[ex.VariantResult]:
+    """Run ``experiment`` with a progress bar, on the executor the options name."""
+    with _executor(args, many) as executor:
+        progress = Progress(label, enabled=not args.quiet)
+        try:
+            return experiment.run(executor, progress=progress)
+        finally:
+            progress.close()
+
+
+def _run_experiment(model: Model, args: argparse.Namespace) -> int:
+    """``run`` with ``--precision``, ``--warmup auto`` or ``--scheduler``."""
+    if args.csv:
+        raise UsageError("--csv (the time series) is not available with --precision, --warmup auto or --scheduler")
+    experiment = ex.Experiment([ex.Variant(None, model)], **_settings(args, model, many=False))
+    with _outputs(args) as files:
+        (point,) = _go(experiment, args, model.name, many=False)
+        results = point.summary
+        analytic = _theory(model, results)
+        document: dict[str, Any] = {
+            "model": model.name,
+            "replications": point.replications,
+            "end_time": model.simulation.end_time if args.end_time is None else args.end_time,
+            "warmup": model.simulation.warmup if point.warmup is None else point.warmup,
+            "nodes": results,
+            "theory": analytic,
+        }
+        head = f"{point.replications} replication(s)"
+        if point.target_met is not None:
+            document["target_met"] = point.target_met
+            head += (
+                f"; precision ±{100 * args.precision:g}% {'met' if point.target_met else 'NOT met (maximum reached)'}"
+            )
+        if point.warmup is not None:
+            head += f"; warm-up cut by MSER-5 at {point.warmup:,.6g} s"
+        return _finish(args, files, document, f"{head}\n\n" + format_table(model, results, analytic))
+
+
+def _theory(model: Model, results: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return analyze(model)
+    except Exception as exc:  # noqa: BLE001 - a theory bug must not lose the run's results
+        reason = f"theory could not be computed ({type(exc).__name__}: {_one_paragraph(str(exc))})"
+        return {node_id: reason for node_id in results}
+
+
+def _sweep(model: Model, args: argparse.Namespace) -> int:
+    values = ex.parse_values(args.values)
+    experiment = ex.plan_sweep(model, args.param, values, **_settings(args, model, many=True))
+    with _outputs(args) as files:
+        result = ex.SweepResult(args.param, _go(experiment, args, f"sweep {args.param}", many=True))
+        document = result.to_json()
+        return _finish(args, files, document, format_sweep(model, document), result.csv_rows())
+
+
+def _compare(a: Model, b: Model, args: argparse.Namespace) -> int:
+    experiment = ex.plan_comparison(a, b, **_settings(args, a, many=True))
+    with _outputs(args) as files:
+        comparison = ex.Comparison(*_go(experiment, args, "compare", many=True))
+        document = comparison.to_json()
+        rows = (
+            (node_id, name, row["a"], row["b"], row["diff"], row["ci95"], row["significant"])
+            for node_id, metrics in document["nodes"].items()
+            for name, row in metrics.items()
+        )
+        header = iter([("node", "metric", "a", "b", "diff", "ci95", "significant")])
+        return _finish(args, files, document, format_comparison(a, b, document), itertools.chain(header, rows))
+
+
+#: The columns of a sweep's table, per station: (metric, with its half-width, with theory).
+SWEEP_COLUMNS = (
+    ("mean_response", True, True),
+    ("p99_response", True, False),
+    ("utilization", False, True),
+    ("mean_in_system", False, True),
+    ("throughput", False, False),
+)
+
+
+def format_sweep(model: Model, document: dict[str, Any]) -> str:
+    """A sweep as one block per station, one row per value: the main metrics, their 95 %
+    half-widths and theory's value."""
+    points = document["points"]
+    kinds = {n.id: n.kind for n in model.nodes}
+    lines = [f"Sweep of {printable(document['param'])} over {len(points)} value(s)", ""]
+    stations = [n for n in points[0]["nodes"] if kinds.get(n) != "sink"] if points else []
+    for sid in stations:
+        blocking = any(p["nodes"][sid].get("rejected") for p in points)
+        columns = [*SWEEP_COLUMNS, *((("blocking_probability", True, True),) if blocking else ())]
+        lines.append(f"{printable(sid)} ({kinds.get(sid, '')})")
+        header = f"  {'value':>10}{'n':>5}"
+        for name, with_ci, with_theory in columns:
+            header += f"{name:>16}" + (f"{'± 95%':>10}" if with_ci else "") + (f"{'theory':>10}" if with_theory else "")
+        lines.append(header)
+        for point in points:
+            metrics = point["nodes"][sid]
+            row = f"  {point['value']:>10.6g}{point['replications']:>5}"
+            for name, with_ci, with_theory in columns:
+                row += f"{_fmt(metrics.get(name), name):>16}"
+                if with_ci:
+                    row += f"{_fmt(metrics['ci95'].get(name)):>10}"
+                if with_theory:
+                    row += f"{_fmt(metrics['theory'].get(name)):>10}"
+            if point.get("target_met") is False:
+                row += "  (precision not met)"
+            lines.append(row)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def format_comparison(a: Model, b: Model, document: dict[str, Any]) -> str:
+    """A comparison as one block per node both models have: A, B, B − A ± its 95 %
+    half-width (paired), and a plain verdict."""
+    kinds = {n.id: n.kind for n in a.nodes}
+    lines = [
+        f"A = {printable(a.name)}, B = {printable(b.name)}: {document['replications']} paired replications "
+        "(common random numbers)",
+        "",
+    ]
+    for node_id, metrics in document["nodes"].items():
+        lines.append(f"{printable(node_id)} ({kinds.get(node_id, '')})")
+        lines.append(f"  {'metric':<22}{'A':>12}{'B':>12}{'B - A':>12}{'± 95%':>10}  verdict")
+        names = SINK_METRICS if kinds.get(node_id) == "sink" else STATION_METRICS
+        for name in (n for n in names if n in metrics):
+            row = metrics[name]
+            lines.append(
+                f"  {name:<22}{_fmt(row['a'], name):>12}{_fmt(row['b'], name):>12}{_fmt(row['diff'], name):>12}"
+                f"{_fmt(row['ci95'], name):>10}  {_verdict(row)}"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    diff, half = row["diff"], row["ci95"]
+    if not (isinstance(diff, float) and math.isfinite(diff)):
+        return "-"
+    if not row["significant"]:
+        return "no significant difference" if math.isfinite(half) else "no interval (too few replications)"
+    return f"B {'higher' if diff > 0 else 'lower'} by {_fmt(abs(diff))} ± {_fmt(half)}"
