@@ -6,6 +6,7 @@ canvas. :mod:`desktop.run.integration` puts it into a main window."""
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from desktop.run.replications import ReplicationRunner
 from desktop.run.results import ResultsPanel
 from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
 from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
+
+log = logging.getLogger(__name__)
 
 #: Largest share of wall time the views may spend redrawing while a run streams batches, as
 #: fast as possible and paced. The worker waits while the GUI draws (see
@@ -92,6 +95,7 @@ class LiveRunController(QObject):
         self._pace: tuple[float, int, float] | None = None  # (wall, events, simulated time) of a past batch
         self._rates: tuple[float, float] | None = None  # events and simulated seconds per wall second
         self._last_seen = 0.0  # wall time (perf_counter) of the last batch
+        self._view_failed = False  # a view raised while drawing this run (said once)
         # A slice may take long (a dense stretch of the model); progress keeps moving meanwhile.
         self._progress_timer = QTimer(self, interval=round(PROGRESS_POLL * 1000))
         self._progress_timer.timeout.connect(self._poll_progress)
@@ -225,6 +229,7 @@ class LiveRunController(QObject):
         self.canvas_flows.clear()
         self.event_log.clear()
         self._pace = self._rates = None
+        self._view_failed = False
         self.controls.show_progress(0.0, model.simulation.end_time)
         self._last_seen = time.perf_counter()
         self._progress_timer.start()
@@ -255,9 +260,17 @@ class LiveRunController(QObject):
             at = batch.changes[-1].time
             self.theory_panel.model_changed(self.document.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
-        self.canvas_flows.animate(batch)
         self._show_progress(batch)
-        self._refresh_views(batch, final)
+        try:
+            self.canvas_flows.animate(batch)
+            self._refresh_views(batch, final)
+        except Exception as exc:  # a view that cannot draw must not stall the run or lose its results
+            log.exception("a live view failed to draw")
+            if not self._view_failed:
+                self._view_failed = True
+                self.message_posted.emit(
+                    f"A live view could not be drawn ({type(exc).__name__}: {exc}); the run goes on."
+                )
         for text in batch.stepped:
             self.event_log.appendPlainText(text)
             self.message_posted.emit(text)
@@ -278,7 +291,7 @@ class LiveRunController(QObject):
         if self.state != "running" or now is None or time.perf_counter() - self._last_seen < PROGRESS_POLL:
             return
         end_time = batch.end_time if batch is not None else self.document.model.simulation.end_time
-        self.controls.show_progress(now, end_time)
+        self.controls.show_progress(now, end_time, *(self._rates or (None, None)))
 
     def _show_progress(self, batch: RunBatch) -> None:
         """Progress on the toolbar, with the pace measured over about :data:`PACE_WINDOW` of

@@ -243,8 +243,9 @@ def percent_text(fraction: float) -> str:
 
 
 def progress_text(now: float, end_time: float, events_per_s: float | None, sim_per_s: float | None) -> str:
-    """``t = 1.2e+06 s of 1e+15 s · 850,000 events/s · about 31 years left``."""
-    parts = [f"t = {now:.4g} s of {end_time:.4g} s"]
+    """``t = 1.2e+06 s of 1e+15 s · 850,000 events/s · about 264 years left`` (the time with
+    six digits, so that it moves even when a dense stretch advances it slowly)."""
+    parts = [f"t = {now:.6g} s of {end_time:.6g} s"]
     if events_per_s is not None and math.isfinite(events_per_s):
         parts.append(f"{events_per_s:,.0f} events/s")
     if sim_per_s is not None and sim_per_s > 0 and now < end_time:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.run import worker as worker_module
 from desktop.run.controls import duration_text, percent_text, progress_text
+from desktop.run.dashboard import Dashboard
 from desktop.run.worker import SimulationWorker, finish, launch, parked
 from engine.model import Model, Run, loads_model
 
@@ -209,6 +210,25 @@ def test_closing_the_window_while_a_run_stalls_leaves_no_thread(qtbot, make_host
     assert thread is None or thread.isFinished()
 
 
+def test_a_view_that_cannot_draw_does_not_stop_the_run(qtbot, make_host, example, monkeypatch) -> None:
+    """A chart that raises (pyqtgraph refuses some extreme data) is reported once in the
+    status bar; the run goes on to its end and the results table fills."""
+
+    def broken(self, now: float) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("Maximum allowed dimension exceeded")
+
+    monkeypatch.setattr(Dashboard, "update_data", broken)
+    host = make_host(example("mm1", end_time=3000.0))
+    messages: list[str] = []
+    host.live.message_posted.connect(messages.append)
+    host.live.run()
+    qtbot.waitUntil(lambda: host.live.state == "finished", timeout=HANG)
+    assert host.live.results_panel.value("cpu", "completed") != ""
+    assert [m for m in messages if "could not be drawn" in m] == [
+        "A live view could not be drawn (ValueError: Maximum allowed dimension exceeded); the run goes on."
+    ]
+
+
 # ------------------------------------------------------------------ progress
 def test_progress_moves_for_an_end_time_of_1e15(qtbot, make_host, example) -> None:
     host = make_host(example("mm1", end_time=1e15))
@@ -224,6 +244,23 @@ def test_progress_moves_for_an_end_time_of_1e15(qtbot, make_host, example) -> No
     assert "of 1e+15 s" in label and "left" in label
     percents = [float(b[:-2]) for b, _ in shown if b]
     assert percents == sorted(percents)
+
+
+def test_progress_moves_in_the_middle_of_a_long_slice(qtbot, make_host) -> None:
+    host = make_host(dense_model())
+    live = host.live
+    live.run()
+    _into_dense_slice(qtbot, lambda: live.simulated_time)
+    seen: set[str] = set()
+
+    def moved() -> bool:  # three times shown inside the one slice, past DENSE_FROM
+        text = live.controls.progress_label.text()
+        if text.startswith(" t = 60."):
+            seen.add(text)
+        return len(seen) >= 3
+
+    qtbot.waitUntil(moved, timeout=HANG)
+    assert live.last_batch is None or live.last_batch.now <= DENSE_FROM
 
 
 def test_progress_reaches_100_percent_at_the_end(qtbot, make_host, example) -> None:
@@ -246,6 +283,7 @@ def test_progress_texts() -> None:
     assert duration_text(31 * 365.25 * 86400) == "31 years"
     text = progress_text(1.2e6, 1e15, 850_000.0, 1.2e5)
     assert text == "t = 1.2e+06 s of 1e+15 s · 850,000 events/s · about 264 years left"
+    assert progress_text(60.00123, 1e9, None, None) == "t = 60.0012 s of 1e+09 s"
     assert progress_text(5.0, 10.0, None, None) == "t = 5 s of 10 s"
 
 
