@@ -17,6 +17,11 @@ when the consumer wants the next batch: it keeps its share of wall time small (s
 as often as the views will draw, and spends nothing on batches nobody would look at. A
 command (Step, Pause, a parameter change, a speed change) and the end of the run are
 reported at once.
+
+Stop does not wait for the slice in progress: :meth:`SimulationWorker.stop` also calls the
+engine's thread-safe ``Simulation.request_stop``, so a slice of millions of events returns
+within a few thousand. :func:`finish` stops a worker and waits for its thread without ever
+destroying a thread that is still running (Qt would abort the process).
 """
 
 from __future__ import annotations
@@ -144,9 +149,11 @@ class SimulationWorker(QObject):
     per wall second, or :data:`FAST`).
 
     Create it in the GUI thread, then :func:`launch` it. Every public method except
-    :meth:`work` only puts a message on the command queue, so any thread may call it. The
-    worker stops when told to, when the run reaches its end time (after emitting the final
-    batch) or when the engine raises; ``worker_stopped`` is emitted last in every case.
+    :meth:`work` only puts a message on the command queue (and :meth:`stop` also interrupts
+    the engine), so any thread may call it. The worker stops when told to, when the run
+    reaches its end time (after emitting the final batch) or when the engine raises (a run
+    that does not advance first emits a batch in state ``failed``); ``worker_stopped`` is
+    emitted last in every case.
 
     With ``heartbeat=True``, while running and between batches, it emits ``heartbeat``
     about every :data:`HEARTBEAT` seconds and waits for :meth:`batch_consumed` as it does
