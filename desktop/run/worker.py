@@ -44,7 +44,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from desktop.run.flows import SLOW_SPEED, FlowTracker, LinkKey, Movement
 from engine.event import Event
 from engine.model import Model, ModelError, Run, build
-from engine.simulation import Simulation, SimulationStalled
+from engine.simulation import RESOLUTION, Simulation, SimulationStalled
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +55,16 @@ EMIT_INTERVAL = 1.0 / 30.0
 #: Wall seconds one slice of the simulation should take; bounds the latency of Pause, Step and
 #: parameter changes (Stop and closing also interrupt a slice, see :meth:`SimulationWorker.stop`).
 SLICE_WALL = 0.012
-#: The first slice covers at most this fraction of the run (and at most one sample interval);
-#: later slices grow (at most doubling) or shrink to take about :data:`SLICE_WALL`, so even an
-#: end time of 10^15 s starts with a slice that ends, and progress shows from the first batch.
-FIRST_SLICE = 1e-6
+#: Simulated seconds of the first slice: the engine's time resolution, which holds at most a
+#: few events in any model it can simulate. Later slices grow or shrink towards
+#: :data:`SLICE_WALL` (at most doubling after a slice that took measurable time), so whatever
+#: the time scale of the model and its end time (10^15 s), no slice holds many more events
+#: than the one before it unless the model itself gets denser, and progress shows at once.
+FIRST_SLICE = RESOLUTION
+#: Growth of a slice of at most :data:`QUICK_EVENTS` events, which goes on at once with the
+#: bigger one: from :data:`FIRST_SLICE` to a second of simulated time in 8 steps, each of at
+#: most about QUICK_GROWTH × QUICK_EVENTS events if the model's density stays the same.
+QUICK_GROWTH, QUICK_EVENTS = 16.0, 16
 #: Wall seconds between two paced slices.
 TICK = 1.0 / 60.0
 #: Longest the worker holds off the simulation waiting for the GUI to acknowledge a batch.
@@ -277,9 +283,7 @@ class SimulationWorker(QObject):
             log.exception("could not collect the results of the failed run")
 
     def _drive(self, run: Run) -> None:
-        settings = run.model.simulation
-        span = run.end_time - run.now
-        self._chunk = max(min(settings.sample_interval, span * FIRST_SLICE), span * 1e-12, math.ulp(run.now))
+        self._chunk = max(FIRST_SLICE, 4 * math.ulp(run.now))
         self._reanchor(run)
         self._flows = FlowTracker(run)
         self.state_changed.emit("running" if self._running else "paused")
@@ -376,9 +380,10 @@ class SimulationWorker(QObject):
     def _slice(self, run: Run) -> None:
         """Advance by at most ``_chunk`` simulated seconds, and not past the paced target."""
         start = time.perf_counter()
-        before = run.now
+        before, events_before = run.now, run.sim.events_processed
         limit = before + self._chunk
         chunk_bound = True
+        target = math.inf
         if not math.isinf(self._speed):
             wall0, sim0 = self._anchor
             target = sim0 + self._speed * (start - wall0)
@@ -391,12 +396,28 @@ class SimulationWorker(QObject):
         elif flows is not None:
             flows.unwatch()
         run.run_until(limit)
+        # A nearly empty slice (the first ones, growing from FIRST_SLICE): go on at once with
+        # a bigger one, within this slice's wall time.
+        while (
+            chunk_bound
+            and not run.finished
+            and not self._stop_flag
+            and run.sim.events_processed - events_before <= QUICK_EVENTS
+            and time.perf_counter() - start < SLICE_WALL
+        ):
+            self._chunk *= QUICK_GROWTH
+            limit = run.now + self._chunk
+            if target < limit:
+                limit, chunk_bound = target, False
+            run.run_until(limit)
         if flows is not None and slow:
             flows.observe(run.now)
         elapsed = time.perf_counter() - start
         advanced = run.now - before
         if chunk_bound:
-            if advanced > 0 and elapsed > 1e-4:
+            if run.sim.events_processed - events_before <= QUICK_EVENTS:
+                self._chunk *= QUICK_GROWTH  # a handful of events: growing fast is safe
+            elif advanced > 0 and elapsed > 1e-4:
                 # Towards the chunk that takes SLICE_WALL: at most doubling (the density of
                 # events varies), but shrinking fast after a slice that took far too long.
                 ideal = advanced * SLICE_WALL / elapsed
