@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSlider,
     QSpinBox,
+    QStatusBar,
     QStyle,
     QToolBar,
     QWidget,
@@ -115,7 +116,7 @@ class RunControls(QObject):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, PROGRESS_STEPS)
         self.progress_bar.setFixedWidth(120)
-        self.progress_bar.setToolTip("Share of the simulated time (up to the end time) done")
+        self.progress_action: QAction | None = None  # the progress bar's place on the toolbar
         self.progress_label = QLabel()
         self.progress_label.setToolTip("Simulated time reached, events per wall second, and wall time left")
         self._settings = SimulationSettings()
@@ -162,8 +163,11 @@ class RunControls(QObject):
             toolbar.addWidget(QLabel(f" {label} "))
             toolbar.addWidget(box)
         toolbar.addSeparator()
-        toolbar.addWidget(self.progress_bar)
-        toolbar.addWidget(self.progress_label)
+        self.progress_action = toolbar.addWidget(self.progress_bar)
+
+    def add_to_status_bar(self, status_bar: QStatusBar) -> None:
+        """Put the progress text (simulated time, pace, time left) on ``status_bar``."""
+        status_bar.addPermanentWidget(self.progress_label)
 
     def add_to_menu(self, menu: QMenu) -> None:
         """Put the actions into ``menu`` (the Run menu)."""
@@ -212,12 +216,15 @@ class RunControls(QObject):
         fraction = min(max(now / end_time, 0.0), 1.0) if end_time > 0 else 1.0
         self.progress_bar.setValue(round(fraction * PROGRESS_STEPS))
         self.progress_bar.setFormat(percent_text(fraction))
-        self.progress_label.setText(" " + progress_text(now, end_time, events_per_s, sim_per_s))
+        detail = progress_text(now, end_time, events_per_s, sim_per_s)
+        self.progress_label.setText(" " + detail)
+        self.progress_bar.setToolTip(f"{percent_text(fraction)} of the simulated time done: {detail}")
 
     def clear_progress(self) -> None:
         """No run: an empty bar and no text."""
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("")
+        self.progress_bar.setToolTip("Share of the simulated time (up to the end time) done")
         self.progress_label.setText("")
 
     def _edited(self, name: str) -> None:

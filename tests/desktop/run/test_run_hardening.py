@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QToolBar
 
 from desktop.run import worker as worker_module
 from desktop.run.controls import duration_text, percent_text, progress_text
@@ -242,6 +242,8 @@ def test_progress_moves_for_an_end_time_of_1e15(qtbot, make_host, example) -> No
     bar, label = shown[-1]
     assert bar.endswith(" %") and float(bar[:-2]) > 0
     assert "of 1e+15 s" in label and "left" in label
+    assert host.statusBar().isAncestorOf(controls.progress_label)
+    assert host.findChild(QToolBar, "run").widgetForAction(controls.progress_action) is controls.progress_bar
     percents = [float(b[:-2]) for b, _ in shown if b]
     assert percents == sorted(percents)
 
