@@ -43,6 +43,9 @@ PACE_WINDOW = 1.0
 #: Wall seconds without a batch after which the toolbar reads the simulated time from the
 #: worker directly (in the middle of a long slice), and how often it does.
 PROGRESS_POLL = 0.5
+#: Wall seconds after Pause without the run pausing (it finishes its slice first) before the
+#: status bar says why.
+PAUSE_NOTICE = 1.0
 #: Where the theory badge sits on a node card: straddling its bottom-right corner.
 BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
 
@@ -96,6 +99,7 @@ class LiveRunController(QObject):
         self._rates: tuple[float, float] | None = None  # events and simulated seconds per wall second
         self._last_seen = 0.0  # wall time (perf_counter) of the last batch
         self._view_failed = False  # a view raised while drawing this run (said once)
+        self._pause_asked: float | None = None  # when Pause was pressed, until the run pauses
         # A slice may take long (a dense stretch of the model); progress keeps moving meanwhile.
         self._progress_timer = QTimer(self, interval=round(PROGRESS_POLL * 1000))
         self._progress_timer.timeout.connect(self._poll_progress)
@@ -127,9 +131,10 @@ class LiveRunController(QObject):
 
     @Slot()
     def pause(self) -> None:
-        """Pause the run (it stays where it is)."""
+        """Pause the run (it stays where it is) at the end of the slice in progress."""
         if self._worker is not None:
             self._worker.pause()
+            self._pause_asked = time.perf_counter()
 
     @Slot()
     def step(self) -> None:
@@ -286,6 +291,12 @@ class LiveRunController(QObject):
         return self._worker.simulated_time if self._worker is not None else None
 
     def _poll_progress(self) -> None:
+        asked = self._pause_asked
+        if asked is not None and self.state == "running" and time.perf_counter() - asked > PAUSE_NOTICE:
+            self._pause_asked = None
+            self.message_posted.emit(
+                "Pausing at the end of a dense stretch of events that is taking a while; Stop ends the run at once."
+            )
         now = self.simulated_time
         batch = self.last_batch
         if self.state != "running" or now is None or time.perf_counter() - self._last_seen < PROGRESS_POLL:
@@ -402,6 +413,8 @@ class LiveRunController(QObject):
         self.canvas_flows.clear()
 
     def _set_state(self, state: str) -> None:
+        if state != "running":
+            self._pause_asked = None
         self.state = state
         self.controls.set_state(state)
         self.state_changed.emit(state)

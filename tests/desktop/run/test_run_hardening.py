@@ -170,6 +170,20 @@ def test_stop_in_the_window_answers_during_a_dense_slice(qtbot, make_host) -> No
     qtbot.waitUntil(lambda: live.state == "stopped" and live.worker_thread is None, timeout=HANG)
 
 
+def test_pause_during_a_dense_slice_says_why_it_waits_and_stop_still_ends_it(qtbot, make_host) -> None:
+    host = make_host(dense_model())
+    live = host.live
+    messages: list[str] = []
+    live.message_posted.connect(messages.append)
+    live.run()
+    _into_dense_slice(qtbot, lambda: live.simulated_time)
+    live.controls.pause_action.trigger()  # the worker pauses only between slices
+    qtbot.waitUntil(lambda: any("Pausing at the end of a dense stretch" in m for m in messages), timeout=HANG)
+    assert live.state == "running"
+    live.controls.stop_action.trigger()
+    qtbot.waitUntil(lambda: live.state == "stopped" and live.worker_thread is None, timeout=HANG)
+
+
 def test_closing_the_window_during_a_dense_slice_leaves_no_thread(qtbot, make_host) -> None:
     host = make_host(dense_model())
     host.live.run()
