@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.entity import Entity
 from engine.event import Event
-from engine.time import seconds
+from engine.time import RESOLUTION, seconds
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,6 @@ DIRECT_HANDLERS: set[Callable[..., Any]] = set()
 #: The run loop looks at stop requests and at whether the clock still advances once per
 #: this many events, never per event.
 CHECK_EVERY = 4096
-
-#: The engine's time resolution in seconds (the seed library's clock counts nanoseconds).
-RESOLUTION = 1e-9
 
 #: A run "does not advance" when more than ``max(STALL_EVENTS, STALL_PER_PENDING *
 #: (entities + 16) * pending)`` events happen while the clock moves by less than
@@ -53,28 +50,41 @@ STALL_PER_PENDING = 4
 class SimulationStalled(RuntimeError):
     """The run does not advance: too many events at one instant of simulated time (a
     zero-delay event storm), or the clock creeping forward by less than
-    :data:`RESOLUTION` for too many events.
+    :data:`RESOLUTION` for too many events (see :data:`STALL_EVENTS`).
 
-    ``time`` is the simulated time (seconds) where it stalled, ``nodes`` the names of the
-    entities most involved, ``events`` how many events ran without the clock advancing.
+    ``time`` is the simulated time (seconds) where it stalled; ``nodes`` the names of the
+    entities most involved, most involved first; ``others`` what else was (the time-series
+    sampling, say); ``events`` how many events ran while the clock advanced by only
+    ``advanced`` seconds.
     """
 
-    def __init__(self, time: float, nodes: list[str], events: int, advanced: float) -> None:
-        self.time = time
+    def __init__(
+        self,
+        time: float,
+        nodes: Iterable[str],
+        events: int = 0,
+        advanced: float = 0.0,
+        others: Iterable[str] = (),
+    ) -> None:
+        self.time = float(time)
         self.nodes = list(nodes)
+        self.others = list(others)
         self.events = events
         self.advanced = advanced
-        who = ", ".join(repr(n) for n in self.nodes) if self.nodes else "no node in particular"
+        who = [repr(n) for n in self.nodes] + self.others
         if advanced == 0.0:
             what = f"{events:,} events happened at the one instant t = {time:g} s"
-            why = "a loop of zero-delay steps (routers or zero-time stations sending requests round in a circle?)"
+            why = "a loop of zero-delay steps, such as routers sending requests round a circle"
         else:
             what = (
                 f"the clock crept forward by only {advanced:.3g} s over {events:,} events (at t = {time:g} s), "
                 f"less than the engine's resolution of {RESOLUTION:g} s"
             )
-            why = "a time between arrivals, a service time or a sampling interval far too small to simulate"
-        super().__init__(f"The simulation does not advance: {what}. Most involved: {who}. Likely cause: {why}.")
+            why = "a time between arrivals, a service time or a sampling interval far below that resolution"
+        super().__init__(
+            f"The simulation does not advance: {what}. "
+            f"Most involved: {', '.join(who) if who else 'no node in particular'}. Likely cause: {why}."
+        )
 
 
 class _Process:
@@ -464,7 +474,7 @@ class Simulation:
         SimulationStalled naming the most frequent, unless the clock moves on meanwhile."""
         heap = self._heap
         since = self._still_since
-        tally: Counter[str] = Counter()
+        tally: Counter[tuple[str, bool]] = Counter()
         ran = 0
         try:
             while heap and ran < CHECK_EVERY:
@@ -485,8 +495,14 @@ class Simulation:
             return
         top = tally.most_common()
         most = top[0][1] if top else 0
-        nodes = [name for name, n in top if n * 10 >= most][:6]
-        raise SimulationStalled(self.now, nodes, processed + ran - self._still_events, self.now - since)
+        involved = [who for who, n in top if n * 10 >= most][:6]
+        raise SimulationStalled(
+            self.now,
+            [name for name, is_node in involved if is_node],
+            processed + ran - self._still_events,
+            self.now - since,
+            [name for name, is_node in involved if not is_node],
+        )
 
     @property
     def pending(self) -> int:
@@ -494,19 +510,22 @@ class Simulation:
         return len(self._heap)
 
 
-def _involved(sim: Simulation, fn: Callable[[Any], Any], arg: Any) -> list[str]:
-    """The names of what a scheduled call ``fn(arg)`` acts for (for stall reports)."""
+def _involved(sim: Simulation, fn: Callable[[Any], Any], arg: Any) -> list[tuple[str, bool]]:
+    """What a scheduled call ``fn(arg)`` acts for, as ``(name, is an entity)`` pairs (for
+    stall reports). Something that is not an entity may name itself by a ``stall_name``."""
     if fn == sim._run_daemon:
         fn, arg = arg
     owner = getattr(fn, "__self__", None)
-    names = []
-    if owner is not None and owner is not sim:
-        names.append(getattr(owner, "name", None) or type(owner).__name__)
+    found = []
+    if isinstance(owner, Entity):
+        found.append((owner.name, True))
+    elif owner is not None and owner is not sim:
+        found.append((getattr(owner, "stall_name", None) or type(owner).__name__, False))
     if isinstance(arg, _Process):
         arg = arg.event
-    if isinstance(arg, Event) and arg.target is not owner:
-        names.append(getattr(arg.target, "name", None) or type(arg.target).__name__)
-    return names
+    if isinstance(arg, Event) and arg.target is not owner and isinstance(arg.target, Entity):
+        found.append((arg.target.name, True))
+    return found
 
 
 def _who(source: Any) -> str:
