@@ -44,7 +44,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from desktop.run.flows import SLOW_SPEED, FlowTracker, LinkKey, Movement
 from engine.event import Event
 from engine.model import Model, ModelError, Run, build
-from engine.simulation import RESOLUTION, Simulation, SimulationStalled
+from engine.simulation import Simulation, SimulationStalled
+from engine.time import RESOLUTION
 
 log = logging.getLogger(__name__)
 
