@@ -753,7 +753,9 @@ def _sweep(model: Model, args: argparse.Namespace) -> int:
     with _outputs(args) as files:
         result = ex.SweepResult(args.param, _go(experiment, args, f"sweep {args.param}", many=True))
         document = result.to_json()
-        return _finish(args, files, document, format_sweep(model, document), result.csv_rows())
+        header = iter([("value", "node", "metric", "mean", "ci95", "theory")])
+        rows = itertools.chain(header, result.csv_rows())
+        return _finish(args, files, document, format_sweep(model, document), rows)
 
 
 def _compare(a: Model, b: Model, args: argparse.Namespace) -> int:
