@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,24 +30,47 @@ if TYPE_CHECKING:
 PROBABILITY_TOLERANCE = 1e-6
 
 
+#: A :class:`Report` keeps at most this many errors and as many warnings (and their badges);
+#: past that it counts them, so a file of a million bad nodes costs memory for a few.
+MAX_REPORTED = 10_000
+
+
 @dataclass
 class Report:
     """Validation results: ``errors`` stop a run, ``warnings`` do not; ``by_node`` maps node
-    ids (and ``"link N"``) to their messages, for the canvas badges."""
+    ids (and ``"link N"``) to their messages, for the canvas badges.
+
+    At most :data:`MAX_REPORTED` errors and as many warnings are kept; ``error_count`` and
+    ``warning_count`` count them all, and :func:`check_document` ends a list it had to cut
+    with "… and N more errors" (or warnings).
+    """
 
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     by_node: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    error_count: int = 0
+    warning_count: int = 0
 
     def error(self, where: str | None, message: str) -> None:
-        self.errors.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
 
     def warn(self, where: str | None, message: str) -> None:
-        self.warnings.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.warning_count += 1
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
+
+    def close(self) -> None:
+        """Say how many problems were found but not kept, at the end of each cut list."""
+        if self.error_count > len(self.errors):
+            self.errors.append(f"… and {self.error_count - len(self.errors)} more errors")
+        if self.warning_count > len(self.warnings):
+            self.warnings.append(f"… and {self.warning_count - len(self.warnings)} more warnings")
 
     @property
     def ok(self) -> bool:
@@ -63,17 +88,46 @@ def check_distribution(value: Any, what: str, *, time: bool = False) -> str | No
     With ``time`` (a distribution of seconds) its mean must also be 0 or between
     :data:`~engine.model.schema.TIME_RESOLUTION` and :data:`~engine.model.schema.MAX_TIME`.
     """
-    try:
-        dist = distributions.from_spec(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        text = str(exc)
+    problem, mean = _read_distribution(value)
+    if problem is not None:
         # "mean must be > 0, got -1" becomes "service_time.mean must be > 0, got -1"
-        if text.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
-            return f"{what}.{text}"
-        return f"{what}: {text}"
+        if problem.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
+            return f"{what}.{problem}"
+        return f"{what}: {problem}"
     if time:
-        return _check_time(dist.mean, f"{what} mean", unit=True)
+        return _check_time(mean, f"{what} mean", unit=True)
     return None
+
+
+def _mean(spec: Any) -> float:
+    """The mean of a distribution object (ValueError if it is none)."""
+    problem, mean = _read_distribution(spec)
+    if problem is not None:
+        raise ValueError(problem)
+    return mean
+
+
+def _read_distribution(spec: Any) -> tuple[str | None, float]:
+    """(problem, mean) of a distribution object. Big models repeat a few distributions
+    thousands of times and making one costs far more than a dict lookup, so results are
+    remembered by the object's JSON text."""
+    try:
+        key = json.dumps(spec, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _read_distribution_now(spec)
+    return _read_distribution_text(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_distribution_text(key: str) -> tuple[str | None, float]:
+    return _read_distribution_now(json.loads(key))
+
+
+def _read_distribution_now(spec: Any) -> tuple[str | None, float]:
+    try:
+        return None, distributions.from_spec(spec).mean
+    except (TypeError, ValueError, OverflowError) as exc:
+        return str(exc), math.nan
 
 
 def _check_time(value: float, what: str, *, unit: bool = False, zero: bool = True) -> str | None:
@@ -268,7 +322,8 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     structurally_ok = report.ok
     _check_graph(model, outs, graph_problem)
     if structurally_ok:
-        _check_load(model, report)
+        _check_load(model, outs, report)
+    report.close()
     return report
 
 
@@ -331,7 +386,7 @@ def _check_node(node: Any, report: Report) -> None:
         elif (
             given == ["interarrival"]
             and not check_distribution(node.params["interarrival"], "interarrival")
-            and distributions.from_spec(node.params["interarrival"]).mean <= 0
+            and _mean(node.params["interarrival"]) <= 0
         ):
             report.error(node.id, f"{where}: interarrival mean must be > 0 (arrivals would never stop at one instant)")
 
@@ -435,44 +490,161 @@ def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
                 rate = r
         return float(rate)
     if params.get("interarrival") is not None:
-        mean = distributions.from_spec(params["interarrival"]).mean
+        mean = _mean(params["interarrival"])
         return 1.0 / mean if mean > 0 else math.inf
     rate = params.get("rate", 1.0)
     return float(rate) if rate is not None else 0.0
 
 
-def routing(model: Model) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Node ids, external arrival rates and the routing matrix P (P[i, j] = share of node
-    i's output that goes to j). A router is assumed to split evenly."""
-    ids = [n.id for n in model.nodes]
-    index = {node_id: i for i, node_id in enumerate(ids)}
-    gamma = np.zeros(len(ids))
-    P = np.zeros((len(ids), len(ids)))
-    for node in model.nodes:
-        i = index[node.id]
-        if node.kind == "source":
-            gamma[i] = source_rate(node.params)
-        outs = [link for link in model.out_links(node.id) if link.target in index]
-        if not outs or node.kind == "sink":
-            continue
-        for link in outs:
-            share = link.probability if (link.probability is not None and node.kind != "router") else 1.0 / len(outs)
-            P[i, index[link.target]] += share
-    return ids, gamma, P
+#: A loop of the routing (nodes that can all reach each other) with more nodes than this is
+#: not solved by validation: its dense solve would cost its size squared in memory. Its
+#: nodes, and those downstream of it, get the rate ``nan`` (unknown) and no load check.
+MAX_LOOP_SOLVE = 2000
 
 
 def arrival_rates(model: Model) -> dict[str, float]:
-    """Long-run arrival rate at every node from the traffic equations λ = γ + Pᵀλ
-    (``inf`` where the flow has no steady state, e.g. a loop with no exit)."""
-    ids, gamma, P = routing(model)
-    if not ids:
-        return {}
-    # Sources emit their own arrivals: they receive nothing, so their column in P is zero.
+    """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ.
+
+    ``inf`` where the flow has no steady state (it enters a loop with no exit), ``nan``
+    where the rate is unknown (in or after a loop of more than :data:`MAX_LOOP_SOLVE`
+    nodes). A router is assumed to split evenly. Time and memory are linear in nodes plus
+    links, apart from loops, each solved densely in its own size.
+    """
+    return _arrival_rates(model, out_link_index(model))
+
+
+def _arrival_rates(model: Model, outs: dict[str, list[Link]]) -> dict[str, float]:
+    ids, gamma, edges = _sparse_routing(model, outs)
+    return dict(zip(ids, _solve_traffic(gamma, edges)))
+
+
+def _sparse_routing(model: Model, outs: dict[str, list[Link]]) -> tuple[list[str], list[float], list[dict[int, float]]]:
+    """Node ids, external arrival rates and, per node, the share of its output sent to
+    each other node (by index). Robust to invalid models: what cannot be read counts as 0,
+    links to unknown nodes are ignored, and a repeated id is one node (its first)."""
+    ids = [n.id for n in model.nodes]
+    index: dict[str, int] = {}
+    for i, node_id in enumerate(ids):
+        index.setdefault(node_id, i)
+    gamma = [0.0] * len(ids)
+    edges: list[dict[int, float]] = [{} for _ in ids]
+    for i, node in enumerate(model.nodes):
+        if index[node.id] != i:
+            continue
+        if node.kind == "source":
+            try:
+                gamma[i] = finite_float(source_rate(node.params)) or 0.0
+            except (TypeError, ValueError, OverflowError):
+                gamma[i] = 0.0
+        if node.kind == "sink":
+            continue
+        links = [link for link in outs.get(node.id, []) if link.target in index]
+        row = edges[i]
+        for link in links:
+            p = None if node.kind == "router" else finite_float(link.probability)
+            share = p if p is not None else 1.0 / len(links)
+            j = index[link.target]
+            row[j] = row.get(j, 0.0) + share
+    return ids, gamma, edges
+
+
+def _solve_traffic(gamma: list[float], edges: list[dict[int, float]]) -> list[float]:
+    """λ = γ + Pᵀλ on sparse rows: the loops (strongly connected parts) are taken in
+    topological order, each node's rate pushed on to its successors; a node outside any
+    loop costs its links, a loop a dense solve of its own size."""
+    n = len(gamma)
+    inflow = list(gamma)
+    rates = [0.0] * n
+    for part in _loops_in_topological_order(edges):
+        if len(part) == 1 and part[0] not in edges[part[0]]:
+            rates[part[0]] = inflow[part[0]]
+        else:
+            for i, rate in zip(part, _solve_loop(part, inflow, edges)):
+                rates[i] = rate
+        members = set(part) if len(part) > 1 else None
+        for i in part:
+            rate = rates[i]
+            for j, share in edges[i].items():
+                if j != i and (members is None or j not in members):
+                    inflow[j] += rate * share
+    return rates
+
+
+def _solve_loop(part: list[int], inflow: list[float], edges: list[dict[int, float]]) -> list[float]:
+    """Rates of the nodes of one loop, given what flows into each from outside it."""
+    k = len(part)
+    total_in = math.fsum(inflow[i] for i in part)
+    if math.isnan(total_in) or k > MAX_LOOP_SOLVE:
+        return [math.nan] * k
+    where = {node: pos for pos, node in enumerate(part)}
+    a = np.eye(k)
+    leaves = 0.0
+    for pos, i in enumerate(part):
+        kept = 0.0
+        for j, share in edges[i].items():
+            if j in where:
+                a[where[j], pos] -= share
+                kept += share
+        leaves += max(0.0, 1.0 - kept)
+    if leaves <= 1e-12:
+        # A loop with no exit: whatever enters it circulates for ever.
+        return [math.inf if total_in > 0 else 0.0] * k
     try:
-        lam = np.linalg.solve(np.eye(len(ids)) - P.T, gamma)
+        lam = np.linalg.solve(a, np.array([inflow[i] for i in part]))
     except np.linalg.LinAlgError:
-        return {node_id: math.inf for node_id in ids}
-    return {node_id: (float(v) if v >= -1e-9 else math.inf) for node_id, v in zip(ids, lam)}
+        return [math.inf] * k
+    return [float(v) if v >= -1e-9 else math.inf for v in lam]
+
+
+def _loops_in_topological_order(edges: list[dict[int, float]]) -> list[list[int]]:
+    """The strongly connected parts of the routing graph, upstream first (Tarjan's
+    algorithm with an explicit stack: no recursion, whatever the depth)."""
+    n = len(edges)
+    order = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    parts: list[list[int]] = []
+    counter = 0
+    for root in range(n):
+        if order[root] >= 0:
+            continue
+        work = [(root, iter(edges[root]))]
+        order[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        while work:
+            node, successors = work[-1]
+            advanced = False
+            for nxt in successors:
+                if order[nxt] < 0:
+                    order[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack[nxt] = True
+                    work.append((nxt, iter(edges[nxt])))
+                    advanced = True
+                    break
+                if on_stack[nxt]:
+                    low[node] = min(low[node], order[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                part = []
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    part.append(member)
+                    if member == node:
+                        break
+                parts.append(part)
+    parts.reverse()  # Tarjan finishes a part after every part it leads to
+    return parts
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:
@@ -480,7 +652,7 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
     p = node.params
     try:
         if node.kind == "server":
-            mean = distributions.from_spec(p.get("service_time")).mean
+            mean = _mean(p.get("service_time"))
             conc = p.get("concurrency", 1)
             if isinstance(conc, dict):
                 kind = conc.get("kind")
@@ -490,26 +662,33 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
                     c = conc.get("max") or conc["initial"]
                 else:
                     weight = conc.get("weight")
-                    w = distributions.from_spec(weight).mean if weight else 1.0
+                    w = _mean(weight) if weight else 1.0
                     return arrival_rate * mean * max(1.0, w) / conc["total_capacity"]
             else:
                 c = conc
             return arrival_rate * mean / c
         if node.kind == "thread_pool":
-            return arrival_rate * distributions.from_spec(p.get("processing_time")).mean / p.get("num_workers", 4)
+            return arrival_rate * _mean(p.get("processing_time")) / p.get("num_workers", 4)
         if node.kind == "async_server":
             cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-            return arrival_rate * (distributions.from_spec(cpu).mean if cpu else 0.0)
+            return arrival_rate * (_mean(cpu) if cpu else 0.0)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return None
 
 
-def _check_load(model: Model, report: Report) -> None:
-    rates = arrival_rates(model)
+def _check_load(model: Model, outs: dict[str, list[Link]], report: Report) -> None:
+    rates = _arrival_rates(model, outs)
+    unknown = sum(1 for rate in rates.values() if math.isnan(rate))
+    if unknown:
+        report.warn(
+            None,
+            f"the load check skips {unknown} nodes: they are in or after a loop of more than "
+            f"{MAX_LOOP_SOLVE} nodes, whose arrival rates validation does not solve",
+        )
     for node in model.nodes:
         rho = offered_load(node, rates.get(node.id, 0.0))
-        if rho is None or rho < 1:
+        if rho is None or not rho >= 1:  # nan (an unknown rate) is no overload
             continue
         bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
         if not bounded:
