@@ -9,9 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine import distributions
+from engine import distributions, routing
 from engine.distributions import DISTRIBUTION_FIELDS, finite_float
 from engine.model.schema import (
     AUTOSCALE_FIELDS,
@@ -322,7 +320,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     structurally_ok = report.ok
     _check_graph(model, outs, graph_problem)
     if structurally_ok:
-        _check_load(model, outs, report)
+        _check_load(model, report)
     report.close()
     return report
 
@@ -481,170 +479,12 @@ def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
 
 
 # ------------------------------------------------------------------ flows
-def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
-    """A source's long-run arrival rate per second (its profile's rate at ``t``)."""
-    if params.get("profile") is not None:
-        rate = 0.0
-        for time, r in params["profile"]:
-            if time <= t:
-                rate = r
-        return float(rate)
-    if params.get("interarrival") is not None:
-        mean = _mean(params["interarrival"])
-        return 1.0 / mean if mean > 0 else math.inf
-    rate = params.get("rate", 1.0)
-    return float(rate) if rate is not None else 0.0
-
-
-#: A loop of the routing (nodes that can all reach each other) with more nodes than this is
-#: not solved by validation: its dense solve would cost its size squared in memory. Its
-#: nodes, and those downstream of it, get the rate ``nan`` (unknown) and no load check.
-MAX_LOOP_SOLVE = 2000
-
-
 def arrival_rates(model: Model) -> dict[str, float]:
-    """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ.
-
-    ``inf`` where the flow has no steady state (it enters a loop with no exit), ``nan``
-    where the rate is unknown (in or after a loop of more than :data:`MAX_LOOP_SOLVE`
-    nodes). A router is assumed to split evenly. Time and memory are linear in nodes plus
-    links, apart from loops, each solved densely in its own size.
-    """
-    return _arrival_rates(model, out_link_index(model))
-
-
-def _arrival_rates(model: Model, outs: dict[str, list[Link]]) -> dict[str, float]:
-    ids, gamma, edges = _sparse_routing(model, outs)
-    return dict(zip(ids, _solve_traffic(gamma, edges)))
-
-
-def _sparse_routing(model: Model, outs: dict[str, list[Link]]) -> tuple[list[str], list[float], list[dict[int, float]]]:
-    """Node ids, external arrival rates and, per node, the share of its output sent to
-    each other node (by index). Robust to invalid models: what cannot be read counts as 0,
-    links to unknown nodes are ignored, and a repeated id is one node (its first)."""
-    ids = [n.id for n in model.nodes]
-    index: dict[str, int] = {}
-    for i, node_id in enumerate(ids):
-        index.setdefault(node_id, i)
-    gamma = [0.0] * len(ids)
-    edges: list[dict[int, float]] = [{} for _ in ids]
-    for i, node in enumerate(model.nodes):
-        if index[node.id] != i:
-            continue
-        if node.kind == "source":
-            try:
-                gamma[i] = finite_float(source_rate(node.params)) or 0.0
-            except (TypeError, ValueError, OverflowError):
-                gamma[i] = 0.0
-        if node.kind == "sink":
-            continue
-        links = [link for link in outs.get(node.id, []) if link.target in index]
-        row = edges[i]
-        for link in links:
-            p = None if node.kind == "router" else finite_float(link.probability)
-            share = p if p is not None else 1.0 / len(links)
-            j = index[link.target]
-            row[j] = row.get(j, 0.0) + share
-    return ids, gamma, edges
-
-
-def _solve_traffic(gamma: list[float], edges: list[dict[int, float]]) -> list[float]:
-    """λ = γ + Pᵀλ on sparse rows: the loops (strongly connected parts) are taken in
-    topological order, each node's rate pushed on to its successors; a node outside any
-    loop costs its links, a loop a dense solve of its own size."""
-    n = len(gamma)
-    inflow = list(gamma)
-    rates = [0.0] * n
-    for part in _loops_in_topological_order(edges):
-        if len(part) == 1 and part[0] not in edges[part[0]]:
-            rates[part[0]] = inflow[part[0]]
-        else:
-            for i, rate in zip(part, _solve_loop(part, inflow, edges)):
-                rates[i] = rate
-        members = set(part) if len(part) > 1 else None
-        for i in part:
-            rate = rates[i]
-            for j, share in edges[i].items():
-                if j != i and (members is None or j not in members):
-                    inflow[j] += rate * share
-    return rates
-
-
-def _solve_loop(part: list[int], inflow: list[float], edges: list[dict[int, float]]) -> list[float]:
-    """Rates of the nodes of one loop, given what flows into each from outside it."""
-    k = len(part)
-    total_in = math.fsum(inflow[i] for i in part)
-    if math.isnan(total_in) or k > MAX_LOOP_SOLVE:
-        return [math.nan] * k
-    where = {node: pos for pos, node in enumerate(part)}
-    a = np.eye(k)
-    leaves = 0.0
-    for pos, i in enumerate(part):
-        kept = 0.0
-        for j, share in edges[i].items():
-            if j in where:
-                a[where[j], pos] -= share
-                kept += share
-        leaves += max(0.0, 1.0 - kept)
-    if leaves <= 1e-12:
-        # A loop with no exit: whatever enters it circulates for ever.
-        return [math.inf if total_in > 0 else 0.0] * k
-    try:
-        lam = np.linalg.solve(a, np.array([inflow[i] for i in part]))
-    except np.linalg.LinAlgError:
-        return [math.inf] * k
-    return [float(v) if v >= -1e-9 else math.inf for v in lam]
-
-
-def _loops_in_topological_order(edges: list[dict[int, float]]) -> list[list[int]]:
-    """The strongly connected parts of the routing graph, upstream first (Tarjan's
-    algorithm with an explicit stack: no recursion, whatever the depth)."""
-    n = len(edges)
-    order = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    parts: list[list[int]] = []
-    counter = 0
-    for root in range(n):
-        if order[root] >= 0:
-            continue
-        work = [(root, iter(edges[root]))]
-        order[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        while work:
-            node, successors = work[-1]
-            advanced = False
-            for nxt in successors:
-                if order[nxt] < 0:
-                    order[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on_stack[nxt] = True
-                    work.append((nxt, iter(edges[nxt])))
-                    advanced = True
-                    break
-                if on_stack[nxt]:
-                    low[node] = min(low[node], order[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == order[node]:
-                part = []
-                while True:
-                    member = stack.pop()
-                    on_stack[member] = False
-                    part.append(member)
-                    if member == node:
-                        break
-                parts.append(part)
-    parts.reverse()  # Tarjan finishes a part after every part it leads to
-    return parts
+    """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ
+    (``inf`` where the flow enters a loop it can never leave, ``nan`` where the sparse
+    solver gave up). One home: :func:`engine.routing.arrival_rates`, linear in nodes plus
+    links for the usual networks, never an N×N matrix."""
+    return routing.arrival_rates(model)
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:
@@ -677,14 +517,14 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
     return None
 
 
-def _check_load(model: Model, outs: dict[str, list[Link]], report: Report) -> None:
-    rates = _arrival_rates(model, outs)
+def _check_load(model: Model, report: Report) -> None:
+    rates = arrival_rates(model)
     unknown = sum(1 for rate in rates.values() if math.isnan(rate))
     if unknown:
         report.warn(
             None,
-            f"the load check skips {unknown} nodes: they are in or after a loop of more than "
-            f"{MAX_LOOP_SOLVE} nodes, whose arrival rates validation does not solve",
+            f"the load check skips {unknown} nodes: the traffic equations of this network are too "
+            "large to solve here, so their arrival rates are unknown",
         )
     for node in model.nodes:
         rho = offered_load(node, rates.get(node.id, 0.0))
