@@ -102,6 +102,45 @@ def test_mid_edit_model_saves_and_opens_again_with_its_problems_listed(tmp_path)
     assert info.value.problems == report.errors
 
 
+def test_a_second_out_link_without_probabilities_saves_and_opens_again(tmp_path):
+    """The state of issue 16 item 1: a second out-link just drawn from a station."""
+    doc = mm1()
+    doc["nodes"].append({"id": "spill", "kind": "sink", "position": [400, 100]})
+    doc["links"].append({"from": "cpu", "to": "spill"})
+    model, report = opens_model(json.dumps(doc))
+    path = tmp_path / "draft.json"
+    save_model(model, path)
+    again, again_report = open_model(path)
+    assert again == model
+    assert (
+        again_report.errors
+        == report.errors
+        == ["node 'cpu': 2 out-links need probabilities (or put a router after it)"]
+    )
+
+
+def test_open_model_of_a_missing_or_unreadable_file_is_a_structure_error(tmp_path):
+    with pytest.raises(ModelError, match="no such file"):
+        open_model(tmp_path / "nothing.json")
+    with pytest.raises(ModelError, match="cannot read"):
+        open_model(tmp_path)
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes(b'{"name": "caf\xe9"}')
+    with pytest.raises(ModelError, match="cannot read"):
+        open_model(bad)
+
+
+def test_a_node_id_with_a_lone_surrogate_saves_and_opens_again(tmp_path):
+    doc = mm1()
+    doc["nodes"][2]["id"] = "done\ud800"
+    doc["links"][1]["to"] = "done\ud800"
+    model, report = opens_model(json.dumps(doc))
+    assert report.ok
+    path = tmp_path / "odd.json"
+    save_model(model, path)
+    assert open_model(path)[0] == model
+
+
 def test_open_model_of_a_valid_file_is_the_strict_model_and_a_clean_report():
     for path in EXAMPLES:
         model, report = open_model(path)
