@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from engine.model.document import Link, Model
 
 PROBABILITY_TOLERANCE = 1e-6
+#: More points of time series than this over a run is worth a warning (not an error).
+MANY_SAMPLES = 10**7
 
 
 #: A :class:`Report` keeps at most this many errors and as many warnings (and their badges);
@@ -358,6 +360,13 @@ def _check_simulation(model: Model, report: Report) -> None:
     end, warmup = values.get("end_time"), values.get("warmup")
     if end is not None and warmup is not None and warmup >= end:
         report.error(None, f"simulation: warmup ({warmup:g}) must be less than end_time ({end:g})")
+    interval = values.get("sample_interval")
+    if end is not None and interval is not None and end / interval > MANY_SAMPLES:
+        report.warn(
+            None,
+            f"simulation: sample_interval {interval:g} s gives {end / interval:.3g} points of time series "
+            f"over end_time {end:g} s; sampling that often slows the run, and a recorded series grows with it",
+        )
 
 
 def _check_node(node: Any, report: Report) -> None:
