@@ -312,6 +312,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     """
     report = Report()
     _check_simulation(model, report)
+    settings_errors = report.error_count  # they do not stop the load check
     for where, message in identity_problems(model):
         report.error(where, message)
     for node in model.nodes:
@@ -319,7 +320,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     outs = out_link_index(model)
     _check_links(model, outs, report)
     graph_problem = report.error if check_graph else report.warn
-    structurally_ok = report.ok
+    structurally_ok = report.error_count == settings_errors
     _check_graph(model, outs, graph_problem)
     if structurally_ok:
         _check_load(model, report)

@@ -737,3 +737,12 @@ def test_rates_the_solver_cannot_find_skip_the_load_check_with_a_warning(monkeyp
     report = check_document(model)
     assert report.ok
     assert any("skips 6 nodes" in w and "unknown" in w for w in report.warnings)
+
+
+def test_bad_settings_do_not_hide_an_overloaded_station():
+    doc = mm1()
+    doc["nodes"][0]["params"]["rate"] = 3.0
+    doc["simulation"]["end_time"] = -1
+    _, report = opens_model(json.dumps(doc))
+    assert any("end_time" in e for e in report.errors)
+    assert any("'cpu'" in w and "ρ" in w for w in report.warnings)
