@@ -532,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _sweep(models[0], args)
             if args.command == "compare":
                 return _compare(models[0], models[1], args)
-            if args.precision is not None or args.scheduler or args.warmup == "auto":
+            auto = args.warmup == "auto" or (args.warmup is None and models[0].simulation.auto_warmup)
+            if args.precision is not None or args.scheduler or auto:
                 return _run_experiment(models[0], args)
             return _run(models[0], args)
         except ex.ExperimentError as exc:
@@ -685,7 +686,7 @@ def _settings(args: argparse.Namespace, model: Model, many: bool) -> dict[str, A
     settings: dict[str, Any] = {
         "seed": model.simulation.seed if args.seed is None else args.seed,
         "end_time": args.end_time,
-        "auto_warmup": args.warmup == "auto",
+        "auto_warmup": args.warmup == "auto" or (args.warmup is None and model.simulation.auto_warmup),
     }
     if args.precision is not None:
         settings.update(precision=args.precision, max_replications=args.max_replications)

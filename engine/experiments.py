@@ -590,7 +590,7 @@ class Experiment:
         max_replications: int = MAX_REPLICATIONS,
         seed: int | None = None,
         end_time: float | None = None,
-        auto_warmup: bool = False,
+        auto_warmup: bool | None = None,
         paired: bool = False,
     ) -> None:
         if not variants:
@@ -611,7 +611,7 @@ class Experiment:
         for variant in variants:
             warmup = variant.model.simulation.warmup
             end = variant.model.simulation.end_time if end_time is None else end_time
-            if not auto_warmup and end <= warmup:
+            if not (auto_warmup or variant.model.simulation.auto_warmup) and end <= warmup:
                 raise ExperimentError(f"the end time ({end:g}) must be greater than the warmup ({warmup:g})")
         self.variants = list(variants)
         self.replications = replications
@@ -620,7 +620,8 @@ class Experiment:
         # One seed for every variant, even when none is given: that is what pairs them.
         self.seed: int = seed if seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         self.end_time = end_time
-        self.auto_warmup = auto_warmup
+        # None: as the models say (``"warmup": "auto"`` in any of them).
+        self.auto_warmup = any(v.model.simulation.auto_warmup for v in variants) if auto_warmup is None else auto_warmup
         self.paired = paired
 
     def seed_of(self, replication: int) -> Any:

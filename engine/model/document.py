@@ -70,19 +70,39 @@ class ModelError(ValueError):
         super().__init__(message)
 
 
+#: The ``warmup`` value that asks for the MSER-5 cut (see :mod:`engine.experiments`).
+AUTO_WARMUP = "auto"
+
+
 @dataclass
 class SimulationSettings:
-    """Run settings stored in the document (seconds)."""
+    """Run settings stored in the document (seconds).
 
+    ``warmup`` may be ``"auto"`` in the file: then ``auto_warmup`` is true and ``warmup``
+    is 0, what a single run that cannot know the cut in advance measures from; experiments
+    and ``queuestudio run`` cut each model's warm-up by MSER-5 instead. Setting a warm-up
+    in seconds clears ``auto_warmup``.
+    """
+
+    # First, so that __init__ setting ``warmup`` (to "auto", or seconds) decides it last.
+    auto_warmup: bool = field(default=False, init=False)
     end_time: float = 1000.0
     warmup: float = 0.0
     seed: int | None = 1
     sample_interval: float = 1.0
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "warmup" and value == AUTO_WARMUP:
+            object.__setattr__(self, "auto_warmup", True)
+            value = 0.0
+        elif name == "warmup":
+            object.__setattr__(self, "auto_warmup", False)
+        object.__setattr__(self, name, value)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "end_time": self.end_time,
-            "warmup": self.warmup,
+            "warmup": AUTO_WARMUP if self.auto_warmup else self.warmup,
             "seed": self.seed,
             "sample_interval": self.sample_interval,
         }
@@ -322,6 +342,8 @@ def _simulation(raw: Any, problems: list[str]) -> SimulationSettings:
                 problems.append(f"simulation: seed must be an integer >= 0 or null, got {value!r}")
                 continue
             settings.seed = value
+        elif key == "warmup" and value == AUTO_WARMUP:
+            settings.auto_warmup = True
         elif not _is_number(value):
             problems.append(f"simulation: {key} must be a finite number, got {value!r}")
         else:

@@ -291,7 +291,12 @@ KINDS: dict[str, Kind] = {
 #: Fields of the "simulation" block: (default, minimum, help).
 SIMULATION_FIELDS: dict[str, tuple[Any, float, str]] = {
     "end_time": (1000.0, 0.0, "Simulated seconds to run (> 0, at most 9.2e9: see Limits)."),
-    "warmup": (0.0, 0.0, "Simulated seconds discarded before statistics start (≥ 0, less than `end_time`)."),
+    "warmup": (
+        0.0,
+        0.0,
+        'Simulated seconds discarded before statistics start (≥ 0, less than `end_time`), or `"auto"`: '
+        "experiments and `queuestudio run` cut it by MSER-5 (docs/experiments.md); a single live run measures from 0.",
+    ),
     "seed": (1, 0, "Seed of the random generator (an integer ≥ 0; null = a fresh one each run)."),
     "sample_interval": (
         1.0,

@@ -175,3 +175,20 @@ def test_help_lists_the_three_commands() -> None:
     )
     for command in ("run", "sweep", "compare"):
         assert command in result.stdout
+
+
+def test_warmup_auto_in_the_model_file_is_the_mser5_cut(short_mm1: Path, tmp_path: Path, capsys: Any) -> None:
+    data = json.loads(short_mm1.read_text())
+    data["simulation"]["warmup"] = "auto"
+    path = tmp_path / "auto.json"
+    path.write_text(json.dumps(data))
+    model = load_model(path)
+    assert model.simulation.auto_warmup and model.simulation.warmup == 0.0
+    assert json.loads(path.read_text())["simulation"]["warmup"] == "auto"
+    code, out, err = run_cli("run", str(path), "--replications", "3", "--json", "-", capsys=capsys)
+    assert code == 0, err
+    document = json.loads(out)
+    cut = document["warmup"]
+    assert isinstance(cut, float) and 0 <= cut < 750
+    code, out, _ = run_cli("run", str(path), "--replications", "3", "--warmup", "200", "--json", "-", capsys=capsys)
+    assert code == 0 and json.loads(out)["warmup"] == 200.0  # a number given on the command line wins
