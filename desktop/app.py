@@ -26,6 +26,7 @@ from desktop.icons import app_icon
 from desktop.main_window import MainWindow
 from desktop.startup_probe import watch
 from engine.model import ModelError, load_model
+from engine.version import queuestudio_version
 
 #: Libraries Qt's xcb plugin needs, with the Debian/Ubuntu package that brings each.
 XCB_LIBRARIES = {
@@ -44,7 +45,18 @@ PROBE = "from PySide6.QtWidgets import QApplication; QApplication(['probe'])"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line (argparse exits with status 2 on bad arguments)."""
-    parser = argparse.ArgumentParser(prog="queuestudio", description="Draw queueing models and run them live.")
+    parser = argparse.ArgumentParser(
+        prog="queuestudio",
+        description="Draw queueing models and run them live.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "headless commands (no display needed; each has --help):\n"
+            "  queuestudio run MODEL.json        run a model, print its metrics (replications, precision)\n"
+            "  queuestudio sweep MODEL.json      run it at each value of one parameter\n"
+            "  queuestudio compare A.json B.json compare two models on common random numbers"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"queuestudio {queuestudio_version()}")
     parser.add_argument("model", nargs="?", help="model file to open (default: a bundled example)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the main window to a PNG and exit")
     parser.add_argument(

@@ -51,6 +51,7 @@ from engine.replications import (
     replicate,
 )
 from engine.simulation import SimulationStalled
+from engine.version import queuestudio_version
 
 #: What each exit status means.
 EXIT_CODES = {
@@ -138,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="queuestudio",
         description="Run Queue Studio models headless: one model, a parameter sweep, or two models compared.",
     )
+    version = f"queuestudio {queuestudio_version()}"
+    parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a model file and print its metrics")
     run.add_argument("model", help="model file (JSON, format queuestudio-model)")
@@ -149,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("model", metavar="A.json", help="scenario A")
     compare.add_argument("model_b", metavar="B.json", help="scenario B")
     for command in (run, sweep, compare):
+        command.add_argument("--version", action="version", version=version)
         _common_options(command, many=command is not run)
     return parser
 

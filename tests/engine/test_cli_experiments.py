@@ -192,3 +192,24 @@ def test_warmup_auto_in_the_model_file_is_the_mser5_cut(short_mm1: Path, tmp_pat
     assert isinstance(cut, float) and 0 <= cut < 750
     code, out, _ = run_cli("run", str(path), "--replications", "3", "--warmup", "200", "--json", "-", capsys=capsys)
     assert code == 0 and json.loads(out)["warmup"] == 200.0  # a number given on the command line wins
+
+
+@pytest.mark.parametrize("args", [["--version"], ["run", "--version"], ["sweep", "--version"]])
+def test_version_on_the_command_and_its_subcommands(args: list[str]) -> None:
+    from engine.version import queuestudio_version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0 and result.stdout.strip() == f"queuestudio {queuestudio_version()}"
+
+
+def test_the_queuestudio_command_sends_sweep_and_compare_to_the_headless_cli(short_mm1: Path, capsys: Any) -> None:
+    from desktop.launcher import main as launcher
+
+    code = launcher(["compare", str(short_mm1), str(short_mm1), "--replications", "2", "--json", "-"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["replications"] == 2
