@@ -45,11 +45,21 @@ def test_launcher_renders_a_screenshot_and_exits(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "Fatal" not in result.stderr
 
 
-def test_a_bad_model_with_screenshot_exits_2_with_the_problems(tmp_path: Path) -> None:
+def test_a_file_that_is_no_model_with_screenshot_exits_2_with_the_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "wormhole"}]}')
+    bad.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "sink", "size": 3}]}')
     assert app.main([str(bad), "--screenshot", str(tmp_path / "o.png")]) == 2
-    assert not (tmp_path / "o.png").exists()
+    assert not (tmp_path / "o.png").exists() and "unknown field 'size'" in capsys.readouterr().err
+
+
+def test_a_model_with_problems_still_renders_a_screenshot(tmp_path: Path) -> None:
+    half = tmp_path / "half.json"
+    half.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "wormhole"}]}')
+    out = tmp_path / "o.png"
+    assert app.main([str(half), "--screenshot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_arguments() -> None:
