@@ -260,7 +260,10 @@ class ProfileField(TextField):
     def set_value(self, value: Any) -> None:
         if self.shows(value):
             return
-        text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
+        try:
+            text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
+        except (TypeError, ValueError):  # a malformed profile opened from a file: shown as written
+            text = json.dumps(value)
         super().set_value(text)
 
 

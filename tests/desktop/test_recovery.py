@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -358,3 +359,86 @@ def test_the_real_dialog_is_modal_and_answers_its_buttons(start: Any, tmp_path: 
     [restored] = fresh.offer_recovery()
     assert seen and restored is fresh and fresh.recovery.path == file
     assert seen[0].list.count() == 1 and seen[0].windowTitle() == "Restore Unsaved Changes"
+
+
+# ------------------------------------------------------------------ whatever opens can be edited
+NASTY: list[Any] = [
+    None,
+    -1,
+    0,
+    1e308,
+    1e-300,
+    "abc",
+    [],
+    {},
+    [1, 2],
+    [[0, "x"]],
+    {"dist": "nope"},
+    {"dist": "exponential"},
+    {"dist": "exponential", "mean": "x"},
+    True,
+    10**30,
+    {"dist": "empirical", "values": []},
+    {"kind": "dynamic"},
+]
+PARAMS = ["concurrency", "service_time", "rate", "queue_capacity", "policy", "population", "think_time"]
+PARAMS += ["interarrival", "limit", "profile", "num_workers", "delay", "queue_policy", "io_time"]
+KINDS = ["source", "server", "sink", "router", "delay", "clients", "thread_pool", "async_server", "wormhole"]
+
+
+def mutate(rng: random.Random, data: dict[str, Any]) -> None:
+    """One half-finished or hand-edited change: a nasty parameter value, a swapped kind, a
+    bad probability, a new link, or an odd simulation setting."""
+    nodes = data["nodes"]
+    roll = rng.random()
+    if roll < 0.5:
+        params = rng.choice(nodes).setdefault("params", {})
+        params[rng.choice([*params, *PARAMS])] = copy.deepcopy(rng.choice(NASTY))
+    elif roll < 0.65:
+        rng.choice(nodes)["kind"] = rng.choice(KINDS)
+    elif roll < 0.8 and data.get("links"):
+        rng.choice(data["links"])["probability"] = rng.choice([0, 0.3, 1, 7, -1])
+    elif roll < 0.9:
+        a, b = rng.sample(nodes, 2)
+        data.setdefault("links", []).append({"from": a["id"], "to": b["id"]})
+    else:
+        data["simulation"][rng.choice(["end_time", "warmup", "sample_interval"])] = rng.choice([0, -5, 1e-300, 5])
+
+
+def test_every_model_that_opens_can_be_shown_inspected_and_saved(
+    window: MainWindow, dialogs: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files that used to be refused now open: the canvas, every node's inspector and
+    saving must cope with whatever a file may hold (QUEUESTUDIO_EDITOR_FUZZ cases, default 40)."""
+    examples = sorted((ROOT / "resources" / "examples").glob("*.json"))
+    rng = random.Random(16)
+    opened = 0
+    for case in range(int(os.environ.get("QUEUESTUDIO_EDITOR_FUZZ", "40"))):
+        data = json.loads(rng.choice(examples).read_text())
+        for _ in range(rng.randint(1, 3)):
+            mutate(rng, data)
+        path = tmp_path / f"case{case}.json"
+        path.write_text(json.dumps(data))
+        calls = len(dialogs.calls)
+        if not window.open_path(path):
+            assert dialogs.calls[calls:] and dialogs.calls[-1][1] == "Cannot Open Model"
+            continue
+        opened += 1
+        for node_id in list(window.scene.nodes):
+            window.scene.select([node_id])
+        window.scene.refresh_markers()
+        assert not window.grab().isNull()
+        assert save_as(window, monkeypatch, tmp_path / f"saved{case}.json")
+        assert window.open_path(tmp_path / f"saved{case}.json")
+        assert window.document.model.to_dict() == json.loads((tmp_path / f"saved{case}.json").read_text())
+    assert opened > 0
+
+
+def test_a_malformed_rate_profile_is_shown_as_written(window: MainWindow, tmp_path: Path) -> None:
+    data = json.loads(MM1.read_text())
+    data["nodes"][0]["params"] = {"profile": [1, 2]}
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(data))
+    assert window.open_path(path)
+    window.scene.select(["arrivals"])
+    assert "profile" in window.document.run_problems()[0]
