@@ -13,6 +13,8 @@ import copy
 import json
 import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -442,3 +444,43 @@ def test_a_malformed_rate_profile_is_shown_as_written(window: MainWindow, tmp_pa
     assert window.open_path(path)
     window.scene.select(["arrivals"])
     assert "profile" in window.document.run_problems()[0]
+
+
+KILLED = """
+import os, signal, sys
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from desktop.autosave import Recovery
+from desktop.document import ModelDocument
+from engine.model import load_model
+
+app = QCoreApplication([])
+doc = ModelDocument()
+doc.reset(load_model(sys.argv[2]), None, modified=True)
+doc.set_setting("name", "Killed mid-edit")
+recovery = Recovery(doc, Path(sys.argv[1]))
+assert recovery.save_now()
+print(recovery.path, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs SIGKILL")
+def test_the_file_of_a_killed_process_is_offered(start: Any, user: User, tmp_path: Path) -> None:
+    """A real dead process: its lock is stale, so the next start finds its file."""
+    folder = tmp_path / "recovery"
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED, str(folder), str(MM1)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == -9, result.stderr
+    file = Path(result.stdout.strip())
+    assert file.exists() and Path(f"{file}.lock").exists()
+    fresh = start()
+    user.script = lambda d: d.restore_button.click()
+    [restored] = fresh.offer_recovery()
+    assert restored.document.model.name == "Killed mid-edit" and restored.recovery.path == file
