@@ -44,7 +44,7 @@ def describe(orphan: Orphan) -> str:
     """The two lines shown for ``orphan``."""
     where = orphan.original_path or "never saved"
     if orphan.damaged:
-        return f"{orphan.title} — autosaved {orphan.when}: damaged, cannot be restored\n{orphan.damage}; kept as {orphan.path}"
+        return f"A damaged recovery file from {orphan.when}: it cannot be restored.\nKept as {orphan.path} ({orphan.damage})"
     count = len(orphan.problems)
     state = f"{count} problem{'s' if count != 1 else ''} to fix before it can run" if count else "no problems"
     return f"{orphan.title} — autosaved {orphan.when}\n{where} · {state}"
@@ -57,7 +57,8 @@ class RecoveryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Restore Unsaved Changes")
         self.setModal(True)
-        self.orphans = list(found)
+        # Restorable documents first (newest first, as found), then the damaged files.
+        self.orphans = [o for o in found if not o.damaged] + [o for o in found if o.damaged]
         self.choice = Choice.LATER
         restorable = [o for o in found if not o.damaged]
         count = len(restorable)
@@ -74,7 +75,9 @@ class RecoveryDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setObjectName("recovery_list")
         self._items: list[QListWidgetItem] = []
-        for orphan in found:
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for orphan in self.orphans:
             item = QListWidgetItem(describe(orphan), self.list)
             item.setToolTip("\n".join(orphan.problems[:20]) if not orphan.damaged else str(orphan.path))
             if orphan.damaged:
