@@ -52,6 +52,8 @@ class MainWindow(QMainWindow):
         self.run_toolbar.hide()
         self.run_toolbar.installEventFilter(self)
         self.problems_label = QLabel(self)
+        self.problems_label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.problems_label.installEventFilter(self)
         self.zoom_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.problems_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -209,7 +211,22 @@ class MainWindow(QMainWindow):
             if found
         ]
         self.problems_label.setText(" · ".join(parts) if parts else "✓ no problems")
-        self.problems_label.setToolTip("\n".join([*errors, *warnings]))
+        self.problems_label.setToolTip("\n".join([*errors, *warnings, "(click for the list)"] if parts else []))
+
+    def show_problem_list(self) -> None:
+        """Every problem of the model in one list: what stops a run first, then the warnings
+        (a click on the status bar's problem count)."""
+        blocking = self._document.run_problems()
+        rest = [w for w in self._document.report().warnings if w not in blocking]
+        if not blocking and not rest:
+            self.statusBar().showMessage("The model has no problems", 4000)
+            return
+        sections = []
+        for title, found in (("Fix before it can run", blocking), ("Warnings", rest)):
+            if found:
+                shown = found[:30] + ([f"… and {len(found) - 30} more"] if len(found) > 30 else [])
+                sections.append(f"{title}:\n" + "\n".join(f"• {p}" for p in shown))
+        QMessageBox.information(self, "Problems", "\n\n".join(sections))
 
     def _after_reset(self) -> None:
         self.inspector.inspect([], [])
@@ -225,6 +242,8 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.run_toolbar and event.type() == QEvent.Type.ActionAdded:
             self.run_toolbar.show()
+        elif watched is self.problems_label and event.type() == QEvent.Type.MouseButtonRelease:
+            self.show_problem_list()
         return super().eventFilter(watched, event)
 
     def _update_title(self) -> None:

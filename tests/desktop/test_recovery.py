@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop.autosave import Recovery, orphans
@@ -134,6 +134,9 @@ def test_a_mid_edit_model_saves_and_opens_again_with_its_problems_listed(
     badge = other.node_item("cpu").badge
     assert badge.isVisibleTo(other.node_item("cpu")) and badge.error and PROBLEM in badge.toolTip()
     assert "1 error" in other.problems_label.text() and PROBLEM in other.problems_label.toolTip()
+    qtbot.mouseClick(other.problems_label, Qt.MouseButton.LeftButton)
+    [(_kind, title, listed)] = dialogs.of("information")
+    assert title == "Problems" and listed.startswith("Fix before it can run:\n") and PROBLEM in listed
 
     # Run is refused with the problem, not a traceback, and the editor goes on.
     live = other.live_run
