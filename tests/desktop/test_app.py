@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from desktop import app
+from desktop.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,3 +96,20 @@ def test_no_display_at_all_is_explained(monkeypatch: pytest.MonkeyPatch) -> None
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     assert "display" in (app.platform_problem() or "")
+
+
+def test_recovery_is_offered_even_when_the_model_on_the_command_line_does_not_open(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dialogs: Any
+) -> None:
+    offered: list[MainWindow] = []
+    monkeypatch.setattr(MainWindow, "offer_recovery", lambda self: offered.append(self) or [])
+
+    def event_loop(_app: QApplication) -> int:
+        qtbot.waitUntil(lambda: bool(offered), timeout=5000)
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", event_loop)
+    assert app.main([str(tmp_path / "missing.json")]) == 0
+    [window] = offered
+    qtbot.addWidget(window)
+    assert [c[1] for c in dialogs.calls] == ["Cannot Open Model"]
