@@ -94,6 +94,20 @@ class MoveNodes(QUndoCommand):
             self._doc.move_node(node_id, old)
 
 
+class NudgeNodes(MoveNodes):
+    """Move nodes with the arrow keys: presses in a row on the same nodes are one undo step."""
+
+    def id(self) -> int:
+        return 0x6E75
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, NudgeNodes) or set(other._moves) != set(self._moves):
+            return False
+        for node_id, (_old, new) in other._moves.items():
+            self._moves[node_id] = (self._moves[node_id][0], new)
+        return True
+
+
 class _MergingEdit(QUndoCommand):
     """Base of field edits that merge while the user keeps typing in the same field."""
 

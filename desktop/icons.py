@@ -27,6 +27,27 @@ def examples_dir() -> Path:
     return resources_dir() / "examples"
 
 
+#: The bundled examples in teaching order: one queue, more servers, less variability, a
+#: finite queue, networks, then the software shapes (as in the README's table).
+LESSON_ORDER = (
+    "mm1",
+    "mmc",
+    "md1",
+    "mm1k",
+    "tandem",
+    "jackson_feedback",
+    "load_balanced_pools",
+    "async_db",
+    "autoscaling_web",
+)
+
+
+def examples() -> list[Path]:
+    """The bundled example models in :data:`LESSON_ORDER` (any others after, by name)."""
+    rank = {name: i for i, name in enumerate(LESSON_ORDER)}
+    return sorted(examples_dir().glob("*.json"), key=lambda p: (rank.get(p.stem, len(rank)), p.stem))
+
+
 def default_example() -> Path:
     """The model the application opens when started without one."""
     return examples_dir() / "mm1.json"

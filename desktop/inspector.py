@@ -75,6 +75,7 @@ class Inspector(QScrollArea):
         self._mode = "model"
         self._active: Field | None = None
         self._origins: dict[tuple[str, int], Any] = {}
+        self._deferred = False
         self.node_id: str | None = None
         self.link_key: LinkKey | None = None
         self.fields: dict[str, Field] = {}
@@ -124,6 +125,13 @@ class Inspector(QScrollArea):
         self.setWidget(body)
         self._refresh()
 
+    def set_deferred(self, deferred: bool) -> None:
+        """While a run goes (True), typed values are applied on Enter or focus out, one live
+        change each, instead of on every keystroke (see :class:`Field`)."""
+        self._deferred = deferred
+        for field in self.fields.values():
+            field.set_deferred(deferred)
+
     def focus_field(self, name: str | None = None) -> None:
         """Put the keyboard focus in field ``name`` (default: the first)."""
         field = self.fields.get(name) if name else next(iter(self.fields.values()), None)
@@ -165,6 +173,8 @@ class Inspector(QScrollArea):
         form.addRow(label, field)
         field.edited.connect(lambda value, n=name, f=field: self._edited(n, f, value))
         field.rejected.connect(lambda n=name, f=field: self._revert(n, f))
+        field.revert_requested.connect(self._refresh)
+        field.set_deferred(self._deferred)
         self.fields[name] = field
 
     def _node_form(self, layout: QVBoxLayout, node: Node) -> None:
@@ -320,8 +330,8 @@ class Inspector(QScrollArea):
     def _show(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             field = self.fields.get(name)
-            # Text the user is typing that is not valid yet stays on screen.
-            if field is not None and not (field is self._active and field.error):
+            # Text the user is typing that is not valid, or not applied yet, stays on screen.
+            if field is not None and not field.pending and not (field is self._active and field.error):
                 field.set_value(value)
 
     def _refresh_rho(self) -> None:

@@ -5,6 +5,11 @@ the inspector then validates the value against the engine and either commits it 
 ``set_error`` to show the message in place. ``set_value`` shows a document value without
 disturbing text that already means the same thing. ``session`` changes each time the field
 gains focus, so the edits of one visit merge into one undo step.
+
+Typed text is applied keystroke by keystroke, except while a field is ``deferred`` (during a
+run, where every applied value is a live change to the simulation): then it is applied on
+Enter or when the field loses focus, Escape takes it back, and until then the field says
+that what is typed is not applied yet.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ class Field(QWidget):
 
     edited = Signal(object)
     rejected = Signal()
+    #: Escape pressed over typed text that was not applied: show the document's value again.
+    revert_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +76,11 @@ class Field(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
         self._editors: list[QWidget] = []
+        self.deferred = False
+        self._pending = False
+        self.pending_label = QLabel("not applied yet: Enter applies, Esc reverts", self)
+        self.pending_label.setStyleSheet("color: #5f6368; font-style: italic;")
+        self.pending_label.hide()
 
     def _watch(self, editor: QWidget) -> None:
         editor.installEventFilter(self)
@@ -81,7 +93,59 @@ class Field(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn:
             self.session = next(_sessions)
+        elif (
+            self._pending
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self._set_pending(False)
+            self.set_error(None)
+            self.revert_requested.emit()
+            return True
         return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------ typing and applying
+    @property
+    def pending(self) -> bool:
+        """Whether typed text waits for Enter or focus out to be applied (deferred mode)."""
+        return self._pending
+
+    def set_deferred(self, deferred: bool) -> None:
+        """Apply typed text on Enter / focus out (True) or on every keystroke (False), here and
+        in the fields inside this one. Text waiting to be applied is applied when it turns off."""
+        for field in [self, *self.findChildren(Field)]:
+            field.deferred = deferred
+            if not deferred:
+                field._finished()
+
+    def _typing(self, editor: QLineEdit) -> None:
+        """Wire a line editor's typing to :meth:`_typed` and Enter / focus out to :meth:`_finished`."""
+        editor.textEdited.connect(lambda _t: self._typed())
+        editor.editingFinished.connect(self._finished)
+
+    def _typed(self) -> None:
+        if not self.deferred:
+            self._emit(self.parsed)
+            return
+        try:
+            self.parsed()
+        except ParseError as exc:
+            self.set_error(str(exc))
+        else:
+            self.set_error(None)
+        self._set_pending(True)
+
+    def _finished(self) -> None:
+        if self._pending:
+            self._set_pending(False)
+            self._emit(self.parsed)
+
+    def _set_pending(self, pending: bool) -> None:
+        self._pending = pending
+        if pending and self._layout.indexOf(self.pending_label) < 0:
+            self._layout.addWidget(self.pending_label)
+        self.pending_label.setVisible(pending)
 
     @property
     def error(self) -> str | None:
@@ -139,7 +203,7 @@ class NumberField(Field):
         self._layout.addWidget(self.line)
         self._layout.addWidget(self.error_label)
         self._watch(self.line)
-        self.line.textEdited.connect(lambda _t: self._emit(self.parsed))
+        self._typing(self.line)
 
     def parsed(self) -> int | float | None:
         """The typed value (ParseError if it is not one)."""
@@ -164,6 +228,7 @@ class NumberField(Field):
             except ParseError:
                 return True
             self.line.setText(str(int(current) + (1 if event.key() == Qt.Key.Key_Up else -1)))
+            self._set_pending(False)
             self._emit(self.parsed)
             return True
         return super().eventFilter(watched, event)
@@ -202,8 +267,10 @@ class TextField(Field):
             self.editor.textChanged.connect(lambda: self._emit(self.parsed))
         else:
             self.editor = QLineEdit(self)
-            signal = self.editor.editingFinished if on_finish else self.editor.textEdited
-            signal.connect(lambda *_a: self._emit(self.parsed))
+            if on_finish:
+                self.editor.editingFinished.connect(lambda: self._emit(self.parsed))
+            else:
+                self._typing(self.editor)
         self._layout.addWidget(self.editor)
         self._layout.addWidget(self.error_label)
         self._watch(self.editor)

@@ -76,9 +76,9 @@ class DistributionField(Field):
             self._grid.addWidget(label, row, 0)
             line = QLineEdit(self.grid)
             line.setAccessibleName(key)
-            line.textEdited.connect(lambda _t: self._emit(self.parsed))
             self._grid.addWidget(line, row, 1)
             self._watch(line)
+            self._typing(line)
             QWidget.setTabOrder(previous, line)
             label.show()
             line.show()
@@ -173,6 +173,7 @@ class ConcurrencyField(Field):
                 self._labels[field] = label
                 field.edited.connect(lambda _v: self._emit(self.parsed))
                 field.rejected.connect(self.rejected)
+                field.revert_requested.connect(self.revert_requested)
                 for editor in field._editors:
                     self._watch(editor)
                 row += 1

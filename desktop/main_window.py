@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.document import ModelDocument
-from desktop.icons import app_icon, default_example, examples_dir
+from desktop.help import install_help_menu
+from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
+        self.help_menu = install_help_menu(self)
+        self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._restore_settings()
@@ -136,13 +139,13 @@ class MainWindow(QMainWindow):
         undo = self._document.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcuts(keys.Undo)
         redo = self._document.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts(keys.Redo)
+        redo.setShortcuts(list(dict.fromkeys([*QKeySequence.keyBindings(keys.Redo), QKeySequence("Ctrl+Y")])))
         edit.addActions([undo, redo])
         edit.addSeparator()
         actions = self._view.editor.actions
         edit.addActions([actions[n] for n in ("cut", "copy", "paste", "duplicate", "delete")])
         edit.addSeparator()
-        edit.addActions([actions["select_all"], actions["rename"]])
+        edit.addActions([actions["select_all"], actions["rename"], actions["connect"]])
         self._action(
             edit, "Add &Node…", lambda: self._view.open_quick_add(), None, "Add a node by typing its name (Tab)"
         )
@@ -192,6 +195,7 @@ class MainWindow(QMainWindow):
         self._view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self._view.editor.message_posted.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self._view.editor.rename_requested.connect(lambda _id: self._focus_inspector("id"))
+        self._view.inspect_requested.connect(self._focus_inspector)
         self.palette_list.kind_activated.connect(self._add_from_palette)
 
     def _selection_changed(self) -> None:
@@ -345,7 +349,7 @@ class MainWindow(QMainWindow):
 
     def _fill_examples(self) -> None:
         self.examples_menu.clear()
-        for path in sorted(examples_dir().glob("*.json")):
+        for path in examples():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 name, about = str(data.get("name") or path.stem), str(data.get("description", ""))

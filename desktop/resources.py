@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["resource_root", "resource_path"]
+__all__ = ["docs_root", "resource_root", "resource_path"]
 
 
 def resource_root() -> Path:
@@ -28,3 +28,12 @@ def resource_path(*parts: str) -> Path:
     The path is not checked: it may name a file that does not exist.
     """
     return resource_root().joinpath(*parts)
+
+
+def docs_root() -> Path:
+    """The ``docs`` directory (the README beside it): in the frozen bundle, else next to the
+    packages. It may be missing from an installation that did not bundle it."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "docs"
+    return Path(__file__).resolve().parent.parent / "docs"

@@ -8,7 +8,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Duration", "Entity", "Event", "Instant", "Simulation", "Sink", "Source", "Server", "theory"]
+__all__ = [
+    "Duration",
+    "Entity",
+    "Event",
+    "Instant",
+    "Simulation",
+    "SimulationStalled",
+    "Sink",
+    "Source",
+    "Server",
+    "theory",
+]
 
 _WHERE = {
     "Duration": "engine.time",
@@ -16,6 +27,7 @@ _WHERE = {
     "Entity": "engine.entity",
     "Event": "engine.event",
     "Simulation": "engine.simulation",
+    "SimulationStalled": "engine.simulation",
     "Sink": "engine.components.sink",
     "Source": "engine.components.source",
     "Server": "engine.components.server",
@@ -28,7 +40,7 @@ if TYPE_CHECKING:
     from engine.components.source import Source
     from engine.entity import Entity
     from engine.event import Event
-    from engine.simulation import Simulation
+    from engine.simulation import Simulation, SimulationStalled
     from engine.time import Duration, Instant
 
 

@@ -10,13 +10,14 @@ it is M/M/c with an unlimited queue. Everything else gets the reason it is not s
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import deque
 from typing import Any
 
-from engine import distributions, theory
+from engine import distributions
 from engine.model.document import Model, Node
-from engine.model.validate import arrival_rates, check_document
-from engine.theory import StationResult, UnstableError
+from engine.model.validate import check_document
+from engine.queueing import StationResult, UnstableError, mg1, mmc, mmck, mminf
+from engine.routing import Routing, components, model_routing, solve_traffic
 
 STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
 #: max_connections at or above which an async server is treated as unlimited.
@@ -70,77 +71,101 @@ def _name(dist: distributions.LatencyDistribution | None) -> str:
 
 def analyze_model(model: Model) -> dict[str, StationResult | str]:
     """For every station and sink: a :class:`StationResult` (sinks: a dict with
-    ``mean_latency`` and ``throughput``) where theory solves it, else the reason why not."""
+    ``mean_latency`` and ``throughput``) where theory solves it, else the reason why not.
+
+    Time and memory are linear in nodes plus links (no recursion, no N×N matrix), and
+    each station's formula takes milliseconds whatever its server count or queue length.
+    """
     if check_document(model).errors:
         return {n.id: "the model has errors" for n in model.nodes if n.kind in STATION_KINDS + ("sink",)}
-    rates = arrival_rates(model)
+    routing = model_routing(model)
+    traffic = solve_traffic(routing.gamma, routing.edges)
+    rates = dict(zip(routing.ids, traffic.rates, strict=True))
     nodes = {n.id: n for n in model.nodes}
-    preds: dict[str, list[str]] = defaultdict(list)
+    outs: dict[str, list[str]] = {}
     for link in model.links:
-        preds[link.target].append(link.source)
+        outs.setdefault(link.source, []).append(link.target)
     in_cycle = _cycle_nodes(model)
+    services = {n.id: _service(n) for n in model.nodes if n.kind in STATION_KINDS}
+    burke = {n.id: _burke(n, services.get(n.id)) for n in model.nodes}
+    reasons = _arrival_reasons(model, nodes, outs, burke)
+    cycle_is_jackson = all(burke[m] or nodes[m].kind in ("router", "delay", "source") for m in in_cycle)
     results: dict[str, Any] = {}
-    poisson_cache: dict[str, str | None] = {}
-
-    def not_poisson(node_id: str, seen: frozenset[str] = frozenset()) -> str | None:
-        """Why arrivals into node_id are not Poisson (None if they are)."""
-        if node_id in poisson_cache:
-            return poisson_cache[node_id]
-        reason: str | None = None
-        for pid in preds[node_id]:
-            if pid in seen:
-                continue
-            pred = nodes[pid]
-            if pred.kind == "source":
-                reason = _source_reason(pred)
-            elif pred.kind == "router":
-                policy = pred.params.get("policy", "round_robin")
-                if policy != "random" and len(model.out_links(pid)) > 1:
-                    reason = f"router {pid!r} splits by {policy}, which does not keep arrivals Poisson"
-                else:
-                    reason = not_poisson(pid, seen | {node_id})
-            elif pred.kind == "delay":
-                reason = not_poisson(pid, seen | {node_id})
-            else:
-                if not _burke(pred):
-                    reason = f"arrivals come from {pid!r}, whose departures are not Poisson"
-                else:
-                    reason = not_poisson(pid, seen | {node_id})
-            if reason:
-                break
-        poisson_cache[node_id] = reason
-        return reason
-
     for node in model.nodes:
         if node.kind not in STATION_KINDS:
             continue
+        lam = rates.get(node.id, 0.0)
+        if not traffic.converged:
+            results[node.id] = "the traffic equations of this network are too large to solve here"
+            continue
         results[node.id] = _solve(
-            node,
-            rates.get(node.id, 0.0),
-            not_poisson(node.id),
-            node.id in in_cycle,
-            all(_burke(nodes[m]) or nodes[m].kind in ("router", "delay", "source") for m in in_cycle),
+            node, services[node.id], lam, reasons.get(node.id), node.id in in_cycle, cycle_is_jackson
         )
-    _sinks(model, rates, results)
+    _sinks(model, routing, rates, results)
     return results
 
 
-def _burke(node: Node) -> bool:
+def _emitted(node: Node, outs: dict[str, list[str]], burke: bool) -> str | None:
+    """Why the requests leaving ``node`` are not a Poisson stream whatever its arrivals
+    (None if it passes on what it receives: a delay, an M/M/c, a random or single split)."""
+    if node.kind == "source":
+        return _source_reason(node)
+    if node.kind == "router":
+        policy = node.params.get("policy", "round_robin")
+        if policy != "random" and len(outs.get(node.id, [])) > 1:
+            return f"router {node.id!r} splits by {policy}, which does not keep arrivals Poisson"
+        return None
+    if node.kind in STATION_KINDS and not burke:
+        return f"arrivals come from {node.id!r}, whose departures are not Poisson"
+    return None
+
+
+def _arrival_reasons(
+    model: Model, nodes: dict[str, Node], outs: dict[str, list[str]], burke: dict[str, bool]
+) -> dict[str, str]:
+    """Why arrivals into each node are not Poisson (nodes whose arrivals are, are absent).
+
+    A node's arrivals are not Poisson when some upstream path reaches a node that emits a
+    non-Poisson stream, through nodes that only pass their arrivals on. One breadth-first
+    pass from every such emitter, in document order; each node is labelled once.
+    """
+    emitted = {node.id: _emitted(node, outs, burke[node.id]) for node in model.nodes}
+    reasons: dict[str, str] = {}
+    for node in model.nodes:
+        why = emitted[node.id]
+        if why is None:
+            continue
+        queue = deque(outs.get(node.id, []))
+        while queue:
+            target = queue.popleft()
+            if target in reasons or target not in nodes or target == node.id:
+                continue
+            reasons[target] = why
+            if emitted[target] is None and nodes[target].kind != "sink":
+                queue.extend(outs.get(target, []))
+    return reasons
+
+
+def _burke(node: Node, service: distributions.LatencyDistribution | None) -> bool:
     """Whether the station's departures are Poisson when its arrivals are (M/M/c, unlimited queue)."""
     if node.kind == "delay":
         return True
     if node.kind not in ("server", "thread_pool"):
         return False
     c = _servers(node)
-    return isinstance(c, int) and _is_exponential(_service(node)) and node.params.get("queue_capacity") is None
+    return isinstance(c, int) and _is_exponential(service) and node.params.get("queue_capacity") is None
 
 
 def _solve(
-    node: Node, lam: float, arrivals_reason: str | None, in_cycle: bool, cycle_is_jackson: bool
+    node: Node,
+    service: distributions.LatencyDistribution | None,
+    lam: float,
+    arrivals_reason: str | None,
+    in_cycle: bool,
+    cycle_is_jackson: bool,
 ) -> StationResult | str:
     if not math.isfinite(lam):
         return "the flow into it has no steady state (a loop with no exit)"
-    service = _service(node)
     jackson_ok = in_cycle and cycle_is_jackson
     if arrivals_reason and not jackson_ok:
         return arrivals_reason
@@ -151,7 +176,7 @@ def _solve(
             assert service is not None
             if service.mean <= 0:
                 return StationResult(0.0, 0.0, 0.0, 0.0, 0.0, lam)
-            return theory.mminf(lam, 1.0 / service.mean)
+            return mminf(lam, 1.0 / service.mean)
         if node.kind == "async_server":
             return _async(node, lam, service)
         c = _servers(node)
@@ -165,18 +190,20 @@ def _solve(
         if capacity is not None:
             if not _is_exponential(service):
                 return f"finite queue with {_name(service)} service has no closed form here"
-            return theory.mmck(lam, mu, c, c + int(capacity))
+            return mmck(lam, mu, c, c + int(capacity))
         if _is_exponential(service):
-            return theory.mmc(lam, mu, c)
+            return mmc(lam, mu, c)
         if c == 1:
             if not math.isfinite(service.variance):
                 return f"{_name(service)} service has infinite variance: the mean wait is infinite"
-            return theory.mg1(lam, service.mean, service.variance)
+            return mg1(lam, service.mean, service.variance)
         return f"service is {_name(service)} and c > 1"
     except UnstableError as exc:
         return f"offered load ρ = {exc.rho:.3g} ≥ 1: no steady state"
     except ValueError as exc:
         return str(exc)
+    except ArithmeticError:  # a safety net: the formulas are written not to overflow
+        return "the numbers are too large for a closed form"
 
 
 def _async(node: Node, lam: float, cpu: distributions.LatencyDistribution | None) -> StationResult | str:
@@ -190,10 +217,10 @@ def _async(node: Node, lam: float, cpu: distributions.LatencyDistribution | None
             return "a connection limit together with an I/O phase has no closed form here"
         if not _is_exponential(cpu):
             return f"a connection limit with {_name(cpu)} CPU work has no closed form here"
-        return theory.mmck(lam, 1.0 / cpu.mean, 1, limit)
+        return mmck(lam, 1.0 / cpu.mean, 1, limit)
     if not math.isfinite(cpu.variance):
         return f"{_name(cpu)} CPU work has infinite variance"
-    base = theory.mg1(lam, cpu.mean, cpu.variance)
+    base = mg1(lam, cpu.mean, cpu.variance)
     # The I/O wait is an infinite-server stage after the CPU: it adds its mean to the
     # response and lam·io to the number in system, and no waiting.
     response = base.mean_response + io
@@ -208,7 +235,7 @@ def _async(node: Node, lam: float, cpu: distributions.LatencyDistribution | None
     )
 
 
-def _sinks(model: Model, rates: dict[str, float], results: dict[str, Any]) -> None:
+def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dict[str, Any]) -> None:
     """End-to-end latency by Little's law over the whole network, when there is one sink."""
     sinks = [n for n in model.nodes if n.kind == "sink"]
     for sink in sinks:
@@ -229,51 +256,25 @@ def _sinks(model: Model, rates: dict[str, float], results: dict[str, Any]) -> No
         results[sink.id] = "nothing arrives"
         return
     in_network = sum(results[n.id].mean_in_system for n in stations)
+    index = {node_id: i for i, node_id in enumerate(routing.ids)}
     for link in model.links:
-        if link.latency is not None:
-            share = rates[link.source]
-            outs = model.out_links(link.source)
-            src = model.node(link.source)
-            share *= link.probability if (link.probability is not None and src.kind != "router") else 1 / len(outs)
-            in_network += share * distributions.from_spec(link.latency).mean
+        if link.latency is not None and link.source in index and link.target in index:
+            # a valid model links a pair once, so the pair's share is this link's
+            share = routing.edges[index[link.source]].get(index[link.target], 0.0)
+            in_network += rates[link.source] * share * distributions.from_spec(link.latency).mean
     results[sink.id] = {"mean_latency": in_network / external, "throughput": external}
 
 
 def _cycle_nodes(model: Model) -> set[str]:
-    """Nodes on some directed cycle (Tarjan's strongly connected components)."""
-    succ: dict[str, list[str]] = defaultdict(list)
+    """Nodes on some directed cycle (strongly connected components, found without recursion)."""
+    ids = list(dict.fromkeys(n.id for n in model.nodes))
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    succ: list[list[int]] = [[] for _ in ids]
     for link in model.links:
-        succ[link.source].append(link.target)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
+        if link.source in index and link.target in index:
+            succ[index[link.source]].append(index[link.target])
     out: set[str] = set()
-    counter = [0]
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in succ[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            if len(component) > 1 or v in succ[v]:
-                out.update(component)
-
-    for n in model.nodes:
-        if n.id not in index:
-            visit(n.id)
+    for component in components(len(ids), succ):
+        if len(component) > 1 or component[0] in succ[component[0]]:
+            out.update(ids[i] for i in component)
     return out

@@ -36,6 +36,19 @@ __all__ = [
 ]
 
 
+_SQRT12 = math.sqrt(12.0)
+#: Erlang phases above which draws are the mean itself (its cv, 1/√k, is below 1e-8).
+_CONSTANT_K = 10**16
+
+
+def _as_float(value: int | float) -> float:
+    """``value`` as a float, ``inf`` for an int too large for one."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def finite_float(value: Any) -> float | None:
     """``value`` as a finite float, or None if it is not a number, is NaN/infinite, or is
     an integer too large for a float (JSON allows 10**400)."""
@@ -75,7 +88,19 @@ class LatencyDistribution:
 
     def __init__(self, mean: float) -> None:
         self._mean = _number(mean, "mean", minimum=0.0)  # ValueError for an infinite mean
-        self._rng = np.random.default_rng()
+        self._own_rng: np.random.Generator | None = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        """The generator of the run it last joined, else its own (made on first use:
+        building one costs more than the whole distribution, and theory builds many)."""
+        if self._own_rng is None:
+            self._own_rng = np.random.default_rng()
+        return self._own_rng
+
+    @_rng.setter
+    def _rng(self, rng: np.random.Generator) -> None:
+        self._own_rng = rng
 
     @property
     def mean(self) -> float:
@@ -104,13 +129,14 @@ class LatencyDistribution:
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self._mean)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
-        """A zero-argument callable that draws from ``sim``'s generator (float seconds)."""
-        self._rng = sim.rng
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
+        """A zero-argument callable that draws float seconds from ``sim``'s generator, or
+        from its per-node ``stream`` when one is named (see :meth:`Simulation.stream`)."""
+        rng = sim.rng if stream is None else sim.stream(stream)
+        self._rng = rng
         if type(self).get_latency is not LatencyDistribution.get_latency:
             get = self.get_latency
             return lambda: float(get(sim.now))
-        rng = sim.rng
         draw = self._draw
         return _batches(lambda n: draw(rng, n))
 
@@ -174,8 +200,8 @@ class _Shifted(LatencyDistribution):
     def get_latency(self, now: float) -> Duration:
         return Duration(float(self._base.get_latency(now)) + self._offset)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
-        inner = self._base.sampler(sim)
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
+        inner = self._base.sampler(sim, stream)
         offset = self._offset
         return lambda: inner() + offset
 
@@ -187,10 +213,10 @@ class _Builtin(LatencyDistribution):
     def get_latency(self, now: float) -> Duration:
         return Duration(float(self._draw(self._rng, 1)[0]))
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
         if type(self).get_latency is not _Builtin.get_latency:
-            return LatencyDistribution.sampler(self, sim)
-        self._rng = rng = sim.rng
+            return LatencyDistribution.sampler(self, sim, stream)
+        self._rng = rng = sim.rng if stream is None else sim.stream(stream)
         draw = self._draw
         return _batches(lambda n: draw(rng, n))
 
@@ -216,9 +242,9 @@ class ConstantLatency(_Builtin):
     def get_latency(self, now: float) -> Duration:
         return Duration(self._mean)
 
-    def sampler(self, sim: Simulation) -> Callable[[], float]:
+    def sampler(self, sim: Simulation, stream: str | None = None) -> Callable[[], float]:
         if type(self).get_latency is not ConstantLatency.get_latency:
-            return LatencyDistribution.sampler(self, sim)
+            return LatencyDistribution.sampler(self, sim, stream)
         value = self._mean
         return lambda: value
 
@@ -234,7 +260,7 @@ class ExponentialLatency(_Builtin):
 
     @property
     def variance(self) -> float:
-        return self._mean**2
+        return self._mean * self._mean  # inf past 1.3e154 s, where ** would raise
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self._mean, size)
@@ -251,12 +277,14 @@ class UniformLatency(_Builtin):
         hi = _number(high, "high", minimum=0.0)
         if hi < lo:
             raise ValueError(f"high must be >= low ({lo:g}), got {high!r}")
-        super().__init__((lo + hi) / 2)
+        middle = (lo + hi) / 2
+        super().__init__(middle if math.isfinite(middle) else lo / 2 + hi / 2)
         self.low, self.high = lo, hi
 
     @property
     def variance(self) -> float:
-        return (self.high - self.low) ** 2 / 12
+        half = (self.high - self.low) / _SQRT12  # (high − low)²/12 without overflow
+        return half * half
 
     @property
     def minimum(self) -> float:
@@ -280,9 +308,15 @@ class ErlangLatency(_Builtin):
 
     @property
     def variance(self) -> float:
-        return self._mean**2 / self.k
+        k = _as_float(self.k)
+        if k < math.inf:
+            return self._mean * (self._mean / k)
+        # k from JSON may be 10**400: mean²/k in logs (math.log takes ints of any size)
+        return math.exp(min(2.0 * math.log(self._mean) - math.log(self.k), 710.0))
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        if self.k > _CONSTANT_K:  # the spread, mean/√k, is below a float's resolution
+            return np.full(size, self._mean)
         return rng.gamma(self.k, self._mean / self.k, size)
 
     def to_spec(self) -> dict[str, Any]:
@@ -306,7 +340,8 @@ class LogNormalLatency(_Builtin):
 
     @property
     def variance(self) -> float:
-        return (self._cv * self._mean) ** 2
+        sd = self._cv * self._mean
+        return sd * sd  # inf where it overflows, never an OverflowError
 
     def _draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(self._mu, self._sigma, size)
@@ -324,14 +359,15 @@ class ParetoLatency(_Builtin):
     def __init__(self, mean: float, alpha: float = 2.5) -> None:
         super().__init__(_number(mean, "mean", minimum=0.0, strict=True))
         self.alpha = _number(alpha, "alpha", minimum=1.0, strict=True)
-        self.scale = self._mean * (self.alpha - 1) / self.alpha
+        self.scale = self._mean * ((self.alpha - 1) / self.alpha)  # no overflow for huge alpha
 
     @property
     def variance(self) -> float:
         a = self.alpha
         if a <= 2:
             return math.inf
-        return self.scale**2 * a / ((a - 1) ** 2 * (a - 2))
+        # scale²·a/((a−1)²(a−2)) = mean²/(a(a−2)), in factors that cannot overflow early
+        return (self._mean / a) * (self._mean / (a - 2))
 
     @property
     def minimum(self) -> float:
@@ -352,7 +388,9 @@ class EmpiricalLatency(_Builtin):
             raise ValueError(f"values must be a non-empty list of numbers, got {values!r}")
         data = [_number(v, f"values[{i}]", minimum=0.0) for i, v in enumerate(values)]
         self._values = np.asarray(data, dtype=float)
-        super().__init__(sum(data) / len(data))  # plain floats: an overflow gives inf, refused below
+        top = max(data)
+        # scaled by the largest value, so that the mean of values near 1e308 is finite
+        super().__init__(top * (sum(x / top for x in data) / len(data)) if top > 0 else 0.0)
 
     @property
     def values(self) -> list[float]:
@@ -360,7 +398,11 @@ class EmpiricalLatency(_Builtin):
 
     @property
     def variance(self) -> float:
-        return float(self._values.var())
+        top = float(self._values.max())
+        if top == 0:
+            return 0.0
+        spread = float((self._values / top).std())
+        return (spread * top) * (spread * top)  # Python floats: inf on overflow, no warning
 
     @property
     def minimum(self) -> float:

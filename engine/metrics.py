@@ -60,6 +60,9 @@ class Recorder:
     merged and the interval doubles (a consumer that drains regularly never sees this).
     """
 
+    #: How a stalled run names the sampling (see ``engine.simulation.SimulationStalled``).
+    stall_name = "the time-series sampling (sample_interval)"
+
     def __init__(
         self, sim: Simulation, stations: dict[str, WindowStats], interval: float, *, max_rows: int = 200_000
     ) -> None:

@@ -14,7 +14,10 @@ import itertools
 import logging
 import math
 import numbers
-from collections.abc import Callable, Generator, Iterable
+import zlib
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator
+from operator import length_hint
 from types import GeneratorType
 from typing import Any
 
@@ -22,13 +25,70 @@ import numpy as np
 
 from engine.entity import Entity
 from engine.event import Event
-from engine.time import seconds
+from engine.time import RESOLUTION, seconds
 
 log = logging.getLogger(__name__)
+
+#: A spawn-key element that keeps per-node streams apart from ``SeedSequence.spawn`` children.
+_STREAMS = 0x5157
 
 #: ``handle_event`` functions of built-in components that always return None and never
 #: need the generic dispatch (components register themselves here).
 DIRECT_HANDLERS: set[Callable[..., Any]] = set()
+
+#: The run loop looks at stop requests and at whether the clock still advances once per
+#: this many events, never per event.
+CHECK_EVERY = 4096
+
+#: A run "does not advance" when more than ``max(STALL_EVENTS, STALL_PER_PENDING *
+#: (entities + 16) * pending)`` events happen while the clock moves by less than
+#: :data:`RESOLUTION`, ``pending`` being the number of scheduled calls when that stretch of
+#: time began. A legitimate burst moves what was pending at its instant (plus what those
+#: moves create) through at most every entity a few times: 10^5 requests arriving at one
+#: instant in front of a 3-node model are allowed ~7.6·10^6 events there, while a
+#: zero-delay loop or a clock creeping by 1e-300 s is stopped after about 10^6 events.
+STALL_EVENTS = 1_000_000
+STALL_PER_PENDING = 4
+
+
+class SimulationStalled(RuntimeError):
+    """The run does not advance: too many events at one instant of simulated time (a
+    zero-delay event storm), or the clock creeping forward by less than
+    :data:`RESOLUTION` for too many events (see :data:`STALL_EVENTS`).
+
+    ``time`` is the simulated time (seconds) where it stalled; ``nodes`` the names of the
+    entities most involved, most involved first; ``others`` what else was (the time-series
+    sampling, say); ``events`` how many events ran while the clock advanced by only
+    ``advanced`` seconds.
+    """
+
+    def __init__(
+        self,
+        time: float,
+        nodes: Iterable[str],
+        events: int = 0,
+        advanced: float = 0.0,
+        others: Iterable[str] = (),
+    ) -> None:
+        self.time = float(time)
+        self.nodes = list(nodes)
+        self.others = list(others)
+        self.events = events
+        self.advanced = advanced
+        who = [repr(n) for n in self.nodes] + self.others
+        if advanced == 0.0:
+            what = f"{events:,} events happened at the one instant t = {time:g} s"
+            why = "a loop of zero-delay steps, such as routers sending requests round a circle"
+        else:
+            what = (
+                f"the clock crept forward by only {advanced:.3g} s over {events:,} events (at t = {time:g} s), "
+                f"less than the engine's resolution of {RESOLUTION:g} s"
+            )
+            why = "a time between arrivals, a service time or a sampling interval far below that resolution"
+        super().__init__(
+            f"The simulation does not advance: {what}. "
+            f"Most involved: {', '.join(who) if who else 'no node in particular'}. Likely cause: {why}."
+        )
 
 
 class _Process:
@@ -80,28 +140,79 @@ class Simulation:
             self.end_time = None
         self.now: float = start
         self.start_time = start
-        self.rng = np.random.default_rng(seed)
+        self._seed_sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        self.rng = np.random.default_rng(self._seed_sequence)
+        self._streams: dict[str, np.random.Generator] = {}
         self.events_processed = 0
         self._heap: list[tuple[float, int, Callable[[Any], Any], Any]] = []
         self._seq = itertools.count()
         self._daemon_pending = 0
         self._entities: list[Entity] = []
+        self._entity_ids: set[int] = set()
+        self._adding: list[Entity] | None = None
         self._started = False
+        self._stop_requested = False
+        # Where the clock stood when the current stretch of (almost) no advance began, the
+        # event count then, and how many events that stretch may take (see STALL_EVENTS).
+        self._still_since = start
+        self._still_events = 0
+        self._still_limit = STALL_EVENTS
         for entity in itertools.chain(sources or (), entities or ()):
             self.add(entity)
 
     # ----------------------------------------------------------------- building
     def add(self, entity: Entity) -> Entity:
-        """Make ``entity`` part of this simulation (sources start when the run starts)."""
+        """Make ``entity`` part of this simulation (sources start when the run starts).
+
+        The entities it feeds join with it. This walks the graph with an explicit stack, not
+        by recursion, so a chain of any length can be added.
+        """
         if not isinstance(entity, Entity):
             raise TypeError(f"expected an Entity, got {type(entity).__name__}")
-        if entity._sim is not self:
-            entity._attach(self)
-        if entity not in self._entities:
-            self._entities.append(entity)
-            if self._started:
-                entity._start()
+        if self._adding is not None:  # called from an _on_attach hook: the walk below takes it
+            self._adding.append(entity)
+            return entity
+        # Depth first, each entity listed after the ones it feeds (the order a recursive
+        # walk gives, which fixes the order in which sources start and draw).
+        stack: list[tuple[Entity, Iterator[Entity] | None]] = [(entity, None)]
+        while stack:
+            current, fed = stack[-1]
+            if fed is None:
+                found: list[Entity] = []
+                if current._sim is not self:
+                    self._adding = found
+                    try:
+                        current._attach(self)
+                    finally:
+                        self._adding = None
+                fed = iter(found)
+                stack[-1] = (current, fed)
+            child = next(fed, None)
+            if child is not None:
+                stack.append((child, None))
+                continue
+            stack.pop()
+            if id(current) not in self._entity_ids:
+                self._entity_ids.add(id(current))
+                self._entities.append(current)
+                if self._started:
+                    current._start()
         return entity
+
+    def stream(self, key: str) -> np.random.Generator:
+        """The random generator of ``key`` (a node id, or ``"id/part"``), spawned from the
+        run's seed and that key alone: each source and station draws from its own stream,
+        so changing one node does not shift the numbers any other node draws (common random
+        numbers across the variants of an experiment). The same key gives the same
+        generator for the whole run, so re-binding after a live change continues it."""
+        rng = self._streams.get(key)
+        if rng is None:
+            seq = self._seed_sequence
+            child = np.random.SeedSequence(
+                seq.entropy, spawn_key=(*seq.spawn_key, _STREAMS, zlib.crc32(key.encode("utf-8", "surrogatepass")))
+            )
+            rng = self._streams[key] = np.random.default_rng(child)
+        return rng
 
     @property
     def entities(self) -> list[Entity]:
@@ -270,54 +381,172 @@ class Simulation:
 
         May be called again and again with growing ``t`` (the worker thread and the CLI
         drive runs in slices this way). ``t`` is capped at ``end_time``.
+
+        Returns early, with ``now`` at the last event processed, once :meth:`request_stop`
+        has been called. Raises :class:`SimulationStalled` when the run does not advance
+        (see :data:`STALL_EVENTS`).
         """
         self._ensure_started()
         limit = float(t)
         if self.end_time is not None and limit > self.end_time:
             limit = self.end_time
-        if limit < self.now:
+        if limit < self.now or self._stop_requested:
             return
         heap = self._heap
         pop = heapq.heappop
-        count = 0
+        count = 0  # events of the finished chunks
+        chunk: Iterator[None] | None = None
         try:
-            # The hot loop: pop-then-check costs one push per slice instead of a peek per event.
-            while heap:
-                entry = pop(heap)
-                if entry[0] > limit:
-                    heapq.heappush(heap, entry)
-                    break
-                self.now = entry[0]
-                entry[2](entry[3])
-                count += 1
+            while True:
+                # The hot loop, in chunks of CHECK_EVERY events so that stop requests and the
+                # stall check cost nothing per event. Pop-then-check costs one push per slice
+                # instead of a peek per event.
+                chunk = itertools.repeat(None, CHECK_EVERY)
+                for _ in chunk:
+                    if not heap:
+                        break
+                    entry = pop(heap)
+                    if entry[0] > limit:
+                        heapq.heappush(heap, entry)
+                        break
+                    self.now = entry[0]
+                    entry[2](entry[3])
+                else:
+                    count += CHECK_EVERY
+                    chunk = None
+                    if self._stop_requested:
+                        return
+                    self._check_advance(self.events_processed + count, limit)
+                    continue
+                break
         finally:
+            if chunk is not None:  # left mid-chunk: count what ran before the break or the error
+                count += CHECK_EVERY - length_hint(chunk) - 1
             self.events_processed += count
         if limit != math.inf:
             self.now = limit
 
     def run(self) -> Simulation:
-        """Run to ``end_time`` or, without one, until only daemon events remain."""
+        """Run to ``end_time`` or, without one, until only daemon events remain.
+
+        Stops early after :meth:`request_stop`; raises :class:`SimulationStalled` when the
+        run does not advance.
+        """
         if self.end_time is not None:
             self.run_until(self.end_time)
             return self
         self._ensure_started()
+        if self._stop_requested:
+            return self
         heap = self._heap
         pop = heapq.heappop
         count = 0
+        chunk: Iterator[None] | None = None
         try:
-            while len(heap) > self._daemon_pending:
-                time, _, fn, arg = pop(heap)
-                self.now = time
-                fn(arg)
-                count += 1
+            while True:
+                chunk = itertools.repeat(None, CHECK_EVERY)
+                for _ in chunk:
+                    if len(heap) <= self._daemon_pending:
+                        break
+                    time, _, fn, arg = pop(heap)
+                    self.now = time
+                    fn(arg)
+                else:
+                    count += CHECK_EVERY
+                    chunk = None
+                    if self._stop_requested:
+                        return self
+                    self._check_advance(self.events_processed + count, math.inf)
+                    continue
+                break
         finally:
+            if chunk is not None:
+                count += CHECK_EVERY - length_hint(chunk) - 1
             self.events_processed += count
         return self
+
+    # ------------------------------------------------------------ stop & stall
+    def request_stop(self) -> None:
+        """Ask the running :meth:`run_until` / :meth:`run` to return (thread-safe).
+
+        The loop looks at the request every :data:`CHECK_EVERY` events, so it returns
+        within a few thousand events, between two events (a consistent state, ``now`` at
+        the last one). Later calls return at once: the request stays.
+        """
+        self._stop_requested = True
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`request_stop` has been called."""
+        return self._stop_requested
+
+    def _check_advance(self, processed: int, limit: float) -> None:
+        """Once per chunk: has the clock advanced by at least RESOLUTION lately?"""
+        now = self.now
+        if now - self._still_since >= RESOLUTION:
+            self._still_since = now
+            self._still_events = processed
+            self._still_limit = max(STALL_EVENTS, STALL_PER_PENDING * (len(self._entities) + 16) * len(self._heap))
+        elif processed - self._still_events > self._still_limit:
+            self._diagnose_stall(processed, limit)
+
+    def _diagnose_stall(self, processed: int, limit: float) -> None:
+        """Run up to CHECK_EVERY more events noting who they belong to; raise
+        SimulationStalled naming the most frequent, unless the clock moves on meanwhile."""
+        heap = self._heap
+        since = self._still_since
+        tally: Counter[tuple[str, bool]] = Counter()
+        ran = 0
+        try:
+            while heap and ran < CHECK_EVERY:
+                entry = heap[0]
+                if entry[0] > limit or entry[0] - since >= RESOLUTION:
+                    break
+                heapq.heappop(heap)
+                self.now = entry[0]
+                for who in _involved(self, entry[2], entry[3]):
+                    tally[who] += 1
+                entry[2](entry[3])
+                ran += 1
+        finally:
+            self.events_processed += ran
+        if ran < CHECK_EVERY:  # the clock moved on (or the slice ended): not stalled after all
+            self._still_since = self.now
+            self._still_events = processed + ran
+            return
+        top = tally.most_common()
+        most = top[0][1] if top else 0
+        involved = [who for who, n in top if n * 10 >= most][:6]
+        raise SimulationStalled(
+            self.now,
+            [name for name, is_node in involved if is_node],
+            processed + ran - self._still_events,
+            self.now - since,
+            [name for name, is_node in involved if not is_node],
+        )
 
     @property
     def pending(self) -> int:
         """How many calls are scheduled (including daemon and cancelled ones)."""
         return len(self._heap)
+
+
+def _involved(sim: Simulation, fn: Callable[[Any], Any], arg: Any) -> list[tuple[str, bool]]:
+    """What a scheduled call ``fn(arg)`` acts for, as ``(name, is an entity)`` pairs (for
+    stall reports). Something that is not an entity may name itself by a ``stall_name``."""
+    if fn == sim._run_daemon:
+        fn, arg = arg
+    owner = getattr(fn, "__self__", None)
+    found = []
+    if isinstance(owner, Entity):
+        found.append((owner.name, True))
+    elif owner is not None and owner is not sim:
+        found.append((getattr(owner, "stall_name", None) or type(owner).__name__, False))
+    if isinstance(arg, _Process):
+        arg = arg.event
+    if isinstance(arg, Event) and arg.target is not owner and isinstance(arg.target, Entity):
+        found.append((arg.target.name, True))
+    return found
 
 
 def _who(source: Any) -> str:

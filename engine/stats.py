@@ -54,14 +54,21 @@ def t975(df: int) -> float:
 def mean_ci95(values: Sequence[float]) -> tuple[float, float]:
     """Mean and half-width of the 95 % t confidence interval of ``values`` (NaNs skipped).
 
-    The half-width is NaN with fewer than two finite values.
+    The half-width is NaN with fewer than two finite values. Values near the float limit
+    give a finite mean and, where the spread itself does not fit a float, an infinite
+    half-width; never an OverflowError.
     """
     xs = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     n = len(xs)
     if n == 0:
         return math.nan, math.nan
-    mean = sum(xs) / n
+    scale = max(abs(x) for x in xs)
+    if scale == 0:
+        return 0.0, (0.0 if n > 1 else math.nan)
+    scaled = [x / scale for x in xs]  # in [-1, 1]: neither the sum nor the squares overflow
+    middle = sum(scaled) / n
+    mean = middle * scale
     if n < 2:
         return mean, math.nan
-    var = sum((x - mean) ** 2 for x in xs) / (n - 1)
-    return mean, t975(n - 1) * math.sqrt(var / n)
+    var = sum((x - middle) * (x - middle) for x in scaled) / (n - 1)
+    return mean, t975(n - 1) * math.sqrt(var / n) * scale

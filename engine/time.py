@@ -12,6 +12,11 @@ import math
 
 _NS = 1e9
 
+#: The engine's time resolution in seconds: the seed library's clock counts nanoseconds,
+#: and a run whose clock advances by less than this for too long does not advance (see
+#: ``engine.simulation.SimulationStalled``).
+RESOLUTION = 1.0 / _NS
+
 
 def _round_ns(seconds: float) -> float:
     if math.isinf(seconds):

@@ -183,3 +183,38 @@ def test_build_produces_an_app_that_renders_its_window(tmp_path: Path) -> None:
     assert "SMOKE TEST PASSED" in result.stdout
     assert png.stat().st_size > 10_000
     assert (ROOT / "dist" / "queuestudio" / "_internal" / "resources" / "examples" / "mm1.json").is_file()
+
+
+def _installer(data_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_DATA_HOME": str(data_home), "HOME": str(data_home.parent)}
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "install-desktop-entry.sh"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_desktop_entry_installs_for_the_user_and_uninstalls(tmp_path: Path) -> None:
+    data = tmp_path / "share"
+    installed = _installer(data)
+    assert installed.returncode == 0, installed.stderr
+    entry = data / "applications" / "queuestudio.desktop"
+    icon = data / "icons" / "hicolor" / "scalable" / "apps" / "queuestudio.svg"
+    mime = data / "mime" / "packages" / "queuestudio.xml"
+    for path in (entry, icon, mime):
+        assert path.is_file(), path
+    assert entry.read_text(encoding="utf-8") == (ROOT / "resources" / "queuestudio.desktop").read_text(encoding="utf-8")
+    removed = _installer(data, "--uninstall")
+    assert removed.returncode == 0, removed.stderr
+    assert not any(path.exists() for path in (entry, icon, mime))
+    assert _installer(data, "--bogus").returncode == 2
+
+
+def test_licence_metadata_is_an_spdx_expression_with_the_licence_file() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert not any(c.startswith("License ::") for c in project["classifiers"])  # PEP 639: the expression says it
+    assert set(project["urls"]) >= {"Homepage", "Documentation", "Issues"}

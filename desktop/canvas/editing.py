@@ -1,4 +1,5 @@
-"""Canvas edits that act on the selection: delete, copy/cut/paste, duplicate, add, arrange.
+"""Canvas edits that act on the selection: delete, copy/cut/paste, duplicate, add, arrange,
+connect, and moving or selecting nodes with the keyboard.
 
 :class:`CanvasEditor` owns the ``QAction``s (with their standard shortcuts) so the menus,
 the context menus and the keyboard all trigger the same thing. Every action ends in one
@@ -16,7 +17,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from desktop.canvas.layout import arrange
 from desktop.canvas.node_item import HEIGHT, WIDTH
 from desktop.canvas.scene import CanvasScene
-from desktop.commands import AddItems, MoveNodes, RemoveItems
+from desktop.commands import AddItems, MoveNodes, NudgeNodes, RemoveItems
 from desktop.icons import kind_icon
 from engine.model import Link, ModelError, Node, model_from_dict
 from engine.model.schema import KINDS
@@ -48,6 +49,7 @@ class CanvasEditor(QObject):
         self._action("select_all", "Select &All", self.select_all, standard(keys.SelectAll))
         self._action("rename", "&Rename…", self._rename, [QKeySequence("F2")])
         self._action("arrange", "A&rrange Left to Right", self.arrange, [QKeySequence("Ctrl+Shift+L")])
+        self._action("connect", "Co&nnect Selected Nodes", self.connect_selection, [QKeySequence("Ctrl+L")])
         scene.selection_changed.connect(self._update_enabled)
         self._update_enabled()
 
@@ -64,6 +66,7 @@ class CanvasEditor(QObject):
         for name in ("copy", "duplicate"):
             self.actions[name].setEnabled(bool(nodes))
         self.actions["rename"].setEnabled(len(nodes) == 1)
+        self.actions["connect"].setEnabled(len(nodes) >= 2)
 
     # ------------------------------------------------------------ edits
     def add_node(self, kind: str, centre: QPointF) -> str:
@@ -177,6 +180,69 @@ class CanvasEditor(QObject):
         if moves:
             self.document.undo_stack.push(MoveNodes(self.document, moves, "Arrange"))
         self.arranged.emit()
+
+    def connect_selection(self) -> list[tuple[str, str]]:
+        """Link the selected nodes one after the other, in the order a request would flow:
+        sources first, sinks last, left to right otherwise (one undo step). Pairs that
+        cannot be linked (into a source, out of a sink, already linked) are skipped and
+        said in the status bar. Returns the links made."""
+        chosen = [self.document.node(n) for n in self.scene.selected_node_ids()]
+        rank = {"source": 0, "clients": 0, "sink": 2}
+        chain = sorted(chosen, key=lambda n: (rank.get(n.kind, 1), n.position[0], n.position[1], n.id))
+        links, skipped = [], []
+        for a, b in zip(chain, chain[1:]):
+            problem = self.scene.link_problem(a.id, b.id)
+            if problem:
+                skipped.append(problem)
+            else:
+                links.append(Link(a.id, b.id))
+        if links:
+            text = f"Connect {' → '.join(n.id for n in chain)}"
+            self.document.undo_stack.push(AddItems(self.document, [], links, text))
+        if skipped:
+            self.message_posted.emit("Not linked: " + "; ".join(skipped))
+        elif links:
+            self.message_posted.emit(f"Linked {len(links)} pair(s): {' → '.join(n.id for n in chain)}")
+        return [(lk.source, lk.target) for lk in links]
+
+    def nudge(self, dx: float, dy: float) -> None:
+        """Move the selected nodes by ``(dx, dy)`` scene units (arrow keys; presses in a row
+        are one undo step)."""
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return
+        moves = {}
+        for node_id in ids:
+            x, y = self.document.node(node_id).position
+            moves[node_id] = ((x, y), (x + dx, y + dy))
+        self.document.undo_stack.push(NudgeNodes(self.document, moves, "Move with keys"))
+
+    def select_towards(self, dx: int, dy: int, extend: bool = False) -> str | None:
+        """Select the nearest node in direction ``(dx, dy)`` from the current one (the first
+        node when nothing is selected); ``extend`` adds it to the selection. Returns its id."""
+        nodes = self.document.model.nodes
+        if not nodes:
+            return None
+        selected = self.scene.selected_node_ids()
+        if not selected:
+            first = min(nodes, key=lambda n: (n.position[0], n.position[1]))
+            self.scene.select([first.id])
+            return first.id
+        here = self.document.node(selected[-1]).position
+        best, best_score = None, None
+        for node in nodes:
+            vx, vy = node.position[0] - here[0], node.position[1] - here[1]
+            along = vx * dx + vy * dy
+            if node.id in selected or along <= 0:
+                continue
+            across = abs(vx * dy - vy * dx)
+            score = along + 2 * across  # prefer nodes straight ahead
+            if best_score is None or score < best_score:
+                best, best_score = node.id, score
+        if best is None:
+            return None
+        self.scene.select([*selected, best] if extend else [best])
+        return best
 
     def _rename(self) -> None:
         nodes = self.scene.selected_node_ids()

@@ -44,11 +44,11 @@ class QuickAdd(QFrame):
     def open_at(self, widget_pos: QPoint, scene_pos: QPointF) -> None:
         """Show the popup at ``widget_pos`` (in the parent) to add at ``scene_pos``."""
         self.scene_pos = QPointF(scene_pos)
+        self.field.clear()
+        self._filter("")  # sizes the popup to the full list first, so that it fits below
         x = min(max(widget_pos.x(), 0), max(self.host.width() - self.width(), 0))
         y = min(max(widget_pos.y(), 0), max(self.host.height() - self.height(), 0))
         self.move(x, y)
-        self.field.clear()
-        self._filter("")
         self.show()
         self.raise_()
         self.field.setFocus(Qt.FocusReason.PopupFocusReason)

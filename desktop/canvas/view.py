@@ -1,6 +1,7 @@
 """The canvas view: zoom (wheel, pinch), pan (middle-drag, space-drag), rubber-band
-selection, a dotted grid, a minimap, drops from the palette, Tab to add a node, and the
-context menus of nodes, links and the canvas."""
+selection, a dotted grid, a minimap, drops from the palette, Tab to add a node, the
+keyboard (arrows move, Alt+arrows select, Enter inspects), and the context menus of nodes,
+links and the canvas."""
 
 from __future__ import annotations
 
@@ -34,12 +35,16 @@ from desktop.canvas.scene import GRID, CanvasScene
 KIND_MIME = "application/x-queuestudio-kind"
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
 FIT_MAX_SCALE = 1.25
+#: Arrow keys as unit directions on the canvas.
+ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
 
 
 class CanvasView(QGraphicsView):
     """Shows a :class:`CanvasScene`; ``editor`` holds the selection actions."""
 
     zoom_changed = Signal(float)
+    #: Enter pressed on a selection: the window puts the keyboard focus in the inspector.
+    inspect_requested = Signal()
 
     def __init__(self, scene: CanvasScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -178,7 +183,37 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
+        if self._keyboard_edit(event):
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    def _keyboard_edit(self, event: QKeyEvent) -> bool:
+        """Arrow keys move the selected nodes (Shift: five grid steps); Alt+arrow selects the
+        nearest node that way (Alt+Shift adds it); Enter opens the selection in the inspector."""
+        mods = event.modifiers()
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if mods & ~(
+            Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+        ):
+            return False
+        direction = ARROWS.get(Qt.Key(event.key()))
+        if direction is not None:
+            if alt or not self.canvas_scene.selected_node_ids():
+                self.editor.select_towards(*direction, extend=alt and shift)
+                selected = self.canvas_scene.selected_node_ids()
+                if selected:
+                    self.ensureVisible(self.canvas_scene.nodes[selected[-1]], 40, 40)
+            else:
+                step = GRID * (5 if shift else 1)
+                self.editor.nudge(direction[0] * step, direction[1] * step)
+            return True
+        selection = self.canvas_scene.selected_node_ids() or self.canvas_scene.selected_link_keys()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not alt and selection:
+            self.inspect_requested.emit()
+            return True
+        return False
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
@@ -202,12 +237,21 @@ class CanvasView(QGraphicsView):
         return super().event(event)
 
     def open_quick_add(self, viewport_pos: QPoint | None = None) -> None:
-        """Open the add-node popup at ``viewport_pos`` (the cursor, or the centre)."""
+        """Open the add-node popup at ``viewport_pos`` (the cursor, or the centre). Opened
+        from the keyboard with one node selected, the new node goes to the right of it."""
+        beside = None
         if viewport_pos is None:
             cursor = self.viewport().mapFromGlobal(self.cursor().pos())
             inside = self.viewport().rect().contains(cursor)
             viewport_pos = cursor if inside else self.viewport().rect().center()
+            selected = self.canvas_scene.selected_node_ids()
+            if not inside and len(selected) == 1:
+                beside = self.canvas_scene.nodes[selected[0]].sceneBoundingRect()
         scene_pos = self.mapToScene(viewport_pos)
+        if beside is not None:
+            scene_pos = QPointF(beside.right() + beside.width() / 2 + 4 * GRID, beside.center().y())
+            self.ensureVisible(QRectF(scene_pos, scene_pos).adjusted(-beside.width(), -40, beside.width(), 40))
+            viewport_pos = self.mapFromScene(scene_pos)
         self.quick_add.open_at(self.viewport().mapTo(self, viewport_pos), scene_pos)
 
     def _quick_added(self, kind: str, scene_pos: QPointF) -> None:

@@ -36,7 +36,7 @@ class Delay(WindowStats, Forwarding, Entity):
 
     def _on_attach(self, sim: Simulation) -> None:
         self._attach_downstream(sim)
-        self._draw = self._delay.sampler(sim)
+        self._draw = self._delay.sampler(sim, self.name)
 
     @property
     def delay(self) -> LatencyDistribution:
@@ -49,7 +49,7 @@ class Delay(WindowStats, Forwarding, Entity):
             raise TypeError(f"delay must be a LatencyDistribution, got {value!r}")
         self._delay = value
         if self._sim is not None:
-            self._draw = value.sampler(self._sim)
+            self._draw = value.sampler(self._sim, self.name)
 
     @property
     def in_service(self) -> int:

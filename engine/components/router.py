@@ -89,14 +89,16 @@ class Router(Entity):
         self._bind(sim)
 
     def _bind(self, sim: Simulation) -> None:
-        rng = sim.rng
+        rng = sim.stream(f"{self.name}/choice")
 
         def uniforms() -> Any:
             while True:
                 yield from rng.random(1024).tolist()
 
         self._uniform = uniforms().__next__
-        self._latency_draws = [None if d is None else d.sampler(sim) for d in self._latencies]
+        self._latency_draws = [
+            None if d is None else d.sampler(sim, f"{self.name}/link{i}") for i, d in enumerate(self._latencies)
+        ]
         # Routers hand requests to other routers through the heap, so chains never recurse.
         self._handlers = [sim._dispatch if isinstance(t, Router) else sim.handler_for(t)[0] for t in self.targets]
         self._at_once = [not isinstance(t, Router) and sim.handler_for(t)[1] for t in self.targets]

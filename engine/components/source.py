@@ -174,12 +174,12 @@ class Source(Entity):
 
     def _bind(self, sim: Simulation) -> None:
         if self._interarrival is not None:
-            self._draw = self._interarrival.sampler(sim)
+            self._draw = self._interarrival.sampler(sim, self.name)
         elif self._rate is not None:
             r = self._rate
-            self._draw = ExponentialLatency(1.0 / r).sampler(sim) if r > 0 else (lambda: math.inf)
+            self._draw = ExponentialLatency(1.0 / r).sampler(sim, self.name) if r > 0 else (lambda: math.inf)
         else:
-            self._unit = ExponentialLatency(1.0).sampler(sim)
+            self._unit = ExponentialLatency(1.0).sampler(sim, self.name)
             self._draw = self._profile_gap
 
     def _start(self) -> None:

@@ -16,7 +16,7 @@ from engine.components.source import Source
 from engine.components.window import WindowStats
 from engine.entity import Entity
 from engine.metrics import Recorder, SeriesBatch
-from engine.model.document import Model, ModelError, Node
+from engine.model.document import Link, Model, ModelError, Node
 from engine.model.validate import check_document
 from engine.queues import FIFOQueue, LIFOQueue, PriorityQueue, QueuePolicy
 from engine.simulation import Simulation
@@ -68,10 +68,16 @@ class Run:
         self.sim.run_until(min(t, self.end_time))
 
     def run(self, progress: Callable[[float], None] | None = None, slices: int = 100) -> None:
-        """Run to the end, calling ``progress(fraction)`` after each of ``slices`` slices."""
+        """Run to the end, calling ``progress(fraction)`` after each of ``slices`` slices.
+
+        Returns early after ``sim.request_stop()``; raises ``SimulationStalled`` when the
+        run does not advance.
+        """
         start = self.sim.now
         for t in slice_times(start, self.end_time, slices):
             self.run_until(t)
+            if self.sim.stop_requested:
+                return
             if progress is not None:
                 progress((t - start) / (self.end_time - start) if self.end_time > start else 1.0)
 
@@ -168,8 +174,11 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
     entities: dict[str, Entity] = {}
     for node in model.nodes:
         entities[node.id] = _make(node, sim)
+    outs: dict[str, list[Link]] = {}  # out-links by node, in document order, found in one pass
+    for link in model.links:
+        outs.setdefault(link.source, []).append(link)
     for node in model.nodes:
-        _wire(model, node, entities)
+        _wire(node, outs.get(node.id, []), entities)
     for entity in entities.values():
         sim.add(entity)
     for node in model.nodes:
@@ -249,8 +258,7 @@ def _make(node: Node, sim: Simulation) -> Entity:
     raise ModelError([f"node {node.id!r}: unknown kind {kind!r}"])
 
 
-def _wire(model: Model, node: Node, entities: dict[str, Entity]) -> None:
-    outs = model.out_links(node.id)
+def _wire(node: Node, outs: list[Link], entities: dict[str, Entity]) -> None:
     entity = entities[node.id]
     if node.kind == "sink" or not outs:
         return
@@ -275,7 +283,7 @@ def _wire(model: Model, node: Node, entities: dict[str, Entity]) -> None:
 
 def _configure_concurrency(server: Server, conc: dict[str, Any], sim: Simulation) -> None:
     if conc["kind"] == "weighted" and conc.get("weight") is not None:
-        server._weight_sampler = _dist(conc["weight"]).sampler(sim)
+        server._weight_sampler = _dist(conc["weight"]).sampler(sim, f"{server.name}/weight")
     auto = conc.get("autoscale") if conc["kind"] == "dynamic" else None
     if auto is None:
         return

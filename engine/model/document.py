@@ -88,7 +88,7 @@ class SimulationSettings:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A node of the model: ``kind`` is one of the kinds in :mod:`engine.model.schema`."""
 
@@ -107,7 +107,7 @@ class Node:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     """A directed link; ``probability`` for random routing, ``latency`` a distribution object."""
 
@@ -256,10 +256,14 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
 
     problems = _Problems()
     model = _parse(data, problems)
+    del data  # the Model holds what it needs; let a big parsed document go before checking
     if model is None:
         raise ModelError(problems, source)
-    for message in check_document(model, check_graph=check_graph).errors:
+    report = check_document(model, check_graph=check_graph)
+    kept = report.errors if report.error_count == len(report.errors) else report.errors[:-1]  # "… and N more"
+    for message in kept:
         problems.append(message)
+    problems.total += report.error_count - len(kept)
     if problems.total:
         raise ModelError(problems, source, total=problems.total)
     return model
@@ -271,6 +275,7 @@ def open_dict(data: Any, *, source: str | None = None) -> tuple[Model, Report]:
 
     problems = _Problems()
     model = _parse(data, problems)
+    del data  # the Model holds what it needs; let a big parsed document go before checking
     if model is None:
         raise ModelError(problems, source)
     for node in model.nodes:

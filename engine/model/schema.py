@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The engine's time resolution in seconds: instants round to the nanosecond
-#: (:meth:`engine.time.Instant.from_seconds`). A positive time shorter than this cannot be
-#: told from zero, and a clock advancing by less would never reach the end of a run.
-TIME_RESOLUTION = 1e-9
+from engine.time import RESOLUTION
+
+#: The engine's time resolution in seconds (:data:`engine.time.RESOLUTION`, 1 ns): instants
+#: round to the nanosecond. A positive time shorter than this cannot be told from zero, and
+#: a clock advancing by less stalls the run (``engine.simulation.SimulationStalled``).
+TIME_RESOLUTION = RESOLUTION
 #: The longest time a model may name, in seconds: 2^63 nanoseconds (about 292 years), the
 #: range of a clock counting nanoseconds in a 64-bit integer.
 MAX_TIME = 9.2e9

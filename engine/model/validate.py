@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine import distributions
+from engine import distributions, routing
 from engine.distributions import DISTRIBUTION_FIELDS, finite_float
 from engine.model.schema import (
     AUTOSCALE_FIELDS,
@@ -28,24 +28,47 @@ if TYPE_CHECKING:
 PROBABILITY_TOLERANCE = 1e-6
 
 
+#: A :class:`Report` keeps at most this many errors and as many warnings (and their badges);
+#: past that it counts them, so a file of a million bad nodes costs memory for a few.
+MAX_REPORTED = 10_000
+
+
 @dataclass
 class Report:
     """Validation results: ``errors`` stop a run, ``warnings`` do not; ``by_node`` maps node
-    ids (and ``"link N"``) to their messages, for the canvas badges."""
+    ids (and ``"link N"``) to their messages, for the canvas badges.
+
+    At most :data:`MAX_REPORTED` errors and as many warnings are kept; ``error_count`` and
+    ``warning_count`` count them all, and :func:`check_document` ends a list it had to cut
+    with "… and N more errors" (or warnings).
+    """
 
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     by_node: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    error_count: int = 0
+    warning_count: int = 0
 
     def error(self, where: str | None, message: str) -> None:
-        self.errors.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
 
     def warn(self, where: str | None, message: str) -> None:
-        self.warnings.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.warning_count += 1
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
+
+    def close(self) -> None:
+        """Say how many problems were found but not kept, at the end of each cut list."""
+        if self.error_count > len(self.errors):
+            self.errors.append(f"… and {self.error_count - len(self.errors)} more errors")
+        if self.warning_count > len(self.warnings):
+            self.warnings.append(f"… and {self.warning_count - len(self.warnings)} more warnings")
 
     @property
     def ok(self) -> bool:
@@ -63,17 +86,46 @@ def check_distribution(value: Any, what: str, *, time: bool = False) -> str | No
     With ``time`` (a distribution of seconds) its mean must also be 0 or between
     :data:`~engine.model.schema.TIME_RESOLUTION` and :data:`~engine.model.schema.MAX_TIME`.
     """
-    try:
-        dist = distributions.from_spec(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        text = str(exc)
+    problem, mean = _read_distribution(value)
+    if problem is not None:
         # "mean must be > 0, got -1" becomes "service_time.mean must be > 0, got -1"
-        if text.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
-            return f"{what}.{text}"
-        return f"{what}: {text}"
+        if problem.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
+            return f"{what}.{problem}"
+        return f"{what}: {problem}"
     if time:
-        return _check_time(dist.mean, f"{what} mean", unit=True)
+        return _check_time(mean, f"{what} mean", unit=True)
     return None
+
+
+def _mean(spec: Any) -> float:
+    """The mean of a distribution object (ValueError if it is none)."""
+    problem, mean = _read_distribution(spec)
+    if problem is not None:
+        raise ValueError(problem)
+    return mean
+
+
+def _read_distribution(spec: Any) -> tuple[str | None, float]:
+    """(problem, mean) of a distribution object. Big models repeat a few distributions
+    thousands of times and making one costs far more than a dict lookup, so results are
+    remembered by the object's JSON text."""
+    try:
+        key = json.dumps(spec, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _read_distribution_now(spec)
+    return _read_distribution_text(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_distribution_text(key: str) -> tuple[str | None, float]:
+    return _read_distribution_now(json.loads(key))
+
+
+def _read_distribution_now(spec: Any) -> tuple[str | None, float]:
+    try:
+        return None, distributions.from_spec(spec).mean
+    except (TypeError, ValueError, OverflowError) as exc:
+        return str(exc), math.nan
 
 
 def _check_time(value: float, what: str, *, unit: bool = False, zero: bool = True) -> str | None:
@@ -269,6 +321,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     _check_graph(model, outs, graph_problem)
     if structurally_ok:
         _check_load(model, report)
+    report.close()
     return report
 
 
@@ -331,7 +384,7 @@ def _check_node(node: Any, report: Report) -> None:
         elif (
             given == ["interarrival"]
             and not check_distribution(node.params["interarrival"], "interarrival")
-            and distributions.from_spec(node.params["interarrival"]).mean <= 0
+            and _mean(node.params["interarrival"]) <= 0
         ):
             report.error(node.id, f"{where}: interarrival mean must be > 0 (arrivals would never stop at one instant)")
 
@@ -426,53 +479,12 @@ def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
 
 
 # ------------------------------------------------------------------ flows
-def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
-    """A source's long-run arrival rate per second (its profile's rate at ``t``)."""
-    if params.get("profile") is not None:
-        rate = 0.0
-        for time, r in params["profile"]:
-            if time <= t:
-                rate = r
-        return float(rate)
-    if params.get("interarrival") is not None:
-        mean = distributions.from_spec(params["interarrival"]).mean
-        return 1.0 / mean if mean > 0 else math.inf
-    rate = params.get("rate", 1.0)
-    return float(rate) if rate is not None else 0.0
-
-
-def routing(model: Model) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Node ids, external arrival rates and the routing matrix P (P[i, j] = share of node
-    i's output that goes to j). A router is assumed to split evenly."""
-    ids = [n.id for n in model.nodes]
-    index = {node_id: i for i, node_id in enumerate(ids)}
-    gamma = np.zeros(len(ids))
-    P = np.zeros((len(ids), len(ids)))
-    for node in model.nodes:
-        i = index[node.id]
-        if node.kind == "source":
-            gamma[i] = source_rate(node.params)
-        outs = [link for link in model.out_links(node.id) if link.target in index]
-        if not outs or node.kind == "sink":
-            continue
-        for link in outs:
-            share = link.probability if (link.probability is not None and node.kind != "router") else 1.0 / len(outs)
-            P[i, index[link.target]] += share
-    return ids, gamma, P
-
-
 def arrival_rates(model: Model) -> dict[str, float]:
-    """Long-run arrival rate at every node from the traffic equations λ = γ + Pᵀλ
-    (``inf`` where the flow has no steady state, e.g. a loop with no exit)."""
-    ids, gamma, P = routing(model)
-    if not ids:
-        return {}
-    # Sources emit their own arrivals: they receive nothing, so their column in P is zero.
-    try:
-        lam = np.linalg.solve(np.eye(len(ids)) - P.T, gamma)
-    except np.linalg.LinAlgError:
-        return {node_id: math.inf for node_id in ids}
-    return {node_id: (float(v) if v >= -1e-9 else math.inf) for node_id, v in zip(ids, lam)}
+    """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ
+    (``inf`` where the flow enters a loop it can never leave, ``nan`` where the sparse
+    solver gave up). One home: :func:`engine.routing.arrival_rates`, linear in nodes plus
+    links for the usual networks, never an N×N matrix."""
+    return routing.arrival_rates(model)
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:
@@ -480,7 +492,7 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
     p = node.params
     try:
         if node.kind == "server":
-            mean = distributions.from_spec(p.get("service_time")).mean
+            mean = _mean(p.get("service_time"))
             conc = p.get("concurrency", 1)
             if isinstance(conc, dict):
                 kind = conc.get("kind")
@@ -490,16 +502,16 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
                     c = conc.get("max") or conc["initial"]
                 else:
                     weight = conc.get("weight")
-                    w = distributions.from_spec(weight).mean if weight else 1.0
+                    w = _mean(weight) if weight else 1.0
                     return arrival_rate * mean * max(1.0, w) / conc["total_capacity"]
             else:
                 c = conc
             return arrival_rate * mean / c
         if node.kind == "thread_pool":
-            return arrival_rate * distributions.from_spec(p.get("processing_time")).mean / p.get("num_workers", 4)
+            return arrival_rate * _mean(p.get("processing_time")) / p.get("num_workers", 4)
         if node.kind == "async_server":
             cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-            return arrival_rate * (distributions.from_spec(cpu).mean if cpu else 0.0)
+            return arrival_rate * (_mean(cpu) if cpu else 0.0)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return None
@@ -507,9 +519,16 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
 
 def _check_load(model: Model, report: Report) -> None:
     rates = arrival_rates(model)
+    unknown = sum(1 for rate in rates.values() if math.isnan(rate))
+    if unknown:
+        report.warn(
+            None,
+            f"the load check skips {unknown} nodes: the traffic equations of this network are too "
+            "large to solve here, so their arrival rates are unknown",
+        )
     for node in model.nodes:
         rho = offered_load(node, rates.get(node.id, 0.0))
-        if rho is None or rho < 1:
+        if rho is None or not rho >= 1:  # nan (an unknown rate) is no overload
             continue
         bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
         if not bounded:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit
 
 from desktop.inspector_fields import NumberField, TextField
@@ -171,3 +172,75 @@ def test_the_inspector_is_operable_by_keyboard_alone(window: MainWindow, qtbot: 
     mean.selectAll()
     qtbot.keyClicks(mean, "0.5")
     assert window.document.node("cpu").params["service_time"]["mean"] == 0.5
+
+
+def _run_slowly(window: MainWindow, qtbot: Any) -> None:
+    """Start a long run of the M/M/1 example at a low speed and wait until it is going."""
+    live = window.live_run
+    window.document.set_setting("end_time", 1e8)
+    live.set_speed(50.0)
+    live.run()
+    qtbot.waitUntil(lambda: live.last_batch is not None and live.last_batch.now > 0, timeout=5000)
+
+
+def test_during_a_run_a_typed_value_is_applied_on_enter_as_one_change(window: MainWindow, qtbot: Any) -> None:
+    _run_slowly(window, qtbot)
+    doc, live = window.document, window.live_run
+    before = doc.undo_stack.count()
+    field = inspect_node(window, "arrivals")["rate"]
+    assert field.deferred
+    retype(qtbot, field.line, "0.95")  # 0, 0.9, 0.95 would each have been a live change
+    assert doc.node("arrivals").params["rate"] == 0.8
+    assert field.pending and field.pending_label.isVisibleTo(field)
+    assert field.line.text() == "0.95"  # the run's refreshes leave the typed text alone
+    qtbot.keyClick(field.line, Qt.Key.Key_Return)
+    assert doc.node("arrivals").params["rate"] == 0.95
+    assert not field.pending and not field.pending_label.isVisibleTo(field)
+    assert doc.undo_stack.count() == before + 1
+    qtbot.waitUntil(lambda: len(live.dashboard.markers) == 1, timeout=5000)
+    assert live.event_log.toPlainText().count("arrivals.rate ←") == 1
+    live.stop()
+    qtbot.waitUntil(lambda: live.worker_thread is None, timeout=5000)
+
+
+def test_during_a_run_escape_takes_back_what_was_typed(window: MainWindow, qtbot: Any) -> None:
+    _run_slowly(window, qtbot)
+    field = inspect_node(window, "cpu")["service_time"]
+    mean = field.lines["mean"]
+    retype(qtbot, mean, "0.5")
+    assert field.pending
+    qtbot.keyClick(mean, Qt.Key.Key_Escape)
+    assert not field.pending and mean.text() == "1.0"
+    assert window.document.node("cpu").params["service_time"]["mean"] == 1.0
+    qtbot.keyClick(mean, Qt.Key.Key_Return)  # nothing pending: Enter changes nothing
+    assert window.document.undo_stack.count() == 0
+    window.live_run.stop()
+    qtbot.waitUntil(lambda: window.live_run.worker_thread is None, timeout=5000)
+
+
+def test_focus_out_applies_and_after_the_run_keystrokes_apply_again(window: MainWindow, qtbot: Any) -> None:
+    _run_slowly(window, qtbot)
+    fields = inspect_node(window, "cpu")
+    count = fields["concurrency"].count
+    retype(qtbot, count.line, "2")
+    assert window.document.node("cpu").params["concurrency"] == 1
+    fields["queue_capacity"].line.setFocus()  # leaving the field applies it
+    qtbot.waitUntil(lambda: window.document.node("cpu").params["concurrency"] == 2, timeout=2000)
+    window.live_run.stop()
+    qtbot.waitUntil(lambda: window.live_run.state == "stopped", timeout=5000)
+    rate = inspect_node(window, "arrivals")["rate"]
+    assert not rate.deferred
+    retype(qtbot, rate.line, "0.5")
+    assert window.document.node("arrivals").params["rate"] == 0.5 and not rate.pending
+
+
+def test_ctrl_y_redoes(window: MainWindow, qtbot: Any) -> None:
+    rate = inspect_node(window, "arrivals")["rate"]
+    retype(qtbot, rate.line, "0.5")
+    window.document.undo_stack.undo()
+    assert window.document.node("arrivals").params["rate"] == 0.8
+    redo = next(a for a in window.findChildren(QAction) if a.text().replace("&", "").startswith("Redo"))
+    assert QKeySequence("Ctrl+Y") in redo.shortcuts()
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.node("arrivals").params["rate"] == 0.5

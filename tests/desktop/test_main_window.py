@@ -191,3 +191,9 @@ def test_the_run_features_fill_the_run_toolbar(window: MainWindow) -> None:
     assert window.node_item("cpu") is window.scene.nodes["cpu"] and window.node_item("nope") is None
     assert window.canvas.canvas_scene is window.scene and window.document is window.scene.document
     assert window.dockWidgetArea(window.inspector_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+
+
+def test_examples_are_listed_in_teaching_order(window: MainWindow) -> None:
+    names = [a.text() for a in window.examples_menu.actions()]
+    assert len(names) == 9
+    assert names[:5] == ["M/M/1", "M/M/3", "M/D/1", "M/M/1/K", "Tandem line"]

@@ -92,8 +92,8 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._draw_cpu = (lambda: 0.0) if self._cpu_dist is None else self._cpu_dist.sampler(sim)
-        self._draw_io = None if self._io_time is None else self._io_time.sampler(sim)
+        self._draw_cpu = (lambda: 0.0) if self._cpu_dist is None else self._cpu_dist.sampler(sim, f"{self.name}/cpu")
+        self._draw_io = None if self._io_time is None else self._io_time.sampler(sim, f"{self.name}/io")
 
     def _reset_window(self, now: float) -> None:
         super()._reset_window(now)

@@ -201,13 +201,17 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         heappush(self._heap, (now + service, next(self._seq), self._finish, event))
 
     def _begin_process(self, event: Event, now: float) -> None:
+        # Both the finish of an instant (non-generator) service and the start of a process
+        # go through the event heap at ``now``: called directly, a chain of such stations
+        # would recurse one level per station.
+        sim = self._sim
         gen = self.handle_queued_event(event)
         if type(gen) is not GeneratorType:
-            self._sim._schedule_result(gen, event)  # type: ignore[union-attr]
+            sim._schedule_result(gen, event)  # type: ignore[union-attr]
             event._t_service = 0.0
-            self._finish(event)
+            heappush(self._heap, (now, next(self._seq), self._finish, event))
             return
-        self._sim.start_process(self._serve(gen, event, now))  # type: ignore[union-attr]
+        heappush(self._heap, (now, next(self._seq), sim.start_process, self._serve(gen, event, now)))  # type: ignore[union-attr]
 
     def _serve(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
         result = yield from gen

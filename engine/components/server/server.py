@@ -67,7 +67,7 @@ class Server(QueuedResource):
         super().__init__(name, model, queue_policy, queue_capacity, downstream)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._sample = self._draw = self._service_time.sampler(sim)
+        self._sample = self._draw = self._service_time.sampler(sim, self.name)
 
     def _service_of(self, event: Event) -> float:
         return self._sample()

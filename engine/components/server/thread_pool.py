@@ -58,7 +58,7 @@ class ThreadPool(QueuedResource):
         super().__init__(name, FixedConcurrency(num_workers), queue_policy, queue_capacity, downstream)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._draw_time = None if self._distribution is None else self._distribution.sampler(sim)
+        self._draw_time = None if self._distribution is None else self._distribution.sampler(sim, self.name)
         self._draw = None  # the time depends on the task: stations call _service_of(event)
 
     def _service_of(self, event: Event) -> float:
