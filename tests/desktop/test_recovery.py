@@ -487,3 +487,11 @@ def test_the_file_of_a_killed_process_is_offered(start: Any, user: User, tmp_pat
     user.script = lambda d: d.restore_button.click()
     [restored] = fresh.offer_recovery()
     assert restored.document.model.name == "Killed mid-edit" and restored.recovery.path == file
+
+
+def test_half_finished_nodes_can_be_duplicated(window: MainWindow) -> None:
+    draw_second_out_link(window)
+    window.scene.select(["cpu", "done", "done2"])
+    copies = window.canvas.editor.duplicate()
+    assert len(copies) == 3 and window.document.has_link(copies[0], copies[2])
+    assert any(PROBLEM in p and copies[0] in p for p in window.document.run_problems())
