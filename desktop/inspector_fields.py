@@ -250,7 +250,9 @@ class ChoiceField(Field):
         self.combo.activated.connect(lambda _i: self.edited.emit(self.combo.currentData()))
 
     def set_value(self, value: Any) -> None:
-        index = self.combo.findData(value)
+        # Only a name (or None) can be one of the choices; a file may hold anything (10**30
+        # would overflow Qt's lookup).
+        index = self.combo.findData(value) if value is None or isinstance(value, str) else -1
         self.combo.setCurrentIndex(max(index, 0))
 
 
