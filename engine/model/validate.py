@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from engine.model.document import Link, Model
 
 PROBABILITY_TOLERANCE = 1e-6
+#: More points of time series than this over a run is worth a warning (not an error).
+MANY_SAMPLES = 10**7
 
 
 #: A :class:`Report` keeps at most this many errors and as many warnings (and their badges);
@@ -310,6 +312,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     """
     report = Report()
     _check_simulation(model, report)
+    settings_errors = report.error_count  # they do not stop the load check
     for where, message in identity_problems(model):
         report.error(where, message)
     for node in model.nodes:
@@ -317,7 +320,7 @@ def check_document(model: Model, *, check_graph: bool = True) -> Report:
     outs = out_link_index(model)
     _check_links(model, outs, report)
     graph_problem = report.error if check_graph else report.warn
-    structurally_ok = report.ok
+    structurally_ok = report.error_count == settings_errors
     _check_graph(model, outs, graph_problem)
     if structurally_ok:
         _check_load(model, report)
@@ -358,6 +361,13 @@ def _check_simulation(model: Model, report: Report) -> None:
     end, warmup = values.get("end_time"), values.get("warmup")
     if end is not None and warmup is not None and warmup >= end:
         report.error(None, f"simulation: warmup ({warmup:g}) must be less than end_time ({end:g})")
+    interval = values.get("sample_interval")
+    if end is not None and interval is not None and end / interval > MANY_SAMPLES:
+        report.warn(
+            None,
+            f"simulation: sample_interval {interval:g} s gives {end / interval:.3g} points of time series "
+            f"over end_time {end:g} s; sampling that often slows the run, and a recorded series grows with it",
+        )
 
 
 def _check_node(node: Any, report: Report) -> None:

@@ -35,6 +35,7 @@ from engine.model import (
     load_model,
     loads_model,
     model_from_dict,
+    opens_model,
     save_model,
 )
 from engine.model.schema import KINDS
@@ -561,6 +562,37 @@ def test_any_value_anywhere_gives_a_model_or_a_model_error(data):
             build(model, end_time=model.simulation.end_time)
         except ModelError:
             pass
+
+
+@FUZZ
+@given(st.data())
+def test_whatever_the_editor_opens_saves_and_opens_again_with_the_strict_loaders_problems(data):
+    """Issue 16, "never lose work": opens_model refuses a document (ModelError) or opens it
+    with a report; what it opens saves and reopens unchanged, and its report's errors are
+    exactly what the strict loader refuses it for (none when the strict loader accepts it)."""
+    doc = data.draw(valid_documents())
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_paths(doc)))
+        doc = _replace(doc, path, data.draw(json_values))
+    text = json.dumps(doc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            model, report = opens_model(text)
+        except ModelError as exc:
+            with pytest.raises(ModelError) as strict:
+                loads_model(text)
+            assert exc.problems and strict.value.problems
+            return
+        again, report_again = opens_model(dumps_model(model))
+        assert again == model
+        assert report_again.errors == report.errors
+        if report.ok:
+            assert loads_model(text) == model
+        else:
+            with pytest.raises(ModelError) as strict:
+                loads_model(text)
+            assert strict.value.problems[: len(report.errors)] == report.errors[: len(strict.value.problems)]
 
 
 # ------------------------------------------------------------------ explicit cases found by the fuzzers
