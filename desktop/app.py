@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.icons import app_icon
 from desktop.main_window import MainWindow
 from desktop.startup_probe import watch
-from engine.model import ModelError, load_model
+from engine.model import ModelError, open_model
 from engine.version import queuestudio_version
 
 #: Libraries Qt's xcb plugin needs, with the Debian/Ubuntu package that brings each.
@@ -132,7 +132,7 @@ def main(argv: list[str]) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         if args.model:
             try:
-                load_model(args.model, check_graph=False)
+                open_model(args.model)
             except ModelError as exc:
                 print(f"queuestudio: {exc}", file=sys.stderr)
                 return 2
@@ -142,13 +142,14 @@ def main(argv: list[str]) -> int:
         return 1
     app = create_application()
     window = MainWindow()
-    opened = window.open_initial(args.model)
+    window.open_initial(args.model)
     if args.screenshot:
         return screenshot(window, args.screenshot, args.run_for)
     watch(window)
     window.show()
-    if opened:
-        QTimer.singleShot(0, window.offer_recovery)
+    # Offered even when the file named on the command line could not be opened: the
+    # unsaved work of a crashed session must not wait for a good start.
+    QTimer.singleShot(0, window.offer_recovery)
     return int(app.exec())
 
 
