@@ -208,9 +208,9 @@ def test_for_console_falls_back_to_ascii_names():
 
 # ------------------------------------------------------------------ output files
 def test_outputs_are_checked_before_the_run(tmp_path):
-    """Each bad output path is refused at once: the model's end time (1e12 s) would take
+    """Each bad output path is refused at once: the model's end time (9e9 s) would take
     forever, so a prompt exit 2 proves the check came first."""
-    path = model_file(tmp_path, end_time=1e12)
+    path = model_file(tmp_path, end_time=9e9)
     folder = tmp_path / "a folder"
     folder.mkdir()
     plain = tmp_path / "plain.txt"
@@ -234,7 +234,7 @@ def test_outputs_are_checked_before_the_run(tmp_path):
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_a_folder_that_takes_no_new_file_is_refused_before_the_run(tmp_path):
     """A read-only folder (for root, who may write anywhere else, sysfs)."""
-    path = model_file(tmp_path, end_time=1e12)
+    path = model_file(tmp_path, end_time=9e9)
     if os.geteuid() != 0:
         locked = tmp_path / "locked"
         locked.mkdir()
@@ -254,7 +254,7 @@ def test_a_folder_that_takes_no_new_file_is_refused_before_the_run(tmp_path):
 
 def _interrupt_a_long_run(tmp_path: Path, sig: int, *extra: Any) -> tuple[int, str, Path, Path]:
     """Start a run that cannot finish, wait until its output temp files exist, send ``sig``."""
-    path = model_file(tmp_path, end_time=1e15)
+    path = model_file(tmp_path, end_time=9e9)
     out_json, out_csv = tmp_path / "out.json", tmp_path / "out.csv"
     out_json.write_text("old results\n", encoding="utf-8")
     proc = start(
@@ -290,7 +290,7 @@ def test_sigterm_exits_143_leaving_no_output_file(tmp_path):
 
 
 def test_ctrl_c_stops_the_workers_too(tmp_path):
-    path = model_file(tmp_path, end_time=1e15)
+    path = model_file(tmp_path, end_time=9e9)
     proc = start("run", path, "--replications", 4, "--workers", 2, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: len(children(proc.pid)) >= 2, "two worker processes")
@@ -359,7 +359,7 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="fi
 def test_a_killed_worker_is_reported_promptly_and_nothing_is_written(tmp_path, csv):
     """kill -9 one of the two workers of ``--replications 4 --workers 2``: the CLI says which
     replication failed and exits 1 (no retry), stops the other worker, writes nothing."""
-    path = model_file(tmp_path, end_time=1e15)
+    path = model_file(tmp_path, end_time=9e9)
     outputs = ["--json", tmp_path / "o.json"] + (["--csv", tmp_path / "o.csv"] if csv else [])
     proc = start(
         "run", path, "--replications", 4, "--workers", 2, *outputs, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -562,7 +562,7 @@ def _read_pty(fd: int, until: Any) -> bytes:
 def test_a_bar_on_a_terminal_for_an_end_time_of_1e15_and_ctrl_c(tmp_path):
     """stderr on a pseudo-terminal: the bar shows for a run that cannot finish; Ctrl-C ends it
     with 130 and no output file."""
-    path = model_file(tmp_path, end_time=1e15)
+    path = model_file(tmp_path, end_time=9e9)
     master, slave = pty.openpty()
     proc = start("run", path, "--json", tmp_path / "o.json", stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
