@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes.util
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop.icons import app_icon
+from desktop.logs import install_excepthook, setup_logging
 from desktop.main_window import MainWindow
 from desktop.startup_probe import watch
 from engine.model import ModelError, open_model
@@ -141,6 +143,9 @@ def main(argv: list[str]) -> int:
         print(problem, file=sys.stderr)
         return 1
     app = create_application()
+    log_file = setup_logging()
+    install_excepthook()
+    logging.getLogger("queuestudio").info("Queue Studio %s started, log %s", queuestudio_version(), log_file)
     window = MainWindow()
     window.open_initial(args.model)
     if args.screenshot:

@@ -29,6 +29,7 @@ import contextlib
 import csv
 import itertools
 import json
+import logging
 import math
 import os
 import signal
@@ -52,6 +53,8 @@ from engine.replications import (
 )
 from engine.simulation import SimulationStalled
 from engine.version import queuestudio_version
+
+log = logging.getLogger(__name__)
 
 #: What each exit status means.
 EXIT_CODES = {
@@ -196,6 +199,9 @@ def _common_options(command: argparse.ArgumentParser, many: bool) -> None:
         "compare: node,metric,a,b,diff,ci95,significant",
     )
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    command.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log what happens to stderr (-vv: in detail)"
+    )
 
 
 # ------------------------------------------------------------------ any console
@@ -523,6 +529,12 @@ def main(argv: list[str] | None = None) -> int:
     with _sigterm_raises():
         try:
             args = _parser().parse_args(args_list)
+            if args.verbose:
+                handler = logging.StreamHandler(sys.stderr)
+                handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+                logging.getLogger().addHandler(handler)
+                logging.getLogger().setLevel(logging.INFO if args.verbose == 1 else logging.DEBUG)
+            log.info("queuestudio %s: %s", queuestudio_version(), " ".join(args_list))
             if args.end_time is not None and not (math.isfinite(args.end_time) and args.end_time > 0):
                 raise UsageError(f"--end-time must be a positive number of seconds, got {args.end_time}")
             if args.seed is not None and args.seed < 0:
@@ -709,6 +721,13 @@ def _executor(args: argparse.Namespace, many: bool) -> Iterator[ex.Executor]:
 def _go(experiment: ex.Experiment, args: argparse.Namespace, label: str, many: bool) -> list[ex.VariantResult]:
     """Run ``experiment`` with a progress bar, on the executor the options name."""
     with _executor(args, many) as executor:
+        log.info(
+            "%s: %d model(s) on %s with %d worker(s)",
+            label,
+            len(experiment.variants),
+            type(executor).__name__,
+            executor.workers,
+        )
         progress = Progress(label, enabled=not args.quiet)
         try:
             return experiment.run(executor, progress=progress)

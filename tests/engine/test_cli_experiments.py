@@ -213,3 +213,20 @@ def test_the_queuestudio_command_sends_sweep_and_compare_to_the_headless_cli(sho
 
     code = launcher(["compare", str(short_mm1), str(short_mm1), "--replications", "2", "--json", "-"])
     assert code == 0 and json.loads(capsys.readouterr().out)["replications"] == 2
+
+
+def test_verbose_logs_what_happens_to_stderr(short_mm1: Path, capsys: Any) -> None:
+    import logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        code, _, err = run_cli(
+            "sweep", str(short_mm1), "--param", "arrivals.rate", "--values", "0.5", "-v", capsys=capsys
+        )
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+    assert code == 0
+    assert "INFO engine.cli: queuestudio" in err and "worker(s)" in err
