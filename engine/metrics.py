@@ -36,14 +36,19 @@ STATION_METRICS = (
 )
 #: Per-sink metrics, in table order.
 SINK_METRICS = ("count", "mean_latency", "p50_latency", "p95_latency", "p99_latency", "throughput")
-#: Time series sampled per station: averages over each sample interval.
-SERIES = ("queue_length", "in_service", "utilization", "throughput")
+#: Time series sampled per station: averages over each sample interval. ``capacity`` is the
+#: time-average capacity (servers, workers, connections; infinite for a delay): it moves
+#: when a dynamic concurrency scales or a live edit changes it.
+SERIES = ("queue_length", "in_service", "utilization", "throughput", "capacity")
+#: Further series the live views use (not written by ``--csv``): arrivals and rejections per
+#: second, and the busy fraction of an async server's event-loop CPU (NaN for other stations).
+LIVE_SERIES = (*SERIES, "arrival_rate", "rejection_rate", "cpu_utilization")
 
 
 @dataclass(frozen=True)
 class SeriesBatch:
     """Rows sampled since the previous drain: ``times`` (end of each interval, seconds) and,
-    per station id, one array per name in :data:`SERIES`."""
+    per station id, one array per name in :data:`LIVE_SERIES`."""
 
     times: np.ndarray
     values: dict[str, dict[str, np.ndarray]]
@@ -53,8 +58,8 @@ class SeriesBatch:
 
 
 class Recorder:
-    """Samples every station's queue length, in-service count, utilisation and throughput,
-    averaged over each ``interval`` of simulated time.
+    """Samples every station's queue length, in-service count, utilisation, throughput and
+    capacity, averaged over each ``interval`` of simulated time.
 
     Memory is bounded: when more than ``max_rows`` rows wait undrained, pairs of rows are
     merged and the interval doubles (a consumer that drains regularly never sees this).
@@ -73,26 +78,30 @@ class Recorder:
         self.interval = float(interval)
         self.max_rows = max_rows
         self._times: list[float] = []
-        self._rows: dict[str, list[list[float]]] = {sid: [[], [], [], []] for sid in stations}
+        self._rows: dict[str, list[list[float]]] = {sid: [[] for _ in LIVE_SERIES] for sid in stations}
         self._last_t = sim.now
-        self._last: dict[str, tuple[float, float, float, float, int, float]] = {}
+        self._last: dict[str, tuple[float, ...]] = {}
         for sid in stations:
             self._last[sid] = self._state(sid, sim.now)
         sim.call_daemon_at(sim.now + self.interval, self._sample)
 
-    def _state(self, sid: str, now: float) -> tuple[float, float, float, float, int, float]:
+    def _state(self, sid: str, now: float) -> tuple[float, ...]:
         st = self.stations[sid]
         q, s, busy, cap = st.areas(now)
-        return q, s, busy, cap, getattr(st, "_completed", 0), st._m_start
+        cpu = math.nan
+        if hasattr(st, "_cpu_busy"):  # an async server: its event-loop busy time over the window
+            a: Any = st  # (the sum AsyncServer.window_metrics uses for cpu_utilization)
+            cpu = a._m_cpu_end - a._m_cpu_start + (now if a._cpu_busy else 0.0)
+        return q, s, busy, cap, getattr(st, "_completed", 0), st._m_start, st._arrivals, st._rejected, cpu
 
     def _sample(self, _: Any = None) -> None:
         now = self.sim.now
         last_t = self._last_t
         for sid, rows in self._rows.items():
-            q, s, busy, cap, done, start = state = self._state(sid, now)
-            pq, ps, pbusy, pcap, pdone, pstart = self._last[sid]
+            q, s, busy, cap, done, start, arrived, rejected, cpu = state = self._state(sid, now)
+            pq, ps, pbusy, pcap, pdone, pstart, parrived, prejected, pcpu = self._last[sid]
             if start != pstart:  # the window was reset (end of warm-up) since the last sample
-                pq = ps = pbusy = pcap = 0.0
+                pq = ps = pbusy = pcap = pcpu = 0.0
                 span = now - max(last_t, start)
             else:
                 span = now - last_t
@@ -101,13 +110,20 @@ class Recorder:
                 rows[1].append((s - ps) / span)
                 dcap = cap - pcap
                 rows[2].append((busy - pbusy) / dcap if 0 < dcap < math.inf else math.nan)
+                rows[4].append(dcap / span)
+                rows[7].append((cpu - pcpu) / span)
             else:  # reset at this very instant: no interval to average over, show the state now
                 st = self.stations[sid]
                 rows[0].append(float(st._waiting))
                 rows[1].append(float(st._in_service))
                 capacity = st._capacity_now()
                 rows[2].append(st._busy_units() / capacity if 0 < capacity < math.inf else math.nan)
-            rows[3].append((done - pdone) / (now - last_t) if now > last_t else math.nan)
+                rows[4].append(float(capacity))
+                rows[7].append((1.0 if st._cpu_busy else 0.0) if hasattr(st, "_cpu_busy") else math.nan)
+            elapsed = now - last_t
+            rows[3].append((done - pdone) / elapsed if elapsed > 0 else math.nan)
+            rows[5].append((arrived - parrived) / elapsed if elapsed > 0 else math.nan)
+            rows[6].append((rejected - prejected) / elapsed if elapsed > 0 else math.nan)
             self._last[sid] = state
         self._times.append(now)
         self._last_t = now
@@ -135,7 +151,7 @@ class Recorder:
         """Everything sampled since the previous call, as arrays (then forgotten here)."""
         times = np.asarray(self._times, dtype=float)
         values = {
-            sid: {name: np.asarray(rows[i], dtype=float) for i, name in enumerate(SERIES)}
+            sid: {name: np.asarray(rows[i], dtype=float) for i, name in enumerate(LIVE_SERIES)}
             for sid, rows in self._rows.items()
         }
         self._times = []

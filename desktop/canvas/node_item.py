@@ -129,6 +129,9 @@ class NodeItem(QGraphicsObject):
         #: Link items drawn to or from this node (kept by the scene so moves redraw them).
         self.links: list[LinkItem] = []
         self._live: tuple[float, float] | None = None
+        self._live_now: float | None = None
+        self._live_cpu: float | None = None
+        self._live_mean = False
         self._syncing = False
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
@@ -155,10 +158,38 @@ class NodeItem(QGraphicsObject):
         self.setToolTip(KINDS[node.kind].description if node.kind in KINDS else "")
         self.update()
 
-    def set_live(self, queue_len: float | None, utilization: float | None) -> None:
-        """Show live queue length and utilisation under the card; ``None`` clears them."""
+    def set_live(
+        self,
+        queue_len: float | None,
+        utilization: float | None,
+        *,
+        queue_now: float | None = None,
+        cpu: float | None = None,
+        mean: bool = False,
+    ) -> None:
+        """Show the queue length and utilisation under the card; ``None`` clears them.
+
+        With ``mean=True`` they are means over the measurement window (the run's means once
+        it has finished), labelled "avg", with ``queue_now``, the queue at this instant,
+        in smaller type; ``cpu`` is an async server's event-loop utilisation, shown (and
+        filling the bar) instead of its connection utilisation. The bar turns red when the
+        mean utilisation reaches 95 % of capacity, not when one instant does.
+        """
         self._live = None if queue_len is None or utilization is None else (float(queue_len), float(utilization))
+        self._live_now = None if queue_now is None else float(queue_now)
+        self._live_cpu = None if cpu is None else float(cpu)
+        self._live_mean = mean
         self.update()
+
+    def live_text(self) -> str:
+        """The text of the live strip under the card ("" when none is shown)."""
+        if self._live is None:
+            return ""
+        queue_len, utilization = self._live
+        rho = f"ρ_cpu {self._live_cpu:.2f}" if self._live_cpu is not None else f"ρ {utilization:.2f}"
+        if not self._live_mean:
+            return f"queue {queue_len:.1f} · {rho}"
+        return f"avg queue {queue_len:.2g} · {rho}"
 
     @property
     def live(self) -> tuple[float, float] | None:
@@ -264,17 +295,31 @@ class NodeItem(QGraphicsObject):
             painter.drawEllipse(QPointF(WIDTH, HEIGHT / 2), PORT_RADIUS, PORT_RADIUS)
 
     def _paint_live(self, painter: QPainter, accent: QColor) -> None:
-        queue_len, utilization = self._live  # type: ignore[misc]
+        _, utilization = self._live  # type: ignore[misc]
+        busy = self._live_cpu if self._live_cpu is not None else utilization
         area = QRectF(8, HEIGHT + 3, WIDTH - 16, LIVE_HEIGHT - 5)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor("#e8eaed"))
         painter.drawRoundedRect(area, 3, 3)
-        fill = QRectF(area.left(), area.top(), area.width() * min(max(utilization, 0.0), 1.0), area.height())
-        painter.setBrush(QBrush(QColor("#d93025") if utilization >= 0.95 else accent.lighter(140)))
+        fill = QRectF(area.left(), area.top(), area.width() * min(max(busy, 0.0), 1.0), area.height())
+        painter.setBrush(QBrush(QColor("#d93025") if busy >= 0.95 else accent.lighter(140)))
         painter.drawRoundedRect(fill, 3, 3)
         font = QFont(painter.font())
         font.setPixelSize(10)
         font.setBold(False)
         painter.setFont(font)
         painter.setPen(QColor("#202124"))
-        painter.drawText(area, Qt.AlignmentFlag.AlignCenter, f"queue {queue_len:.1f} · ρ {utilization:.2f}")
+        text = self.live_text()
+        if self._live_now is not None:
+            small = QFont(font)
+            small.setPixelSize(8)
+            now = f"now {self._live_now:.0f}"
+            width = QFontMetricsF(small).horizontalAdvance(now) + 4
+            painter.drawText(area.adjusted(2, 0, -width, 0), Qt.AlignmentFlag.AlignCenter, text)
+            painter.setFont(small)
+            painter.setPen(QColor("#5f6368"))
+            painter.drawText(
+                area.adjusted(0, 0, -2, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, now
+            )
+        else:
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, text)

@@ -4,10 +4,10 @@ Memory bound: a :class:`SeriesStore` preallocates everything when a run starts a
 grows. Each :class:`RingBuffer` of capacity ``n`` holds ``2·n`` float64 (16·n bytes), so a
 store for ``S`` stations takes
 
-    16 · (capacity · (1 + 4·S) + checkpoint_capacity · (2 + 7·S)) bytes
+    16 · (capacity · (1 + 8·S) + checkpoint_capacity · (2 + 7·S)) bytes
 
-— with the defaults (32,768 samples, 4,096 checkpoints and rows of percentiles) 0.6 MiB +
-2.4 MiB per station, e.g. 25 MiB for ten stations, however long the run. Older rows are
+— with the defaults (32,768 samples, 4,096 checkpoints and rows of results) 0.6 MiB +
+4.4 MiB per station, e.g. 45 MiB for ten stations, however long the run. Older rows are
 overwritten.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.metrics import SERIES
+from engine.metrics import LIVE_SERIES
 from engine.stats import t975
 
 #: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
@@ -124,6 +124,32 @@ def batch_means(values: np.ndarray, weights: np.ndarray | None = None, batches: 
     return _from_batches(sums / totals, grand)
 
 
+def little_batch_means(
+    number: np.ndarray, throughput: np.ndarray, weights: np.ndarray | None = None, batches: int = 16
+) -> Estimate:
+    """Mean time in a station by Little's law, W = L / X, with a batch-means interval: each
+    of ``batches`` contiguous groups of samples gives one estimate ``ΣL·w / ΣX·w`` (its
+    area under the number present over its completions), and the t-interval over the group
+    estimates is the 95 % interval. Groups that span many sojourn times make the edge terms
+    of Little's law negligible; the series' sample interval sets the resolution, so the
+    interval does not depend on how often the GUI happened to look at the run."""
+    v = np.asarray(number, dtype=float)
+    x = np.asarray(throughput, dtype=float)
+    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
+    ok = np.isfinite(v) & np.isfinite(x) & np.isfinite(w) & (w > 0)
+    v, x, w = v[ok], x[ok], w[ok]
+    if v.size == 0 or not np.dot(x, w) > 0:
+        return Estimate(math.nan)
+    grand = float(np.dot(v, w) / np.dot(x, w))
+    k = min(batches, v.size // 2)
+    if k < 2:
+        return Estimate(grand, math.nan, k)
+    edges = np.linspace(0, v.size, k + 1).astype(int)[:-1]
+    areas, done = np.add.reduceat(v * w, edges), np.add.reduceat(x * w, edges)
+    keep = done > 0
+    return _from_batches(areas[keep] / done[keep], grand)
+
+
 def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: int = 16) -> Estimate:
     """Mean of a ratio of cumulative sums (e.g. response-time sum / completions) with a
     batch-means interval: the checkpoints are cut into ``batches`` groups and each group's
@@ -152,16 +178,20 @@ class SeriesStore:
     def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
         self.stations = tuple(stations)
         self._times = RingBuffer(capacity)
-        self._series = {sid: {name: RingBuffer(capacity) for name in SERIES} for sid in self.stations}
+        self._series = {sid: {name: RingBuffer(capacity) for name in LIVE_SERIES} for sid in self.stations}
         self._cp_times = RingBuffer(checkpoint_capacity)
         self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
         self._pct_times = RingBuffer(checkpoint_capacity)
         self._pct = {
             sid: {name: RingBuffer(checkpoint_capacity) for name in PERCENTILE_FIELDS} for sid in self.stations
         }
+        self.last: Any = None
 
     def append(self, batch: Any) -> None:
-        """Add a batch's new series rows, its checkpoints and, if its results are new, a row of percentiles."""
+        """Add a batch's new series rows, its checkpoints and, if its results are new, a row of
+        :data:`PERCENTILE_FIELDS`. The batch is kept as :attr:`last` (a view shown later, e.g. a tab
+        raised after the run, draws from it)."""
+        self.last = batch
         if batch.times.size:
             self._times.extend(batch.times)
             for sid, rings in self._series.items():
@@ -187,7 +217,7 @@ class SeriesStore:
         return self._times.view()
 
     def series(self, station: str, name: str) -> np.ndarray:
-        """One sampled series (a name of :data:`engine.metrics.SERIES`) of a station."""
+        """One sampled series (a name of :data:`engine.metrics.LIVE_SERIES`) of a station."""
         return self._series[station][name].view()
 
     def checkpoint_times(self) -> np.ndarray:
@@ -203,12 +233,16 @@ class SeriesStore:
         return self._pct_times.view()
 
     def percentile(self, station: str, name: str) -> np.ndarray:
-        """One running percentile (a name of :data:`PERCENTILE_FIELDS`) of a station, per row."""
+        """One running window metric (a name of :data:`PERCENTILE_FIELDS`) of a station, per row."""
         return self._pct[station][name].view()
 
     def estimates(self, station: str, since: float, batches: int = 16) -> dict[str, Estimate]:
-        """Batch-means estimates of ρ, L, Lq, X (from the series) and W, Wq (from the
-        checkpoints) over the data after simulated time ``since``."""
+        """Batch-means estimates over the data after simulated time ``since``: ρ, L, Lq, X, the
+        time-average capacity, an async server's CPU utilisation and the fraction of arrivals
+        turned away (as a ratio of sums per batch) from the series; W and Wq from the checkpoints' exact sums
+        (completions and response times since the first checkpoint at or after ``since``),
+        with the intervals of Little's law over the series (:func:`little_batch_means`),
+        whose resolution is the sample interval, however few checkpoints a fast run left."""
         t = self.times()
         keep = slice(int(np.searchsorted(t, since, side="right")) + 1, None)  # skip the straddling interval
         weights = (np.diff(t, prepend=2 * t[0] - t[1]) if t.size > 1 else np.ones(t.size))[keep]
@@ -218,15 +252,36 @@ class SeriesStore:
             "mean_queue_length": batch_means(q, weights, batches),
             "mean_in_system": batch_means(q + self.series(station, "in_service")[keep], weights, batches),
             "throughput": batch_means(self.series(station, "throughput")[keep], weights, batches),
+            "capacity": batch_means(self.series(station, "capacity")[keep], weights, batches),
+            "cpu_utilization": batch_means(self.series(station, "cpu_utilization")[keep], weights, batches),
         }
+        x = self.series(station, "throughput")[keep]
+        little_w = little_batch_means(q + self.series(station, "in_service")[keep], x, weights, batches)
+        little_wq = little_batch_means(q, x, weights, batches)
         ct = self.checkpoint_times()
         base = max(int(np.searchsorted(ct, since, side="left")), 0)
         done = self.checkpoint(station, "completed")[base:]
-        out["mean_response"] = ratio_batch_means(self.checkpoint(station, "response_sum")[base:], done, batches)
-        out["mean_wait"] = ratio_batch_means(
+        exact_w = ratio_batch_means(self.checkpoint(station, "response_sum")[base:], done, batches)
+        exact_wq = ratio_batch_means(
             self.checkpoint(station, "wait_sum")[base:], self.checkpoint(station, "started")[base:], batches
         )
+        for key, exact, little in (("mean_response", exact_w, little_w), ("mean_wait", exact_wq, little_wq)):
+            mean = exact.mean if math.isfinite(exact.mean) else little.mean
+            out[key] = Estimate(mean, little.half_width, little.batches)
+        rejected, arrived = self.series(station, "rejection_rate")[keep], self.series(station, "arrival_rate")[keep]
+        out["blocking_probability"] = little_batch_means(rejected, arrived, weights, batches)
         return out
+
+    def total_in_system(self, since: float, batches: int = 16) -> Estimate:
+        """Batch-means estimate of the number of requests in all the stations together (the
+        sum of their L series) after simulated time ``since``."""
+        t = self.times()
+        keep = slice(int(np.searchsorted(t, since, side="right")) + 1, None)
+        weights = (np.diff(t, prepend=2 * t[0] - t[1]) if t.size > 1 else np.ones(t.size))[keep]
+        total = np.zeros(weights.size)
+        for sid in self.stations:
+            total = total + self.series(sid, "queue_length")[keep] + self.series(sid, "in_service")[keep]
+        return batch_means(total, weights, batches)
 
     def convergence(
         self, station: str, since: float, points: int = 80, batches: int = 16

@@ -3,11 +3,16 @@
 :class:`CanvasFlows` turns each :class:`~desktop.run.worker.RunBatch` into link widths and
 labels (``LinkItem.set_flow``) and, while the run is slow, into dots travelling along the
 links and queue markers above the stations (:class:`~desktop.canvas.animation.RequestAnimation`).
+It also puts each station's window means on its card (``NodeItem.set_live``): the mean
+queue and utilisation over the measurement window (the same numbers as the Theory and
+Results tabs), with the instant queue in small type; after the run, the run's means, which
+stay (with the links' run-mean flows) until the next run or another model.
 It only reads batches; the simulation stays in the worker.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +35,7 @@ class CanvasFlows:
         self.link_item = link_item
         self.animation = animation
         self._shown: set[LinkKey] = set()
+        self._final = False
 
     def animate(self, batch: RunBatch) -> None:
         """Hand the batch's movements and (at slow speed) queue lengths to the animation; cheap
@@ -41,8 +47,33 @@ class CanvasFlows:
         queues = {sid: live.queue_length for sid, live in batch.stations.items()} if slow else {}
         animation.feed(batch.now, batch.emitted_at, batch.speed, batch.state == "running", batch.movements, queues)
 
+    def show_stations(self, batch: RunBatch, node_item: Callable[[str], Any] | None) -> None:
+        """Put each station's window means on its card: mean queue (waiting) and utilisation
+        (an async server's CPU utilisation too) from ``batch.results``, the queue now in small
+        type. Before the first results, the instant values."""
+        if node_item is None:
+            return
+        for sid, live in batch.stations.items():
+            item = node_item(sid)
+            if item is None or not shiboken6.isValid(item):
+                continue
+            metrics = batch.results.get(sid, {})
+            queue, rho = metrics.get("mean_queue_length"), metrics.get("utilization")
+            cpu = metrics.get("cpu_utilization")
+            if queue is None or rho is None or not (math.isfinite(queue) and (math.isfinite(rho) or cpu is not None)):
+                item.set_live(live.queue_length, live.utilization)
+                continue
+            item.set_live(
+                queue,
+                rho if math.isfinite(rho) else 0.0,
+                queue_now=None if batch.state == "finished" else live.queue_length,
+                cpu=cpu,
+                mean=True,
+            )
+
     def show_flows(self, batch: RunBatch) -> None:
         """Set every link's flow from the batch, widths relative to the busiest link."""
+        self._final = batch.state == "finished"
         if self.link_item is None or not batch.flows:
             return
         peak = max(batch.flows.values())
@@ -52,13 +83,18 @@ class CanvasFlows:
                 item.set_flow(rate, rate / peak if peak > 0 else 0.0)
                 self._shown.add(key)
 
-    def clear(self) -> None:
-        """Remove every flow, dot and queue marker (the run stopped or a new one starts)."""
+    def clear(self, everything: bool = False) -> None:
+        """Remove every dot and queue marker and, unless a finished run's means are shown
+        (kept once, until the next clear or ``everything``), every flow."""
+        if self.animation is not None and shiboken6.isValid(self.animation):
+            self.animation.clear()
+        if self._final and not everything:
+            self._final = False
+            return
+        self._final = False
         if self.link_item is not None:
             for key in self._shown:
                 item = self.link_item(*key)
                 if item is not None and shiboken6.isValid(item):
                     item.set_flow(None)
         self._shown.clear()
-        if self.animation is not None and shiboken6.isValid(self.animation):
-            self.animation.clear()

@@ -26,9 +26,10 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolB
 from desktop.run.buffers import SeriesStore
 
 #: (chart key, title, unit, series or percentile fields, theory metric) in layout order.
+#: The utilisation chart also draws an async server's event-loop CPU utilisation (dotted).
 CHARTS = (
     ("queue", "Queue length (waiting)", "", ("queue_length",), "mean_queue_length"),
-    ("utilization", "Utilisation", "", ("utilization",), "utilization"),
+    ("utilization", "Utilisation (dotted: async CPU)", "", ("utilization", "cpu_utilization"), "utilization"),
     ("throughput", "Throughput", "1/s", ("throughput",), "throughput"),
     (
         "response",
@@ -39,15 +40,23 @@ CHARTS = (
     ),
 )
 #: The chart on which each theory metric is drawn as a dashed line.
-CHART_OF_THEORY = {metric: key for key, *_, metric in CHARTS}
+CHART_OF_THEORY = {**{metric: key for key, *_, metric in CHARTS}, "cpu_utilization": "utilization"}
+#: The capacity chart (servers, workers: solid; busy: dotted), shown as a third column once
+#: some station's capacity moves during the run (a dynamic concurrency scaling, a live edit).
+#: It follows the time range of the others (not x-linked: pyqtgraph aligns linked views by
+#: pixel, and this one is taller).
+CAPACITY_CHART = ("capacity", "Servers / workers (dotted: busy)", "", ("capacity", "in_service"))
+#: Series drawn dotted.
+DOTTED = ("cpu_utilization", "in_service")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 #: Follow mode shows this many sample intervals back from the newest data.
 FOLLOW_SAMPLES = 500
 MAX_MARKERS = 200
 
 
-def _pen(color: str | QColor, dashed: bool = False) -> Any:
-    return pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+def _pen(color: str | QColor, dashed: bool = False, dotted: bool = False) -> Any:
+    style = Qt.PenStyle.DashLine if dashed else (Qt.PenStyle.DotLine if dotted else Qt.PenStyle.SolidLine)
+    return pg.mkPen(color, width=1, style=style)
 
 
 def nice_ceiling(value: float) -> float:
@@ -126,6 +135,13 @@ class Dashboard(QWidget):
             if self.plots:
                 plot.setXLink(self.plots["queue"])
             self.plots[key] = plot
+        capacity = pg.PlotItem(title=CAPACITY_CHART[1])
+        capacity.setClipToView(True)
+        capacity.setDownsampling(auto=True, mode="peak")
+        capacity.setLabel("bottom", "simulated time", "s")
+        capacity.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        self.capacity_plot = capacity
+        self.capacity_shown = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -143,10 +159,11 @@ class Dashboard(QWidget):
     # ----------------------------------------------------------------- a run
     def start(self, store: SeriesStore, sample_interval: float, start_time: float = 0.0) -> None:
         """Prepare curves for the stations of ``store`` (a new run)."""
-        for plot in self.plots.values():
+        for plot in [*self.plots.values(), self.capacity_plot]:
             plot.clear()
             if plot.legend is not None:
                 plot.legend.clear()
+        self._show_capacity(False)
         self._store = store
         self._curves.clear()
         self._theory.clear()
@@ -155,15 +172,18 @@ class Dashboard(QWidget):
         self._start = self._now = start_time
         for n, sid in enumerate(store.stations):
             base = QColor(PALETTE[n % len(PALETTE)])
-            for key, _, _, fields, metric in CHARTS:
-                shades = (base.lighter(160), base, base.darker(170)) if len(fields) == 3 else (base,)
+            for key, _, _, fields, metric in (*CHARTS, (*CAPACITY_CHART, None)):
+                shades = (base.lighter(160), base, base.darker(170)) if len(fields) == 3 else (base,) * len(fields)
+                plot = self.plots.get(key, self.capacity_plot)
                 for field, shade in zip(fields, shades):
-                    curve = pg.PlotDataItem(pen=_pen(shade), antialias=False, name=sid if key == "queue" else None)
-                    self.plots[key].addItem(curve)
+                    pen = _pen(shade, dotted=field in DOTTED)
+                    curve = pg.PlotDataItem(pen=pen, antialias=False, name=sid if key == "queue" else None)
+                    plot.addItem(curve)
                     self._curves[(sid, key, field)] = curve
-                line = pg.PlotDataItem(pen=_pen(base, dashed=True), antialias=False)
-                self.plots[key].addItem(line)
-                self._theory[(sid, metric)] = (line, [])
+                for m in (metric, "cpu_utilization") if key == "utilization" else (metric,) if metric else ():
+                    line = pg.PlotDataItem(pen=_pen(base, dashed=True), antialias=False)
+                    plot.addItem(line)
+                    self._theory[(sid, m)] = (line, [])
         self.station_box.blockSignals(True)
         while self.station_box.count() > 1:
             self.station_box.removeItem(1)
@@ -172,6 +192,24 @@ class Dashboard(QWidget):
         self.station_box.blockSignals(False)
         self._visible = set(store.stations)
         self.set_follow(True)
+
+    def clear(self) -> None:
+        """Forget the run (another model was opened): empty charts, no stations to pick."""
+        for plot in [*self.plots.values(), self.capacity_plot]:
+            plot.clear()
+            if plot.legend is not None:
+                plot.legend.clear()
+        self._show_capacity(False)
+        self._store = None
+        self._curves.clear()
+        self._theory.clear()
+        self._markers.clear()
+        self._visible = set()
+        self.station_box.blockSignals(True)
+        while self.station_box.count() > 1:
+            self.station_box.removeItem(1)
+        self.station_box.setCurrentIndex(0)
+        self.station_box.blockSignals(False)
 
     def set_theory(self, at_time: float, theory: dict[str, Any]) -> None:
         """Step the dashed analytic lines to ``theory`` (per station, values or a reason) from ``at_time``."""
@@ -216,9 +254,11 @@ class Dashboard(QWidget):
             lo = self._view_start() - 0.1 * self._span
             first = max(int(np.searchsorted(t, lo)) - 1, 0)
             pct_first = max(int(np.searchsorted(pct_t, lo)) - 1, 0)
-        highest = dict.fromkeys(self.plots, 0.0)
+        highest = dict.fromkeys([*self.plots, "capacity"], 0.0)
+        if not self.capacity_shown and self._capacity_moves():
+            self._show_capacity(True)
         for (sid, key, field), curve in self._curves.items():
-            if sid not in self._visible:
+            if sid not in self._visible or (key == "capacity" and not self.capacity_shown):
                 continue
             if key == "response":
                 x, y = pct_t[pct_first:], store.percentile(sid, field)[pct_first:]
@@ -226,7 +266,8 @@ class Dashboard(QWidget):
                 x, y = t[first:], store.series(sid, field)[first:]
             curve.setData(x, y)
             if y.size and self.follow:
-                highest[key] = max(highest[key], float(np.nanmax(y)) if np.isfinite(y).any() else 0.0)
+                finite = y[np.isfinite(y)]  # a delay's capacity is infinite: no scale to show
+                highest[key] = max(highest[key], float(finite.max()) if finite.size else 0.0)
         for (sid, metric), (line, steps) in self._theory.items():
             if sid in self._visible:
                 self._draw_theory(line, steps)
@@ -237,9 +278,33 @@ class Dashboard(QWidget):
             self._scroll(highest)
 
     def curve(self, station: str, chart: str, field: str | None = None) -> pg.PlotDataItem:
-        """The curve of ``station`` on ``chart`` (``field``: which percentile on "response")."""
-        fields = next(c[3] for c in CHARTS if c[0] == chart)
+        """The curve of ``station`` on ``chart`` (``field``: which percentile on "response",
+        ``cpu_utilization`` on "utilization", ``in_service`` on "capacity")."""
+        fields = next(c[3] for c in (*CHARTS, CAPACITY_CHART) if c[0] == chart)
         return self._curves[(station, chart, field or fields[0])]
+
+    def _capacity_moves(self) -> bool:
+        """Whether some station's sampled capacity has taken more than one finite value."""
+        store = self._store
+        if store is None:
+            return False
+        for sid in store.stations:
+            cap = store.series(sid, "capacity")
+            finite = cap[np.isfinite(cap)]
+            if finite.size and finite.min() != finite.max():
+                return True
+        return False
+
+    def _show_capacity(self, on: bool) -> None:
+        """Put the capacity chart into the layout (below the others) or take it out."""
+        if on == self.capacity_shown:
+            return
+        layout = self.view.ci
+        if on:
+            layout.addItem(self.capacity_plot, row=0, col=2, rowspan=2)
+        else:
+            layout.removeItem(self.capacity_plot)
+        self.capacity_shown = on
 
     @property
     def markers(self) -> list[float]:
@@ -301,7 +366,14 @@ class Dashboard(QWidget):
         self.plots["queue"].setXRange(lo, hi, padding=0.02)
         if highest is not None:
             for key, plot in self.plots.items():
-                plot.setYRange(0.0, nice_ceiling(highest[key]), padding=0.03)
+                top = nice_ceiling(highest[key])
+                if key == "utilization":  # 1 is full; above it only while a shrinking capacity drains
+                    top = 1.0 if highest[key] <= 1.0 else (1.25 if highest[key] <= 1.25 else top)
+                plot.setYRange(0.0, top, padding=0.03)
+            if self.capacity_shown:
+                self.capacity_plot.setYRange(0.0, nice_ceiling(highest["capacity"]), padding=0.03)
+        if self.capacity_shown:
+            self.capacity_plot.setXRange(lo, hi, padding=0.02)
 
     def _draw_theory(self, line: pg.PlotDataItem, steps: list[tuple[float, float]]) -> None:
         if not steps:

@@ -10,9 +10,13 @@ counters the engine keeps anyway (nothing is added to its hot path):
   latency, ``"<id>→<target>"``): that router's ``routed[i]``;
 - the single direct link out of a station: its completions; out of a source: ``generated``.
 
-:class:`FlowTracker` turns these counts into rates (requests per simulated second, averaged
-over the last :data:`HISTORY` batches, about one wall second, so that a slow run does not
-flicker between 0 and a burst) and, while the run is slow, into :class:`Movement` records.
+:class:`FlowTracker` turns these counts into rates (requests per simulated second) and,
+while the run is slow, into :class:`Movement` records. A link's rate is its mean over the
+recent past, reaching back at least :data:`HISTORY` batches (about one wall second) and
+further, up to :data:`LONG_HISTORY` batches, until the window holds :data:`MIN_CROSSINGS`
+crossings of that link: at slow speed one wall second is a fraction of a simulated second
+and a handful of requests, whose rate is noise (λ = 0.8/s read "4.18/s"). When the run has
+finished, each rate is the run's mean: crossings over the whole run, divided by its length.
 
 Movements come from comparing the counts before and after each short slice the worker runs
 at slow speed. Limits of this approach: a crossing is timed by spreading the slice's
@@ -30,14 +34,20 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from engine.components.router import Router
 from engine.components.source import Source
 from engine.model import Run
 
 #: Speed factors (simulated s per wall s) at or below which movements are reported.
 SLOW_SPEED = 2.0
-#: Batches the flow rates are averaged over (~1 wall second at 30 Hz).
+#: Batches the flow rates are averaged over at least (~1 wall second at 30 Hz).
 HISTORY = 30
+#: Batches kept to reach back for :data:`MIN_CROSSINGS` on a slow link (~30 wall seconds).
+LONG_HISTORY = 900
+#: Crossings a link's window holds, when the history reaches back that far.
+MIN_CROSSINGS = 50
 #: Most movements carried by one batch.
 MAX_MOVEMENTS = 200
 
@@ -84,7 +94,9 @@ class FlowTracker:
                     readers.append(reader)
         self.keys: tuple[LinkKey, ...] = tuple(keys)
         self._readers = readers
-        self._history: deque[tuple[float, list[int]]] = deque(maxlen=HISTORY)
+        self._run = run
+        self._start = run.now
+        self._history: deque[tuple[float, list[int]]] = deque(maxlen=LONG_HISTORY)
         self._baseline: list[int] | None = None
         self._since = 0.0
         self._movements: deque[Movement] = deque(maxlen=MAX_MOVEMENTS)
@@ -94,18 +106,29 @@ class FlowTracker:
         return [read() for read in self._readers]
 
     def rates(self, now: float) -> Mapping[LinkKey, float]:
-        """Requests per simulated second on each link over the recent batches (empty until
-        two batches at different times were seen)."""
+        """Requests per simulated second on each link: over the recent batches, reaching back
+        far enough for :data:`MIN_CROSSINGS` (see the module's docstring), or over the whole
+        run once it has finished. Empty until two batches at different times were seen."""
         history = self._history
         if history and history[-1][0] == now:
             history.pop()
-        history.append((now, self.counts()))
-        first_time, first = history[0]
-        span = now - first_time
-        if span <= 0:
+        last = self.counts()
+        history.append((now, last))
+        if self._run.finished and now > self._start:
+            return MappingProxyType({key: last[i] / (now - self._start) for i, key in enumerate(self.keys)})
+        if now - history[0][0] <= 0:
             return MappingProxyType({})
-        last = history[-1][1]
-        return MappingProxyType({key: (last[i] - first[i]) / span for i, key in enumerate(self.keys)})
+        times = np.fromiter((t for t, _ in history), float, len(history))
+        counts = np.array([c for _, c in history], dtype=float).reshape(len(history), len(self.keys))
+        recent = max(len(history) - HISTORY, 0)  # the window reaches back at least this far
+        out = {}
+        for i, key in enumerate(self.keys):
+            crossed = last[i] - counts[:, i]  # crossings since each entry: non-increasing
+            enough = np.nonzero(crossed >= MIN_CROSSINGS)[0]
+            first = min(recent, int(enough[-1])) if enough.size else 0
+            span = now - times[first]
+            out[key] = crossed[first] / span if span > 0 else 0.0
+        return MappingProxyType(out)
 
     def watch(self, now: float) -> None:
         """Start recording movements from ``now`` on (no-op when already recording)."""

@@ -28,8 +28,12 @@ from PySide6.QtWidgets import (
 
 from engine.metrics import SINK_METRICS, STATION_METRICS, json_safe
 
-#: Row order of the table: station metrics, then the sink metrics not already listed.
-METRICS = STATION_METRICS + tuple(m for m in SINK_METRICS if m not in STATION_METRICS)
+#: Row order of the table: station metrics (an async server's CPU utilisation beside its
+#: connection utilisation), then the sink metrics not already listed.
+_STATION_ROWS = tuple(
+    name for m in STATION_METRICS for name in ((m, "cpu_utilization") if m == "utilization" else (m,))
+)
+METRICS = _STATION_ROWS + tuple(m for m in SINK_METRICS if m not in _STATION_ROWS)
 
 
 def _fmt(value: Any, ci: Any = None) -> str:
@@ -84,6 +88,15 @@ class ResultsPanel(QWidget):
         self.table.resizeColumnsToContents()
         self.caption.setText(caption)
         self._enable(bool(nodes))
+
+    def clear(self) -> None:
+        """Forget the results (another model was opened)."""
+        self.results = {}
+        self.table.clear()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.caption.setText("Run a model to see its results here.")
+        self._enable(False)
 
     def value(self, node: str, metric: str) -> str:
         """The text shown for ``metric`` of ``node`` ("" if there is no such cell)."""

@@ -1,10 +1,13 @@
-"""Theory beside the simulation: analytic ρ, L, Lq, W, Wq next to the running estimates,
-Little's law, the utilisation law and flow balance with their residuals, and the node badge.
+"""Theory beside the simulation: analytic ρ, L, Lq, W, Wq (and X, P(block), an async
+server's CPU utilisation, end-to-end latency) next to the run's values, Little's law, the
+utilisation law and flow balance with their residuals, and the node badge.
 
-The simulated values are batch-means estimates (:func:`desktop.run.buffers.batch_means`)
-over the data since the measurement window opened: the end of warm-up, or the latest live
-parameter change, whichever is later — after a change the old steady state is no longer the
-one theory describes, so the estimates and the interval restart there.
+One estimate, everywhere: over the engine's measurement window (warm-up to now) the
+simulated values are the engine's own (``Run.results()``: what the Results tab, the exports
+and the headless CLI show), and only their 95 % half-widths come from batch means over the
+live series (:mod:`desktop.run.buffers`). After a live parameter change the old steady state
+is no longer the one theory describes, so the window restarts at the change and the values
+are batch-means estimates over the data since then.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QLabel,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -35,52 +39,97 @@ from engine.model import Model
 
 #: Node kinds that are stations (they queue and serve).
 STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
-#: (metric name, label) of the quantities compared with theory, in display order.
+#: (metric name, label, physical range) of the quantities compared with theory, in display
+#: order. ``cpu_utilization`` and ``capacity`` appear only where they mean something (an
+#: async server's event loop; a capacity that can move), ``blocking_probability`` only where
+#: requests can be turned away and ``p_wait`` where theory gives it.
 QUANTITIES = (
-    ("utilization", "ρ  utilisation"),
-    ("mean_in_system", "L  in system"),
-    ("mean_queue_length", "Lq  waiting"),
-    ("mean_response", "W  response (s)"),
-    ("mean_wait", "Wq  wait (s)"),
+    ("utilization", "ρ  utilisation", (0.0, 1.0)),
+    ("cpu_utilization", "ρ_cpu  event-loop CPU", (0.0, 1.0)),
+    ("capacity", "c_avg  capacity, time average", (0.0, math.inf)),
+    ("mean_in_system", "L  in system", (0.0, math.inf)),
+    ("mean_queue_length", "Lq  waiting", (0.0, math.inf)),
+    ("mean_response", "W  response (s)", (0.0, math.inf)),
+    ("mean_wait", "Wq  wait (s)", (0.0, math.inf)),
+    ("throughput", "X  throughput (1/s)", (0.0, math.inf)),
+    ("blocking_probability", "P(block)  arrivals turned away", (0.0, 1.0)),
+    ("p_wait", "P(wait)  arrivals that wait", (0.0, 1.0)),
 )
+#: Labels that differ for an async server, whose seed-defined utilisation is connections / max.
+ASYNC_LABELS = {"utilization": "ρ  connections / max"}
+#: Sink rows: (metric, label).
+SINK_QUANTITIES = (("mean_latency", "end-to-end latency (s)"), ("throughput", "X  throughput (1/s)"))
+#: Widest the Station/quantity, Theory and Simulated columns get (pixels).
+MAX_COLUMN = (250, 140, 170)
+#: Key of the network totals' row in the tree.
+NETWORK = "\x00network"
 #: Badge colours by coverage state.
 COLOURS = {"covers": "#2e9e44", "outside": "#e0a100", "collecting": "#9a9a9a", "none": "#d0d0d0"}
 
 
 def analytic(model: Model) -> dict[str, dict[str, float] | str]:
-    """Per station, the analytic metrics (``StationResult.as_dict()``) or the reason why theory
-    does not apply, from ``engine.theory.analyze`` (absent in older builds: then every station
-    gets that as its reason)."""
-    stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
+    """Per station and sink, the analytic metrics (``StationResult.as_dict()``; for a sink
+    ``mean_latency`` and ``throughput``) or the reason why theory does not apply, from
+    ``engine.theory.analyze``. An async server also gets ``cpu_utilization`` = X·E[CPU work]
+    (the utilisation law on its event loop, which is one server)."""
+    nodes = [n.id for n in model.nodes if n.kind in STATION_KINDS + ("sink",)]
     analyze: Callable[[Model], dict[str, Any]] | None = getattr(theory, "analyze", None)
     if analyze is None:
         try:
             from engine.analysis import analyze_model
         except ImportError:
-            return {sid: "this build of engine.theory has no analyze()" for sid in stations}
+            return {sid: "this build of engine.theory has no analyze()" for sid in nodes}
         analyze = analyze_model
     try:
         raw = analyze(model)
     except Exception as exc:  # a theory bug must not stop the run
-        return {sid: f"theory failed: {exc}" for sid in stations}
-    return {sid: (r if isinstance(r, str) else dict(r.as_dict())) for sid, r in raw.items() if sid in stations}
+        return {sid: f"theory failed: {exc}" for sid in nodes}
+    out: dict[str, dict[str, float] | str] = {}
+    for sid, r in raw.items():
+        if sid not in nodes:
+            continue
+        values = r if isinstance(r, str) else dict(r if isinstance(r, dict) else r.as_dict())
+        cpu = service_time(model, sid)
+        if isinstance(values, dict) and model.node(sid).kind == "async_server" and cpu is not None:
+            values["cpu_utilization"] = values.get("throughput", math.nan) * cpu
+        out[sid] = values
+    return out
 
 
-def service_capacity(model: Model, station: str) -> tuple[float, float] | None:
-    """(mean service time in seconds, capacity) for the utilisation law, or None if unknown."""
+def service_time(model: Model, station: str) -> float | None:
+    """Mean service (server), processing (pool) or CPU (async server) time in seconds, or None."""
     node = model.node(station)
     p = node.params
+    key = {"server": "service_time", "thread_pool": "processing_time"}.get(node.kind)
     try:
-        if node.kind == "server":
-            conc = p.get("concurrency", 1)
-            if isinstance(conc, dict):
-                conc = conc.get("initial", conc.get("c", conc.get("total_capacity")))
-            return distributions.from_spec(p["service_time"]).mean, float(conc)
-        if node.kind == "thread_pool":
-            return distributions.from_spec(p["processing_time"]).mean, float(p.get("num_workers", 4))
+        if node.kind == "async_server":
+            spec = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
+            return None if spec is None else distributions.from_spec(spec).mean
+        if key is None:
+            return None
+        if (
+            node.kind == "server"
+            and isinstance(p.get("concurrency"), dict)
+            and p["concurrency"].get("kind") == "weighted"
+        ):
+            return None  # busy capacity counts weights, not requests: the law is not X·S/c
+        return distributions.from_spec(p[key]).mean
     except (KeyError, TypeError, ValueError):
         return None
-    return None
+
+
+def has_moving_capacity(model: Model, station: str) -> bool:
+    """Whether a station's capacity can change by itself during a run (dynamic concurrency)."""
+    conc = model.node(station).params.get("concurrency")
+    return isinstance(conc, dict) and conc.get("kind") == "dynamic"
+
+
+def can_block(model: Model, station: str) -> bool:
+    """Whether arrivals can be turned away (a finite queue, or a connection limit)."""
+    node = model.node(station)
+    if node.kind == "async_server":
+        return int(node.params.get("max_connections", 10000)) < 10000
+    return node.params.get("queue_capacity") is not None
 
 
 @dataclass(frozen=True)
@@ -99,21 +148,51 @@ class LawCheck:
 
 
 def law_checks(
-    est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, sc: tuple[float, float] | None
+    est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, service: float | None, kind: str = ""
 ) -> list[LawCheck]:
-    """Little's law for the system and the queue, the utilisation law and flow balance."""
+    """Little's law for the system and the queue, the utilisation law (against the time-average
+    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance."""
     lam = est["throughput"].mean
     checks = [
         LawCheck("Little's law", "L", est["mean_in_system"].mean, "λW", lam * est["mean_response"].mean),
         LawCheck("Little's law (queue)", "Lq", est["mean_queue_length"].mean, "λWq", lam * est["mean_wait"].mean),
     ]
-    if sc is not None:
-        s, c = sc
-        checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c", lam * s / c))
+    if service is not None and kind == "async_server" and "cpu_utilization" in est:
+        checks.append(LawCheck("Utilisation law (CPU)", "ρ_cpu", est["cpu_utilization"].mean, "X·S", lam * service))
+    elif service is not None and kind in ("server", "thread_pool"):
+        c = est["capacity"].mean
+        checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c_avg", lam * service / c))
     arrivals = float(results.get("arrivals", math.nan))
     out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
     checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))
     return checks
+
+
+def window_estimates(store: SeriesStore, station: str, since: float, batch: Any) -> dict[str, Estimate]:
+    """The simulated value of every quantity of ``station`` over the window from ``since``,
+    with its 95 % half-width.
+
+    When the window is the engine's measurement window (no live change since warm-up), each
+    value is the engine's own (``batch.results``, from ``Run.results()``: the numbers the
+    Results tab, the exports and the headless CLI show) and only the half-widths come from
+    batch means over the live series. After a live change the window starts at the change,
+    which the engine's totals do not cover: then the values are the store's (see
+    :meth:`SeriesStore.estimates`)."""
+    est = store.estimates(station, since)
+    results = batch.results.get(station, {}) if batch is not None else {}
+    same_window = batch is not None and since <= batch.warmup and batch.results_time > since
+    if same_window:
+        for key, value in results.items():
+            if isinstance(value, (int, float)):
+                old = est.get(key)
+                est[key] = Estimate(float(value), old.half_width if old else math.nan, old.batches if old else 0)
+    return est
+
+
+def clipped(e: Estimate, bounds: tuple[float, float]) -> tuple[float, float]:
+    """The 95 % interval of ``e`` kept inside the quantity's physical range."""
+    lo, hi = bounds
+    return max(e.mean - e.half_width, lo), min(e.mean + e.half_width, hi)
 
 
 def coverage(theory_values: dict[str, float] | str | None, est: Mapping[str, Estimate]) -> str:
@@ -122,20 +201,52 @@ def coverage(theory_values: dict[str, float] | str | None, est: Mapping[str, Est
     on fewer than 8 batches, ``none`` without theory."""
     if not isinstance(theory_values, dict):
         return "none"
-    keys = [k for k in ("utilization", "mean_in_system") if k in theory_values]
+    keys = [k for k in ("utilization", "mean_in_system") if k in theory_values and k in est]
     if any(not math.isfinite(est[k].half_width) or est[k].batches < 8 for k in keys):
         return "collecting"
     return "covers" if all(est[k].covers(theory_values[k]) for k in keys) else "outside"
 
 
-def _residual(residual: float, relative: float) -> str:
+def _residual(residual: float, rhs: float) -> str:
     if not math.isfinite(residual):
         return "—"
-    return f"residual {residual:+.3g}" + (f" ({relative:.1%})" if math.isfinite(relative) else "")
+    text = f"residual {residual:+.3g}"
+    if abs(rhs) >= 1e-3 and math.isfinite(rhs):  # a percentage of a tiny quantity means nothing
+        text += f" ({abs(residual) / abs(rhs):.1%})"
+    return text
+
+
+def _kind(model: Model | None, node_id: str) -> str:
+    """The node's kind ("" without a model or if it was deleted)."""
+    if model is None:
+        return ""
+    return next((n.kind for n in model.nodes if n.id == node_id), "")
 
 
 def _fmt(x: float) -> str:
     return "—" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def simulated_text(e: Estimate, bounds: tuple[float, float] = (-math.inf, math.inf)) -> str:
+    """``mean ± half-width``, or ``mean (lo–hi)`` when the interval is clipped to the range."""
+    text = _fmt(e.mean)
+    if not math.isfinite(e.half_width) or not math.isfinite(e.mean):
+        return text
+    lo, hi = clipped(e, bounds)
+    if lo > e.mean - e.half_width or hi < e.mean + e.half_width:
+        return f"{text} (95%: {lo:.3g}–{hi:.3g})"
+    return f"{text} ± {e.half_width:.2g}"
+
+
+def verdict(e: Estimate, value: float, finished: bool) -> str:
+    """The check column: whether the interval covers the analytic ``value``."""
+    if not math.isfinite(e.mean):
+        return "no data" if finished else "…"
+    if not math.isfinite(e.half_width):
+        return "no interval: too few samples" if finished else "…"
+    if e.covers(value):
+        return "✓ covers"
+    return f"✗ outside ({(e.mean - value) / value:+.1%})" if value else "✗ outside"
 
 
 class TheoryBadge(QGraphicsEllipseItem):
@@ -171,6 +282,9 @@ class TheoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.caption.setContentsMargins(4, 2, 4, 2)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)
         self.tree.setHeaderLabels(["Station / quantity", "Theory", "Simulated ± 95%", "Check"])
@@ -201,6 +315,7 @@ class TheoryPanel(QWidget):
         split.setSizes([300, 200])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
         layout.addWidget(split)
         self.theory: dict[str, dict[str, float] | str] = {}
         self.states: dict[str, str] = {}
@@ -209,25 +324,46 @@ class TheoryPanel(QWidget):
         self._model: Model | None = None
         self._store: SeriesStore | None = None
         self._since = 0.0
+        self._shown: Any = None
+        self._sinks: list[str] = []
 
     def start(self, model: Model, store: SeriesStore) -> None:
         """Begin a run of ``model`` whose live data accumulate in ``store``."""
         self._model, self._store = model, store
         self._since = model.simulation.warmup
+        self._shown = None
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
         self._step_theory(model.simulation.warmup)
         self.tree.clear()
         self._items = {}
+        self._sinks = [n.id for n in model.nodes if n.kind == "sink"]
         for sid in store.stations:
             top = QTreeWidgetItem([sid, "", "", ""])
             self.tree.addTopLevelItem(top)
             self._items[sid] = top
+        for sid in self._sinks:
+            top = QTreeWidgetItem([f"{sid}  (sink: the whole path)", "", "", ""])
+            self.tree.addTopLevelItem(top)
+            self._items[sid] = top
+        if store.stations and self._sinks:
+            top = QTreeWidgetItem(["network  (all stations)", "", "", ""])
+            self.tree.addTopLevelItem(top)
+            self._items[NETWORK] = top
         self.station_box.blockSignals(True)
         self.station_box.clear()
         self.station_box.addItems(list(store.stations))
         self.station_box.blockSignals(False)
+        self._replot()
+
+    def clear(self) -> None:
+        """Forget the run and its model (another model was opened): an empty tab."""
+        self._model = self._store = self._shown = None
+        self.theory, self.states, self._steps, self._items, self._sinks = {}, {}, {}, {}, []
+        self.tree.clear()
+        self.station_box.clear()
+        self.caption.setText("")
         self._replot()
 
     def preview(self, model: Model) -> None:
@@ -236,12 +372,18 @@ class TheoryPanel(QWidget):
         stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
         store = SeriesStore(stations, capacity=1, checkpoint_capacity=1)
         self.start(model, store)
-        for sid, top in self._items.items():
-            self._fill(top, self.theory.get(sid), store.estimates(sid, self._since), [])
+        self.caption.setText(f"Theory for “{model.name}”; press Run to compare it with a simulation.")
+        for sid in stations:
+            top = self._items[sid]
+            self._fill(top, sid, self.theory.get(sid), store.estimates(sid, self._since), [], False)
+        for sid in self._sinks:
+            self._fill_sink(self._items[sid], self.theory.get(sid), {}, False)
+        if NETWORK in self._items:
+            self._fill_network(None, False)
+        for top in self._items.values():
             top.setText(3, "press Run to simulate")
             top.setForeground(3, QBrush(QColor("#808080")))
-        for column in range(3):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
 
     def model_changed(self, model: Model, at_time: float) -> None:
         """A live change at simulated ``at_time``: theory is recomputed and the window restarts."""
@@ -250,16 +392,28 @@ class TheoryPanel(QWidget):
         self.theory = analytic(model)
         self._step_theory(at_time)
 
+    def showEvent(self, event: Any) -> None:
+        """A tab raised after the run (or while it goes on) shows the latest batch at once."""
+        super().showEvent(event)
+        if self._store is not None and self._store.last is not None and self._store.last is not self._shown:
+            self.refresh(self._store.last)
+
     def refresh(self, batch: Any) -> None:
         """Recompute the estimates and checks from the store, with ``batch``'s running results."""
         if self._store is None or self._model is None:
             return
-        for sid, top in self._items.items():
-            est = self._store.estimates(sid, self._since)
+        self._shown = batch
+        finished = batch.state != "running"
+        self.caption.setText(self._caption(batch))
+        for sid in self._store.stations:
+            top = self._items[sid]
+            est = window_estimates(self._store, sid, self._since, batch)
             live = batch.stations.get(sid)
             present = live.queue_length + live.in_service if live is not None else 0
-            checks = law_checks(est, batch.results.get(sid, {}), present, service_capacity(self._model, sid))
-            self._fill(top, self.theory.get(sid), est, checks)
+            kind = _kind(self._model, sid)
+            service = service_time(self._model, sid) if kind else None
+            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind)
+            self._fill(top, sid, self.theory.get(sid), est, checks, finished)
             state = coverage(self.theory.get(sid), est)
             label = {
                 "covers": "● covers theory",
@@ -269,39 +423,160 @@ class TheoryPanel(QWidget):
             }[state]
             if state == "collecting" and batch.now <= self._since:
                 label = f"● statistics start at t = {self._since:g} s"
-            if top.text(3) != label:
-                top.setText(3, label)
-                top.setForeground(3, QBrush(QColor(COLOURS[state] if state != "none" else "#808080")))
+            elif state == "collecting" and finished:
+                label = "● too few samples for an interval"
+            self._label(top, label, COLOURS[state] if state != "none" else "#808080")
             if state != self.states.get(sid):
                 self.states[sid] = state
                 self.coverage_changed.emit(sid, state)
-        for column in range(3):  # cheaper than a header resizing to contents on every cell change
-            self.tree.resizeColumnToContents(column)
+        window = self._since <= batch.warmup
+        for sid in self._sinks:
+            self._fill_sink(
+                self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if window else {}, finished
+            )
+        if NETWORK in self._items:
+            self._fill_network(batch, finished)
+        self._fit_columns()
         self._replot()
+
+    def _caption(self, batch: Any) -> str:
+        """Which model, which run, and which window the simulated column covers."""
+        model = self._model
+        name = model.name if model is not None else "?"
+        seed = model.simulation.seed if model is not None else None
+        state = {"finished": "finished", "paused": "paused", "stopped": "stopped"}.get(batch.state, "running")
+        run = f"Run of “{name}” (seed {seed if seed is not None else 'random'}), {state} at t = {batch.now:,.6g} s"
+        if batch.now <= self._since:
+            return f"{run}. Statistics start at t = {self._since:,.6g} s (end of warm-up)."
+        if self._since <= batch.warmup:
+            start = f"{batch.warmup:,.6g}" if batch.warmup > 0 else "0"
+            return f"{run}. Simulated values over the measurement window {start}–{batch.results_time:,.6g} s, as in Results."
+        return f"{run}. Simulated values since the live change at t = {self._since:,.6g} s."
+
+    def _fit_columns(self) -> None:
+        """Fit the first three columns to their contents (cheaper than a header resizing on
+        every cell change), each at most :data:`MAX_COLUMN` pixels, so the Check column,
+        with the verdicts, stays in view; tooltips hold any text cut short."""
+        for column in range(3):
+            self.tree.resizeColumnToContents(column)
+            if self.tree.columnWidth(column) > MAX_COLUMN[column]:
+                self.tree.setColumnWidth(column, MAX_COLUMN[column])
+
+    def _label(self, top: QTreeWidgetItem, label: str, colour: str) -> None:
+        if top.text(3) != label:
+            top.setText(3, label)
+            top.setForeground(3, QBrush(QColor(colour)))
 
     def _fill(
         self,
         top: QTreeWidgetItem,
+        sid: str,
         values: dict[str, float] | str | None,
         est: Mapping[str, Estimate],
         checks: list[LawCheck],
+        finished: bool,
     ) -> None:
         rows = []
         if isinstance(values, str) or values is None:
             rows.append([f"Theory does not apply: {values or 'no analytic result'}", "", "", ""])
-        for key, label in QUANTITIES:
-            e = est[key]
-            sim = _fmt(e.mean) + (f" ± {e.half_width:.2g}" if math.isfinite(e.half_width) else "")
+        model = self._model
+        kind = _kind(model, sid)
+        for key, label, bounds in QUANTITIES:
+            if not self._shows(key, sid, kind, values):
+                continue
+            if kind == "async_server":
+                label = ASYNC_LABELS.get(key, label)
+            e = est.get(key, Estimate(math.nan))
+            sim = simulated_text(e, bounds) if key != "p_wait" else "not measured"
             if isinstance(values, dict) and key in values:
-                check = "✓ covers" if e.covers(values[key]) else ("…" if not math.isfinite(e.half_width) else "✗")
+                check = verdict(e, values[key], finished) if key != "p_wait" else "theory only"
                 rows.append([label, _fmt(values[key]), sim, check])
             else:
                 rows.append([label, "", sim, ""])
         for c in checks:
-            rel = abs(c.residual) / abs(c.rhs) if c.rhs else math.nan
             rows.append(
-                [c.name, f"{c.rhs_label} = {_fmt(c.rhs)}", f"{c.lhs_label} = {_fmt(c.lhs)}", _residual(c.residual, rel)]
+                [
+                    c.name,
+                    f"{c.rhs_label} = {_fmt(c.rhs)}",
+                    f"{c.lhs_label} = {_fmt(c.lhs)}",
+                    _residual(c.residual, c.rhs),
+                ]
             )
+        self._rows(top, rows)
+
+    def _shows(self, key: str, sid: str, kind: str, values: Any) -> bool:
+        model = self._model
+        if key == "cpu_utilization":
+            return kind == "async_server"
+        if key == "capacity":
+            return model is not None and kind in ("server", "thread_pool") and has_moving_capacity(model, sid)
+        if key == "blocking_probability":
+            return (
+                model is not None
+                and bool(kind)
+                and (can_block(model, sid) or (isinstance(values, dict) and values.get(key, 0) > 0))
+            )
+        if key == "p_wait":
+            return isinstance(values, dict) and key in values and kind != "delay"
+        if key == "utilization":
+            return kind != "delay"
+        return True
+
+    def _fill_sink(self, top: QTreeWidgetItem, values: Any, results: Mapping[str, Any], finished: bool) -> None:
+        """End-to-end latency and throughput: the engine's window values beside theory. A sink
+        has no sampled series, so no interval: one run's value and its difference from theory."""
+        rows = []
+        if isinstance(values, str) or values is None:
+            rows.append([f"Theory does not apply: {values or 'no analytic result'}", "", "", ""])
+        for key, label in SINK_QUANTITIES:
+            sim = float(results.get(key, math.nan))
+            theory_value = values.get(key) if isinstance(values, dict) else None
+            check = ""
+            if theory_value is not None and math.isfinite(sim) and theory_value:
+                check = f"differs by {(sim - theory_value) / theory_value:+.1%} (no interval for one run)"
+            rows.append([label, _fmt(theory_value) if theory_value is not None else "", _fmt(sim), check])
+        self._rows(top, rows)
+        if finished or results:
+            self._label(top, f"{int(results.get('count', 0)):,} requests arrived" if results else "", "#808080")
+
+    def _fill_network(self, batch: Any, finished: bool) -> None:
+        """Totals over every station: requests in the network (the sum of the stations' L, theory
+        and simulated) and Little's law for the whole path, L_net = X·W_end-to-end, when there
+        is one sink."""
+        top = self._items[NETWORK]
+        stations = self._store.stations if self._store is not None else ()
+        theory_l = [self.theory.get(sid) for sid in stations]
+        t_total = (
+            sum(v.get("mean_in_system", math.nan) for v in theory_l if isinstance(v, dict))
+            if all(isinstance(v, dict) for v in theory_l)
+            else math.nan
+        )
+        window = batch is not None and self._since <= batch.warmup
+        results = batch.results if window else {}
+        sims = [results.get(sid, {}).get("mean_in_system", math.nan) for sid in stations]
+        s_total = float(sum(sims)) if sims else math.nan
+        if self._store is not None and batch is not None:
+            band = self._store.total_in_system(self._since)
+            est = Estimate(s_total if window else band.mean, band.half_width, band.batches)
+        else:
+            est = Estimate(s_total)
+        check = verdict(est, t_total, finished) if math.isfinite(t_total) else ""
+        rows = [["L  requests in the network", _fmt(t_total), simulated_text(est, (0.0, math.inf)), check]]
+        if len(self._sinks) == 1 and window:
+            sink = results.get(self._sinks[0], {})
+            lam = float(sink.get("throughput", math.nan))
+            w = float(sink.get("mean_latency", math.nan))
+            rows.append(
+                [
+                    "Little's law (network)",
+                    f"X·W = {_fmt(lam * w)}",
+                    f"L = {_fmt(s_total)}",
+                    _residual(s_total - lam * w, lam * w),
+                ]
+            )
+        self._rows(top, rows)
+
+    def _rows(self, top: QTreeWidgetItem, rows: list[list[str]]) -> None:
         while top.childCount() > len(rows):
             top.takeChild(top.childCount() - 1)
         while top.childCount() < len(rows):
@@ -313,10 +588,21 @@ class TheoryPanel(QWidget):
             for col, text in enumerate(row):
                 if child.text(col) != text:
                     child.setText(col, text)
-                    if col == 3 and text:
-                        child.setToolTip(col, text)
+                    child.setToolTip(col, text)  # the full text where a column is cut
         if not top.isExpanded() and top.childCount():
             top.setExpanded(True)
+
+    def row(self, node: str, label_start: str) -> list[str]:
+        """The four texts of the first row of ``node`` whose label starts with ``label_start``
+        (empty if there is none): what a test or a screenshot reads."""
+        top = self._items.get(node)
+        if top is None:
+            return []
+        for i in range(top.childCount()):
+            child = top.child(i)
+            if child is not None and child.text(0).startswith(label_start):
+                return [child.text(c) for c in range(4)]
+        return []
 
     def _step_theory(self, at_time: float) -> None:
         for sid, steps in self._steps.items():
@@ -325,7 +611,8 @@ class TheoryPanel(QWidget):
 
     def _replot(self, *_: Any) -> None:
         """Draw the selected station's running mean of L and its band since the window opened,
-        recomputed from the stored series, with analytic L as a dashed step line."""
+        recomputed from the stored series, with analytic L as a dashed step line. The band is
+        kept at or above 0: no number of requests is negative."""
         sid = self.station_box.currentText()
         if self._store is None or sid not in self._steps:
             for curve in (self._upper, self._lower, self._mean, self._theory_line):
@@ -334,7 +621,7 @@ class TheoryPanel(QWidget):
         t, mean, hw = self._store.convergence(sid, self._since)
         hw = np.where(np.isfinite(hw), hw, 0.0)
         self._upper.setData(t, mean + hw)
-        self._lower.setData(t, mean - hw)
+        self._lower.setData(t, np.maximum(mean - hw, 0.0))
         self._mean.setData(t, mean)
         steps = self._steps[sid]
         end = max(t[-1] if t.size else steps[-1][0], steps[-1][0])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS
+from engine.metrics import LIVE_SERIES, SERIES, SINK_METRICS, STATION_METRICS
 from engine.model import ModelError, build, load_model, model_from_dict, replication_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -409,7 +409,7 @@ def test_series_is_sampled_every_interval():
     batch = run.drain_series()
     np.testing.assert_allclose(batch.times, np.arange(1, 21) * 2.5)
     assert set(batch.values) == {"cpu"}
-    assert set(batch.values["cpu"]) == set(SERIES)
+    assert set(batch.values["cpu"]) == set(LIVE_SERIES)
 
 
 def test_no_series_without_a_recorder():
