@@ -1018,12 +1018,14 @@ def describe(result: dict[str, Any], text: str, options: dict[str, Any]) -> str:
 
 
 # ====================================================================== the CI test
-try:
-    import pytest
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import strategies as st
-except ImportError:  # running as a script without the test extras
-    pytest = None  # type: ignore[assignment]
+pytest: Any = None
+if __name__ != "__main__":  # a worker or a script needs no test machinery
+    try:
+        import pytest
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import strategies as st
+    except ImportError:  # scripts/fuzz.py without the test extras
+        pytest = None
 
 if pytest is not None:
 
@@ -1130,14 +1132,18 @@ if pytest is not None:
         result = worker.run(text, options)
         assert result["outcome"] in (REFUSED, GOOD, STALLED), describe(result, text, options)
 
-    def test_the_harness_tells_a_good_run_from_a_failure(worker: Worker) -> None:
-        """The classifier itself: an example runs, a non-model is refused, a broken console fails."""
-        assert worker.run(to_text(_doc()), {"encoding": "utf-8"})["outcome"] == GOOD
-        assert worker.run("[]", {"encoding": "utf-8"})["outcome"] == REFUSED
-        bad = worker.run(to_text(_doc(nodes__2__id="bad\u0300id", links__1__to="bad\u0300id")), {"encoding": "ascii"})
-        # an id no ASCII console can show: either escaped by the CLI (good) or a failure;
-        # never a refusal, since the document itself is valid
-        assert bad["outcome"] in (GOOD, FAILURE)
+    def test_the_harness_tells_a_good_run_from_a_refusal_and_a_hang(worker: Worker) -> None:
+        """The classifier itself: an example runs, a non-model is refused, a case over its time bound fails."""
+        options = {"encoding": "utf-8", "json_stdout": False, "replications": 1}
+        assert worker.run(to_text(_doc()), options)["outcome"] == GOOD
+        assert worker.run("[]", options)["outcome"] == REFUSED
+        impatient = Worker(timeout=0.001)  # no run answers within a millisecond
+        try:
+            hung = impatient.run(to_text(_chain(50)), options)
+            assert hung["outcome"] == FAILURE and hung["signature"].startswith("Hang"), hung
+            assert impatient.run("[]", options)["outcome"] in (REFUSED, FAILURE)  # a fresh worker took over
+        finally:
+            impatient.close()
 
 
 # ====================================================================== the long run (a script)
