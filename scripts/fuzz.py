@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Run the hardening fuzzer (tests/engine/test_hardening_fuzz.py) as a long campaign.
 
-    python scripts/fuzz.py --cases 5000 --jobs 2 --out /tmp/fuzz-failures
+    python scripts/fuzz.py --cases 5000 --jobs 2 --out /tmp/fuzz-failures   # cases 0..4999
+    python scripts/fuzz.py --cases 100-199 --timeout 10   # a range; or a list: --cases 3,17,4086
+    python scripts/fuzz.py --show 4086                    # the document and options of one case
     python scripts/fuzz.py --replay /tmp/fuzz-failures/failure-01.json --encoding cp1252
 
 Prints the count of each outcome (refused, good, stalled, FAILURE) and the distinct

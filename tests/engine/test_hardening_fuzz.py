@@ -31,7 +31,9 @@ In CI the test runs ``QUEUESTUDIO_FUZZ_EXAMPLES`` cases (default 250), derandomi
 failure is the same run after run. A longer run, with counts per outcome, the distinct
 failures and a minimised reproducer of each written to a folder::
 
-    python scripts/fuzz.py --cases 5000 --jobs 2 --out /tmp/fuzz-failures
+    python scripts/fuzz.py --cases 5000 --jobs 2 --out /tmp/fuzz-failures   # cases 0..4999
+    python scripts/fuzz.py --cases 100-199 --timeout 10   # a range; or a list: --cases 3,17,4086
+    python scripts/fuzz.py --show 4086                    # the document and options of one case
     python scripts/fuzz.py --replay /tmp/fuzz-failures/failure-01.json --encoding cp1252
 """
 
@@ -900,6 +902,28 @@ def worker_main() -> None:
 _FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
 
 
+#: Where a hang happened, by the innermost of these frames on its stack (most specific first).
+PHASES = (
+    ("engine/cli.py", ("write", "_csv_writer"), "writing the CSV"),
+    ("engine/theory.py", ("analyze",), "theory (engine.theory.analyze)"),
+    ("engine/analysis.py", ("analyze_model",), "theory (engine.theory.analyze)"),
+    ("engine/model/build.py", ("build",), "building the run (engine.model.build)"),
+    ("engine/simulation.py", ("run_until", "run", "step"), "the event loop (Simulation.run_until)"),
+    ("engine/model/build.py", ("run_until", "run"), "the event loop (Simulation.run_until)"),
+    ("engine/model/document.py", (), "loading (engine.model.document)"),
+    ("engine/model/validate.py", (), "validating (engine.model.validate)"),
+    ("engine/cli.py", (), "the CLI (engine.cli)"),
+)
+
+
+def _phase(frames: list[tuple[str, str, str]]) -> str:
+    for path, _line, func in frames:
+        for where, funcs, phase in PHASES:
+            if path == where and (not funcs or func in funcs):
+                return phase
+    return f"{frames[0][0]}:{frames[0][2]}" if frames else "an unknown place"
+
+
 class Worker:
     """A worker process that runs cases one at a time, restarted after a hang or a crash."""
 
@@ -961,26 +985,25 @@ class Worker:
                 except OSError:
                     pass
         self.proc = self.err = None
-        where = "?"
-        for path, line, func in _FRAME.findall(dump):  # most recent call first
+        frames = []  # (engine/file.py, line, function), most recent call first
+        for path, line, func in _FRAME.findall(dump):
             try:
                 rel = Path(path).resolve().relative_to(ROOT)
             except ValueError:
                 continue
             if rel.parts and rel.parts[0] == "engine":
-                where = f"{rel.as_posix()}:{func}"
-                line_ref = f"{rel.as_posix()}:{line}"
-                break
-        else:
-            line_ref = "?"
+                frames.append((rel.as_posix(), line, func))
+        innermost = f"{frames[0][0]}:{frames[0][2]}" if frames else "?"
+        line_ref = f"{frames[0][0]}:{frames[0][1]}" if frames else "?"
         hung = "Timeout" in dump or seconds >= self.timeout
         kind = f"Hang (no answer in {self.timeout:g} s)" if hung else f"Worker died (exit {code})"
         return {
             "outcome": FAILURE,
-            "signature": f"{kind} in {where}",
+            "signature": f"{kind} in {_phase(frames)}",
             "stage": "run",
             "line": line_ref,
-            "message": kind,
+            "innermost": innermost,
+            "message": f"{kind}; innermost engine frame {innermost}",
             "traceback": dump[-4000:],
             "seconds": round(seconds, 3),
         }
@@ -1222,42 +1245,57 @@ def minimise(worker: Worker, doc: Any, options: dict[str, Any], signature: str, 
 
 
 def fuzz(
-    cases: int, seed: int, jobs: int, out: Path | None, timeout: float, minimise_budget: int, hang_budget: int
+    cases: list[int],
+    seed: int,
+    jobs: int,
+    out: Path | None,
+    timeout: float,
+    minimise_budget: int,
+    hang_budget: int,
+    minimise_seconds: float,
 ) -> dict[str, Any]:
-    """Run ``cases`` cases (case i from ``random.Random(f"{seed}:{i}")``) and summarise."""
+    """Run the given cases (case i from ``random.Random(f"{seed}:{i}")``) and summarise."""
     counts: collections.Counter[str] = collections.Counter()
     failures: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
-    next_case = iter(range(cases))
+    pending = iter(cases)
     started = time.monotonic()
     slowest: list[tuple[float, int, str]] = []
+    log = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        log = open(out / "cases.jsonl", "w", encoding="ascii")  # noqa: SIM115 - closed below
 
     def work() -> None:
         w = Worker(timeout)
         try:
             while True:
                 with lock:
-                    i = next(next_case, None)
+                    i = next(pending, None)
                 if i is None:
                     return
                 doc, options = make_case(random.Random(f"{seed}:{i}"))
                 text = to_text(doc)
                 result = w.run(text, options)
                 with lock:
-                    counts[result["outcome"]] += 1
-                    slowest.append((result.get("seconds", 0.0), i, result["outcome"]))
+                    outcome = result["outcome"]
+                    counts[outcome] += 1
+                    slowest.append((result.get("seconds", 0.0), i, outcome))
+                    if log is not None:
+                        keep = ("outcome", "signature", "line", "innermost", "seconds")
+                        log.write(json.dumps({"case": i, **{k: result[k] for k in keep if k in result}}) + "\n")
                     done = sum(counts.values())
-                    if result["outcome"] == FAILURE:
+                    if outcome == FAILURE:
                         sig = result["signature"]
-                        entry = failures.setdefault(sig, {"count": 0, "cases": [], **result})
+                        entry = failures.setdefault(sig, {"count": 0, "cases": [], "places": collections.Counter()})
                         entry["count"] += 1
                         entry["cases"].append(i)
+                        entry["places"][result.get("innermost") or result.get("line", "?")] += 1
                         if "text" not in entry or len(text) < len(entry["text"]):
                             entry.update(result, text=text, doc=doc, options=options, case=i)
-                            entry["count"], entry["cases"] = entry["count"], entry["cases"]
                     if done % 250 == 0:
                         print(
-                            f"[{time.monotonic() - started:7.1f}s] {done}/{cases} "
+                            f"[{time.monotonic() - started:7.1f}s] {done}/{len(cases)} "
                             + ", ".join(f"{k} {counts[k]}" for k in OUTCOMES),
                             file=sys.stderr,
                             flush=True,
@@ -1270,8 +1308,10 @@ def fuzz(
         t.start()
     for t in threads:
         t.join()
+    if log is not None:
+        log.close()
     elapsed = time.monotonic() - started
-    print(f"\n{cases} cases in {elapsed:.0f} s (seed {seed}, {jobs} workers, time bound {timeout:g} s per case)")
+    print(f"\n{len(cases)} cases in {elapsed:.0f} s (seed {seed}, {jobs} workers, time bound {timeout:g} s per case)")
     for k in OUTCOMES:
         print(f"  {k:<8} {counts[k]:6d}")
     slowest.sort(reverse=True)
@@ -1283,65 +1323,85 @@ def fuzz(
         print(
             f"  {n:2d}. x{entry['count']:<4d} {entry['signature']}  [{entry['line']}] first case #{min(entry['cases'])}"
         )
-    if out is not None and ordered:
-        out.mkdir(parents=True, exist_ok=True)
+        if len(entry["places"]) > 1:
+            print("        innermost: " + ", ".join(f"{p} x{c}" for p, c in entry["places"].most_common(6)))
+    if out is not None:
+        for n, entry in enumerate(ordered, 1):  # the smallest failing document first, minimised below
+            entry["reproducer"] = f"failure-{n:02d}.json"
+            (out / entry["reproducer"]).write_text(entry["text"] + "\n", encoding="ascii")
+            entry["reproduces"] = None
+
+        def write_summary() -> None:
+            summary = {
+                "cases": len(cases),
+                "seed": seed,
+                "seconds": round(elapsed),
+                "time_bound": timeout,
+                "counts": {k: counts[k] for k in OUTCOMES},
+                "failures": [
+                    {
+                        **{k: e.get(k) for k in ("signature", "count", "stage", "line", "message", "options", "case")},
+                        "cases": sorted(e["cases"])[:50],
+                        "innermost": dict(e["places"].most_common()),
+                        "reproducer": e["reproducer"],
+                        "minimised_and_rechecked": e["reproduces"],
+                    }
+                    for e in ordered
+                ],
+            }
+            (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=True) + "\n", encoding="ascii")
+            with open(out / "tracebacks.txt", "w", encoding="ascii", errors="backslashreplace") as fh:
+                for n, e in enumerate(ordered, 1):
+                    fh.write(
+                        f"===== {n:02d}. {e['signature']} (x{e['count']}, {e['reproducer']}, options {e['options']})\n"
+                    )
+                    fh.write(f"{e.get('check_traceback') or e['traceback']}\n\n")
+
+        write_summary()
+        deadline = time.monotonic() + minimise_seconds
         w = Worker(timeout)
         try:
-            for n, entry in enumerate(ordered, 1):
+            for entry in ordered:
+                if time.monotonic() > deadline:
+                    break
                 budget = hang_budget if entry["signature"].startswith(("Hang", "Worker died")) else minimise_budget
-                small = (
-                    minimise(w, entry["doc"], entry["options"], entry["signature"], budget) if budget else entry["doc"]
-                )
-                entry["reproducer"] = f"failure-{n:02d}.json"
-                (out / entry["reproducer"]).write_text(to_text(small) + "\n", encoding="ascii")
+                if not budget:
+                    continue
+                small = minimise(w, entry["doc"], entry["options"], entry["signature"], budget)
                 check = w.run(to_text(small), entry["options"])
                 entry["reproduces"] = check.get("signature") == entry["signature"]
-                entry["check_traceback"] = check.get("traceback", "")
+                if entry["reproduces"]:
+                    (out / entry["reproducer"]).write_text(to_text(small) + "\n", encoding="ascii")
+                    entry["check_traceback"] = check.get("traceback", "")
+                write_summary()
         finally:
             w.close()
-        summary = {
-            "cases": cases,
-            "seed": seed,
-            "seconds": round(elapsed),
-            "counts": {k: counts[k] for k in OUTCOMES},
-            "failures": [
-                {
-                    k: e[k]
-                    for k in (
-                        "signature",
-                        "count",
-                        "stage",
-                        "line",
-                        "message",
-                        "options",
-                        "case",
-                        "reproducer",
-                        "reproduces",
-                    )
-                }
-                for e in ordered
-            ],
-        }
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=True) + "\n", encoding="ascii")
-        with open(out / "tracebacks.txt", "w", encoding="ascii", errors="backslashreplace") as fh:
-            for n, e in enumerate(ordered, 1):
-                fh.write(
-                    f"===== {n:02d}. {e['signature']} (x{e['count']})\n{e.get('check_traceback') or e['traceback']}\n\n"
-                )
-        print(f"\nreproducers, summary.json and tracebacks.txt written to {out}")
+        print(f"\nreproducers, cases.jsonl, summary.json and tracebacks.txt written to {out}")
     return {"counts": dict(counts), "failures": ordered}
+
+
+def _case_list(text: str) -> list[int]:
+    """``5000`` (cases 0-4999), ``100-199`` or ``3,17,4086``."""
+    if "," in text:
+        return [int(x) for x in text.split(",") if x]
+    if "-" in text:
+        a, b = text.split("-")
+        return list(range(int(a), int(b) + 1))
+    return list(range(int(text)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mutation fuzzer over the bundled example models (issue 16).")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--cases", type=int, default=5000)
+    parser.add_argument("--cases", type=_case_list, default="5000", help="a count, a range a-b, or a list i,j,k")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds per case before it is a hang")
-    parser.add_argument("--out", type=Path, help="folder for minimised reproducers and a summary")
+    parser.add_argument("--out", type=Path, help="folder for reproducers, a per-case log and a summary")
     parser.add_argument("--minimise", type=int, default=150, help="runs spent minimising each failure (0: none)")
-    parser.add_argument("--minimise-hangs", type=int, default=8, help="runs spent minimising each hang")
+    parser.add_argument("--minimise-hangs", type=int, default=4, help="runs spent minimising each hang")
+    parser.add_argument("--minimise-seconds", type=float, default=600, help="time for minimising, all failures")
+    parser.add_argument("--show", type=int, help="print the document and options of case N and exit")
     parser.add_argument("--replay", type=Path, help="run one document through the same path and print the outcome")
     parser.add_argument("--encoding", default="utf-8", help="console encoding for --replay")
     parser.add_argument("--json-stdout", action="store_true", help="--json - for --replay")
@@ -1349,6 +1409,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         worker_main()
+        return 0
+    if args.show is not None:
+        doc, options = make_case(random.Random(f"{args.seed}:{args.show}"))
+        print(json.dumps(options))
+        print(to_text(doc))
         return 0
     if args.replay:
         w = Worker(args.timeout)
@@ -1362,7 +1427,16 @@ def main(argv: list[str] | None = None) -> int:
         if result.get("traceback"):
             print(result["traceback"])
         return 0 if result["outcome"] != FAILURE else 1
-    result = fuzz(args.cases, args.seed, args.jobs, args.out, args.timeout, args.minimise, args.minimise_hangs)
+    result = fuzz(
+        args.cases,
+        args.seed,
+        args.jobs,
+        args.out,
+        args.timeout,
+        args.minimise,
+        args.minimise_hangs,
+        args.minimise_seconds,
+    )
     return 1 if result["failures"] else 0
 
 
