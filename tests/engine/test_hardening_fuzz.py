@@ -50,6 +50,7 @@ import os
 import random
 import re
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = ROOT / "resources" / "examples"
 #: Cases the CI test runs; raise it for a longer run.
 CI_EXAMPLES = int(os.environ.get("QUEUESTUDIO_FUZZ_EXAMPLES", "250"))
-#: Seconds a case may take before it counts as a hang (generous: it only catches hangs).
+#: CPU seconds a case may take before it counts as a hang (generous: it only catches hangs).
 CASE_TIMEOUT = float(os.environ.get("QUEUESTUDIO_FUZZ_TIMEOUT", "20"))
 #: Events (arrivals, visits, samples) the scaled horizon aims at.
 EVENT_BUDGET = 3000.0
@@ -886,14 +887,21 @@ def worker_main() -> None:
     import engine.cli  # noqa: F401 - warm up before the first case's clock starts
     import engine.theory  # noqa: F401
 
+    # The time bound is CPU time, not wall-clock time: on a busy machine a case may wait for a
+    # processor for a long while without being any closer to a hang. After `timeout` seconds
+    # of CPU, SIGPROF makes faulthandler write every thread's stack to stderr (even from
+    # inside C code); the parent sees the dump and ends the worker.
+
+    faulthandler.enable()  # a crash, or the parent's SIGABRT, also leaves a stack
+    faulthandler.register(signal.SIGPROF, all_threads=True, chain=False)
     workdir = tempfile.mkdtemp(prefix="qs-fuzz-")
     for line in sys.stdin:
         request = json.loads(line)
-        faulthandler.dump_traceback_later(request["timeout"], exit=True)
+        signal.setitimer(signal.ITIMER_PROF, max(request["timeout"], 1e-6))
         try:
             result = run_case(request["text"], request["options"], workdir)
         finally:
-            faulthandler.cancel_dump_traceback_later()
+            signal.setitimer(signal.ITIMER_PROF, 0)
         proto.write(json.dumps(result, ensure_ascii=True) + "\n")
         proto.flush()
 
@@ -956,26 +964,49 @@ class Worker:
         assert proc.stdin is not None and proc.stdout is not None
         request = json.dumps({"text": text, "options": options, "timeout": self.timeout}, ensure_ascii=True)
         started = time.monotonic()
+        offset = os.fstat(self.err.fileno()).st_size
+        line = ""
         try:
             proc.stdin.write(request + "\n")
             proc.stdin.flush()
-            # generous: the worker's own faulthandler fires at `timeout`; this catches a dead one
-            ready, _, _ = select.select([proc.stdout], [], [], self.timeout + 30)
-            line = proc.stdout.readline() if ready else ""
+            # the worker's CPU-time bound fires at `timeout` CPU seconds; the wall-clock limit
+            # here, far longer, only catches a worker starved or stuck outside the CPU
+            wall_limit = started + max(120.0, 30 * self.timeout)
+            while True:
+                ready, _, _ = select.select([proc.stdout], [], [], 0.25)
+                if ready:
+                    line = proc.stdout.readline()
+                    break
+                if proc.poll() is not None or self._dumped(offset):
+                    break
+                if time.monotonic() > wall_limit:
+                    proc.send_signal(signal.SIGABRT)  # faulthandler dumps the stack on the way out
+                    try:
+                        proc.wait(10)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    break
         except (BrokenPipeError, OSError):
             line = ""
         if line:
             result: dict[str, Any] = json.loads(line)
             result["seconds"] = round(time.monotonic() - started, 3)
             return result
-        return self._lost(proc, time.monotonic() - started)
+        return self._lost(proc, time.monotonic() - started, offset)
 
-    def _lost(self, proc: subprocess.Popen[str], seconds: float) -> dict[str, Any]:
-        """The worker hung (faulthandler dumped its stack and exited) or died: say where."""
+    def _dumped(self, offset: int) -> bool:
+        """Whether the worker wrote a stack dump (its CPU-time bound fired) since ``offset``."""
+        time.sleep(0)  # let the dump finish if it is being written
+        tail = os.pread(self.err.fileno(), 1 << 16, offset)
+        return b"most recent call first" in tail
+
+    def _lost(self, proc: subprocess.Popen[str], seconds: float, offset: int = 0) -> dict[str, Any]:
+        """The worker hung (faulthandler dumped its stack) or died: end it and say where."""
         if proc.poll() is None:
+            time.sleep(0.2)  # the rest of the dump
             proc.kill()
         code = proc.wait()
-        self.err.seek(0)
+        self.err.seek(offset)
         dump = self.err.read().decode("utf-8", "replace")
         self.err.close()
         for pipe in (proc.stdin, proc.stdout):
@@ -995,8 +1026,12 @@ class Worker:
                 frames.append((rel.as_posix(), line, func))
         innermost = f"{frames[0][0]}:{frames[0][2]}" if frames else "?"
         line_ref = f"{frames[0][0]}:{frames[0][1]}" if frames else "?"
-        hung = "Timeout" in dump or seconds >= self.timeout
-        kind = f"Hang (no answer in {self.timeout:g} s)" if hung else f"Worker died (exit {code})"
+        if "Fatal Python error: Aborted" in dump:
+            kind = f"Hang (no answer in {seconds:.0f} s of wall-clock time)"
+        elif "most recent call first" in dump and "Fatal Python error" not in dump:
+            kind = f"Hang (over {self.timeout:g} s of CPU time)"
+        else:
+            kind = f"Worker died (exit {code})"
         return {
             "outcome": FAILURE,
             "signature": f"{kind} in {_phase(frames)}",
@@ -1163,7 +1198,7 @@ if pytest is not None:
         options = {"encoding": "utf-8", "json_stdout": False, "replications": 1}
         assert worker.run(to_text(_doc()), options)["outcome"] == GOOD
         assert worker.run("[]", options)["outcome"] == REFUSED
-        impatient = Worker(timeout=0.001)  # no run answers within a millisecond
+        impatient = Worker(timeout=0.001)  # no run answers within a millisecond of CPU
         try:
             hung = impatient.run(to_text(_chain(50)), options)
             assert hung["outcome"] == FAILURE and hung["signature"].startswith("Hang"), hung
