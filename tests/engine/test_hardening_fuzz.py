@@ -716,7 +716,7 @@ def _stalled_class() -> type[BaseException] | None:
 
 
 def _event_rate(model: Any) -> float:
-    """Events per simulated second the model needs, roughly (arrivals, visits, samples)."""
+    """Events per simulated second the model needs, roughly (arrivals, visits, samples, autoscaling)."""
     from engine import distributions
     from engine.model import arrival_rates
 
@@ -743,6 +743,14 @@ def _event_rate(model: Any) -> float:
     interval = model.simulation.sample_interval
     if interval and interval > 0:
         rate += 1.0 / interval
+    for node in model.nodes:  # an autoscaler looks at its station every `interval`
+        conc = node.params.get("concurrency") if isinstance(node.params, dict) else None
+        auto = conc.get("autoscale") if isinstance(conc, dict) else None
+        if isinstance(auto, dict):
+            try:
+                rate += 1.0 / float(auto.get("interval", 1.0))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                pass
     return rate
 
 
