@@ -1189,6 +1189,18 @@ if pytest is not None:
             lambda: _doc(nodes__2__id="\ud800", links__1__to="\ud800"),
             "utf-8",
         ),
+        # found by this fuzzer (scripts/fuzz.py, seed 16: cases 165 and 815)
+        "rate 5e-324 (its reciprocal overflows)": (lambda: _doc(nodes__0__params__rate=5e-324), "utf-8"),
+        "autoscale step 10**400": (
+            lambda: _doc(
+                nodes__1__params__concurrency={
+                    "kind": "dynamic",
+                    "initial": 1,
+                    "autoscale": {"target_utilization": 1e-300, "interval": 1.0, "step": 10**400, "band": 0.0},
+                }
+            ),
+            "utf-8",
+        ),
         "the table on a cp1252 console": (_doc, "cp1252"),
         "the table on an ASCII console": (_doc, "ascii"),
     }
