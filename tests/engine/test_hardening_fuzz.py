@@ -50,6 +50,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -880,8 +881,12 @@ def run_case(text: str, options: dict[str, Any], workdir: str) -> dict[str, Any]
         return _failure(stage, exc)
 
 
-def worker_main() -> None:
-    """Read cases (JSON lines) on stdin, answer each with a JSON line on the original stdout."""
+def worker_main(workdir: str) -> None:
+    """Read cases (JSON lines) on stdin, answer each with a JSON line on the original stdout.
+
+    ``workdir`` (the model and output files) belongs to the parent, which removes it even when
+    it has to kill the worker.
+    """
     import faulthandler
     import resource
 
@@ -902,7 +907,6 @@ def worker_main() -> None:
 
     faulthandler.enable()  # a crash, or the parent's SIGABRT, also leaves a stack
     faulthandler.register(signal.SIGPROF, all_threads=True, chain=False)
-    workdir = tempfile.mkdtemp(prefix="qs-fuzz-")
     for line in sys.stdin:
         request = json.loads(line)
         signal.setitimer(signal.ITIMER_PROF, max(request["timeout"], 1e-6))
@@ -947,6 +951,7 @@ class Worker:
         self.timeout = timeout
         self.proc: subprocess.Popen[str] | None = None
         self.err: Any = None
+        self.workdir: str | None = None
 
     def _start(self) -> subprocess.Popen[str]:
         env = dict(os.environ)
@@ -955,8 +960,9 @@ class Worker:
         env.setdefault("OMP_NUM_THREADS", "1")
         env["PYTHONHASHSEED"] = "0"
         self.err = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _lost
+        self.workdir = tempfile.mkdtemp(prefix="qs-fuzz-")
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            [sys.executable, str(Path(__file__).resolve()), "--worker", self.workdir],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.err,
@@ -1024,6 +1030,7 @@ class Worker:
                 except OSError:
                     pass
         self.proc = self.err = None
+        self._remove_workdir()
         frames = []  # (engine/file.py, line, function), most recent call first
         for path, line, func in _FRAME.findall(dump):
             try:
@@ -1067,6 +1074,12 @@ class Worker:
         if self.err is not None:
             self.err.close()
         self.proc = self.err = None
+        self._remove_workdir()
+
+    def _remove_workdir(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
 
 def _flags(options: dict[str, Any]) -> str:
@@ -1447,7 +1460,7 @@ def _case_list(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Mutation fuzzer over the bundled example models (issue 16).")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", metavar="WORKDIR", help=argparse.SUPPRESS)
     parser.add_argument("--cases", type=_case_list, default="5000", help="a count, a range a-b, or a list i,j,k")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
@@ -1463,7 +1476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replications", type=int, default=1, help="replications for --replay")
     args = parser.parse_args(argv)
     if args.worker:
-        worker_main()
+        worker_main(args.worker)
         return 0
     if args.show is not None:
         doc, options = make_case(random.Random(f"{args.seed}:{args.show}"))
