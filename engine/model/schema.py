@@ -17,6 +17,10 @@ MAX_TIME = 9.2e9
 #: The highest arrival rate, per second: one arrival per nanosecond on average. Above it
 #: the mean inter-arrival time is below :data:`TIME_RESOLUTION`.
 MAX_RATE = 1e9
+#: The lowest constant arrival rate, per second: one arrival within :data:`MAX_TIME`. A
+#: lower rate (0 included) never sends anything a run could see; a source that should be
+#: silent for a while uses a ``profile`` with a rate of 0 in that phase.
+MIN_RATE = 1.0 / MAX_TIME
 #: Counts (servers, workers, connections, capacities, arrival limits) above this are
 #: refused as typos: no model needs a billion servers.
 MAX_COUNT = 10**9
@@ -35,7 +39,8 @@ class Param:
     ``type`` is one of ``int``, ``number``, ``dist``, ``choice``, ``concurrency``,
     ``profile``. ``minimum``/``maximum`` bound numbers; ``exclusive_minimum`` makes the
     minimum strict. ``nullable`` allows ``null`` (meaning "none" or "unlimited").
-    ``why_maximum`` says why the maximum is what it is (shown when it is exceeded).
+    ``why_maximum`` and ``why_minimum`` say why a bound is what it is (shown when it is
+    crossed).
     """
 
     name: str
@@ -51,6 +56,7 @@ class Param:
     required: bool = False
     choices: tuple[str, ...] = ()
     why_maximum: str = ""
+    why_minimum: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,10 +121,12 @@ KINDS: dict[str, Kind] = {
                 "Poisson arrivals per second (λ).",
                 1.0,
                 "1/s",
-                minimum=0,
+                minimum=MIN_RATE,
                 exclusive_minimum=False,
                 maximum=MAX_RATE,
                 nullable=True,
+                why_minimum="one arrival in the 9.2e9 s the engine's clock spans; to send nothing for a while, "
+                "use a profile with a rate of 0",
                 why_maximum="one arrival per nanosecond, the engine's time resolution",
             ),
             Param(

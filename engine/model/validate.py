@@ -175,7 +175,8 @@ def _check_param(spec: Param, value: Any) -> str | None:
         if spec.exclusive_minimum and value <= spec.minimum:
             return f"{name} must be > {spec.minimum:g}, got {value!r}"
         if value < spec.minimum:
-            return f"{name} must be >= {spec.minimum:g}, got {value!r}"
+            why = f" ({spec.why_minimum})" if spec.why_minimum else ""
+            return f"{name} must be >= {spec.minimum:.3g}{why}, got {value!r}"
     if spec.maximum is not None and value > spec.maximum:
         why = f" ({spec.why_maximum})" if spec.why_maximum else ""
         return f"{name} must be <= {spec.maximum:g}{why}, got {value!r}"
@@ -270,6 +271,8 @@ def _check_concurrency(value: Any) -> str | None:
         step = auto.get("step", 1)
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
             return f"concurrency.autoscale.step must be an integer >= 1, got {step!r}"
+        if step > MAX_COUNT:
+            return f"concurrency.autoscale.step must be <= {MAX_COUNT:g}, got {step!r}"
         band = auto.get("band", 0.1)
         if not _is_number(band) or not 0 <= band < 1:
             return f"concurrency.autoscale.band must be between 0 and 1, got {band!r}"

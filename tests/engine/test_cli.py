@@ -156,7 +156,7 @@ def test_json_to_stdout_is_strict_json_only(tmp_path):
     """A station nothing reaches has NaN means; they must come out as null, not NaN."""
     path = small_model(tmp_path)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["nodes"][0]["params"]["rate"] = 0.0
+    doc["nodes"][0]["params"] = {"profile": [[0, 0.0]]}  # a source that stays silent
     path.write_text(json.dumps(doc), encoding="utf-8")
     proc = cli("run", path, "--json", "-", "--quiet")
     assert proc.returncode == 0, proc.stderr

@@ -746,3 +746,22 @@ def test_bad_settings_do_not_hide_an_overloaded_station():
     _, report = opens_model(json.dumps(doc))
     assert any("end_time" in e for e in report.errors)
     assert any("'cpu'" in w and "ρ" in w for w in report.warnings)
+
+
+def test_a_constant_rate_of_zero_or_below_the_clock_range_is_refused_but_a_silent_profile_phase_is_not() -> None:
+    from engine.model.schema import MIN_RATE
+
+    for rate in (0, 0.0, 5e-324, MIN_RATE / 2):
+        doc = {
+            "format": "queuestudio-model",
+            "version": 1,
+            "nodes": [
+                {"id": "a", "kind": "source", "params": {"rate": rate}},
+                {"id": "s", "kind": "sink"},
+            ],
+            "links": [{"from": "a", "to": "s"}],
+        }
+        with pytest.raises(ModelError, match="one arrival in the 9.2e9 s"):
+            loads_model(json.dumps(doc))
+    doc["nodes"][0]["params"] = {"profile": [[0, 0.0], [10, 1.0]]}
+    loads_model(json.dumps(doc))
