@@ -15,6 +15,7 @@ __all__ = [
     "Instant",
     "Simulation",
     "SimulationStalled",
+    "SimulationSummary",
     "Sink",
     "Source",
     "Server",
@@ -28,6 +29,7 @@ _WHERE = {
     "Event": "engine.event",
     "Simulation": "engine.simulation",
     "SimulationStalled": "engine.simulation",
+    "SimulationSummary": "engine.simulation",
     "Sink": "engine.components.sink",
     "Source": "engine.components.source",
     "Server": "engine.components.server",
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from engine.components.source import Source
     from engine.entity import Entity
     from engine.event import Event
-    from engine.simulation import Simulation, SimulationStalled
+    from engine.simulation import Simulation, SimulationStalled, SimulationSummary
     from engine.time import Duration, Instant
 
 

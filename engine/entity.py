@@ -45,13 +45,16 @@ class Entity:
         return True
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
-        """A new event at ``now`` for ``target`` carrying the same context as ``event``.
+        """A new event at ``now`` for ``target`` carrying the same context as ``event``
+        (the very same dict, so ``created_at`` and ``metadata`` travel with it).
 
-        The event is built, not scheduled: return it from ``handle_event``.
+        The event is built, not scheduled: return it from ``handle_event``. ``event`` itself
+        is left as it was.
         """
         new = Event._request(self.now, event.event_type if event_type is None else event_type, target)
         new._share_context_with(event)
         new._weight = event._weight
+        new._private = False  # the caller holds it
         return new
 
     def _attach(self, sim: Simulation) -> None:

@@ -28,6 +28,13 @@ class Event:
 
     # _context is built on first use: most requests in a large run never look at it, and
     # a dict per request is a measurable share of the engine's time.
+    #
+    # _private marks an event object no user code has seen: one a built-in source made and
+    # only built-in components have handled. Built-in components pass such a request on by
+    # re-targeting the object itself (the fast path); any other event (made by user code,
+    # returned by Entity.forward, or handed to user code at any point) is never changed by
+    # the engine: passing it on makes a private copy carrying the same context
+    # (see :meth:`_relay`).
     __slots__ = (
         "time",
         "event_type",
@@ -40,6 +47,7 @@ class Event:
         "_t_arrive",
         "_t_service",
         "_weight",
+        "_private",
     )
 
     time: float
@@ -53,6 +61,7 @@ class Event:
     _t_arrive: float  # when the request arrived at the station holding it
     _t_service: float  # its service (or CPU) time there
     _weight: Any  # capacity units it holds under weighted concurrency
+    _private: bool  # no user code has seen this object (see the note on __slots__)
 
     def __init__(
         self,
@@ -83,6 +92,7 @@ class Event:
             self.on_complete = list(on_complete)
         self._cancelled = False
         self._weight = 1
+        self._private = False
         if context is None:
             self._context = None
             self._created_at = t
@@ -98,7 +108,9 @@ class Event:
 
     @classmethod
     def _request(cls, time: float, event_type: str, target: Entity) -> Event:
-        """A fresh request with a lazy context: the sources' allocation fast path."""
+        """A fresh private request with a lazy context: the sources' allocation fast path.
+
+        Whoever hands it to user code must clear ``_private`` first."""
         ev = cls.__new__(cls)
         ev.time = time
         ev.event_type = event_type
@@ -109,6 +121,33 @@ class Event:
         ev._created_at = time
         ev._cancelled = False
         ev._weight = 1
+        ev._private = True
+        return ev
+
+    def _relay(self, target: Entity, time: float) -> Event:
+        """This request, to be passed on to ``target`` at ``time`` by a built-in component.
+
+        A private event is re-targeted in place; any other gets a private copy with the
+        same context, weight and completion hooks (which move to the copy: they run when
+        the request's handling is over, wherever it goes), so user code holding it never
+        sees it change.
+        """
+        if self._private:
+            self.target = target
+            self.time = time
+            return self
+        ev = Event.__new__(Event)
+        ev.time = time
+        ev.event_type = self.event_type
+        ev.target = target
+        ev.daemon = self.daemon
+        ev.on_complete = self.on_complete
+        self.on_complete = None
+        ev._context = self.context
+        ev._created_at = self._created_at
+        ev._cancelled = False
+        ev._weight = self._weight
+        ev._private = True
         return ev
 
     @property

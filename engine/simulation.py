@@ -14,9 +14,11 @@ import itertools
 import logging
 import math
 import numbers
+import time as _time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import asdict, dataclass
 from operator import length_hint
 from types import GeneratorType
 from typing import Any
@@ -91,6 +93,39 @@ class SimulationStalled(RuntimeError):
         )
 
 
+@dataclass(frozen=True)
+class SimulationSummary:
+    """What a run did, as :meth:`Simulation.run` returns it (and :attr:`Simulation.summary`
+    reads it at any time): the seed library's summary of a run.
+
+    - ``duration_s``: simulated seconds run (from the start time to ``now``);
+    - ``total_events_processed``: events (scheduled calls) the loop has run;
+    - ``events_cancelled``: cancelled events it skipped (counted in the total too);
+    - ``events_per_second``: events per simulated second (0.0 for a run of no length);
+    - ``wall_clock_seconds``: wall-clock time spent in :meth:`Simulation.run` and
+      :meth:`Simulation.run_until`, all calls together.
+
+    The figures cover the whole simulation so far, however many calls drove it.
+    """
+
+    duration_s: float
+    total_events_processed: int
+    events_cancelled: int = 0
+    events_per_second: float = 0.0
+    wall_clock_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as a plain dict (for JSON)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"Simulation summary: {self.duration_s:g} s simulated in {self.wall_clock_seconds:.3f} s of wall time, "
+            f"{self.total_events_processed:,} events ({self.events_cancelled:,} cancelled, "
+            f"{self.events_per_second:,.1f} per simulated second)"
+        )
+
+
 class _Process:
     """A generator returned by a handler, resumed by the loop after each delay."""
 
@@ -144,6 +179,8 @@ class Simulation:
         self.rng = np.random.default_rng(self._seed_sequence)
         self._streams: dict[str, np.random.Generator] = {}
         self.events_processed = 0
+        self.events_cancelled = 0
+        self._wall = 0.0  # wall-clock seconds spent in run / run_until
         self._heap: list[tuple[float, int, Callable[[Any], Any], Any]] = []
         self._seq = itertools.count()
         self._daemon_pending = 0
@@ -265,6 +302,7 @@ class Simulation:
     def _dispatch(self, event: Event) -> None:
         """Hand ``event`` to its target and take care of whatever the handler returns."""
         if event._cancelled:
+            self.events_cancelled += 1
             return
         result = event.target.handle_event(event)
         if result is None:
@@ -290,11 +328,17 @@ class Simulation:
         stations only record and schedule, and routers pass requests on at once only to
         stations, so a chain of such calls is at most two deep. Anything else is scheduled
         at the current time through the generic dispatch, which handles results, hooks and
-        cancellation.
+        cancellation, and marks the event as one user code holds (see ``Event._relay``).
         """
         if type(entity).handle_event in DIRECT_HANDLERS:
             return entity.handle_event, True
-        return self._dispatch, False
+        return self._deliver, False
+
+    def _deliver(self, event: Event) -> None:
+        """:meth:`_dispatch` for a request a built-in component hands to user code: from
+        now on user code may hold the object, so the engine never changes it again."""
+        event._private = False
+        self._dispatch(event)
 
     def _schedule_result(self, result: Any, source: Any) -> None:
         """Schedule what a handler or process returned: None, an Event or a list."""
@@ -374,6 +418,8 @@ class Simulation:
         self.events_processed += 1
         if fn == self._run_daemon:
             fn, arg = arg
+        if isinstance(arg, Event):
+            arg._private = False  # the caller holds it now
         return time, arg
 
     def run_until(self, t: float) -> None:
@@ -396,6 +442,7 @@ class Simulation:
         pop = heapq.heappop
         count = 0  # events of the finished chunks
         chunk: Iterator[None] | None = None
+        wall = _time.perf_counter()
         try:
             while True:
                 # The hot loop, in chunks of CHECK_EVERY events so that stop requests and the
@@ -423,25 +470,29 @@ class Simulation:
             if chunk is not None:  # left mid-chunk: count what ran before the break or the error
                 count += CHECK_EVERY - length_hint(chunk) - 1
             self.events_processed += count
+            self._wall += _time.perf_counter() - wall
         if limit != math.inf:
             self.now = limit
 
-    def run(self) -> Simulation:
-        """Run to ``end_time`` or, without one, until only daemon events remain.
+    def run(self) -> SimulationSummary:
+        """Run to ``end_time`` or, without one, until only daemon events remain, and
+        return the :class:`SimulationSummary` of the run (simulated seconds, events
+        processed, wall-clock time).
 
         Stops early after :meth:`request_stop`; raises :class:`SimulationStalled` when the
         run does not advance.
         """
         if self.end_time is not None:
             self.run_until(self.end_time)
-            return self
+            return self.summary
         self._ensure_started()
         if self._stop_requested:
-            return self
+            return self.summary
         heap = self._heap
         pop = heapq.heappop
         count = 0
         chunk: Iterator[None] | None = None
+        wall = _time.perf_counter()
         try:
             while True:
                 chunk = itertools.repeat(None, CHECK_EVERY)
@@ -455,7 +506,7 @@ class Simulation:
                     count += CHECK_EVERY
                     chunk = None
                     if self._stop_requested:
-                        return self
+                        break
                     self._check_advance(self.events_processed + count, math.inf)
                     continue
                 break
@@ -463,7 +514,20 @@ class Simulation:
             if chunk is not None:
                 count += CHECK_EVERY - length_hint(chunk) - 1
             self.events_processed += count
-        return self
+            self._wall += _time.perf_counter() - wall
+        return self.summary
+
+    @property
+    def summary(self) -> SimulationSummary:
+        """The :class:`SimulationSummary` of the run so far (what :meth:`run` returns)."""
+        duration = self.now - self.start_time
+        return SimulationSummary(
+            duration_s=duration,
+            total_events_processed=self.events_processed,
+            events_cancelled=self.events_cancelled,
+            events_per_second=self.events_processed / duration if duration > 0 else 0.0,
+            wall_clock_seconds=self._wall,
+        )
 
     # ------------------------------------------------------------ stop & stall
     def request_stop(self) -> None:

@@ -9,6 +9,7 @@ freely with plain numbers.
 from __future__ import annotations
 
 import math
+import sys
 
 _NS = 1e9
 
@@ -22,6 +23,16 @@ def _round_ns(seconds: float) -> float:
     if math.isinf(seconds):
         return seconds
     return round(seconds * _NS) / _NS
+
+
+def _nanoseconds(seconds: float) -> int:
+    """``seconds`` as a whole number of nanoseconds (the nearest); infinity as the seed
+    library's stand-in for it, ``sys.maxsize`` (negated for minus infinity)."""
+    if math.isinf(seconds):
+        return sys.maxsize if seconds > 0 else -sys.maxsize
+    if math.isnan(seconds):
+        raise ValueError("a time of nan seconds has no number of nanoseconds")
+    return round(seconds * _NS)
 
 
 class Duration(float):
@@ -40,6 +51,11 @@ class Duration(float):
     def to_seconds(self) -> float:
         """The duration as plain float seconds."""
         return float(self)
+
+    @property
+    def nanoseconds(self) -> int:
+        """The duration as an integer number of nanoseconds (the nearest)."""
+        return _nanoseconds(float(self))
 
     def __repr__(self) -> str:
         return f"Duration({float(self)!r})"
@@ -64,6 +80,12 @@ class Instant(float):
     def to_seconds(self) -> float:
         """The instant as plain float seconds since the epoch."""
         return float(self)
+
+    @property
+    def nanoseconds(self) -> int:
+        """The instant as an integer number of nanoseconds since the epoch (the nearest;
+        ``Instant.Infinity`` reads ``sys.maxsize``, as in the seed library)."""
+        return _nanoseconds(float(self))
 
     def __add__(self, other: float) -> Instant:  # type: ignore[override]
         return Instant(float(self) + float(other))

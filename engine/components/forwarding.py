@@ -52,10 +52,10 @@ class Forwarding:
         """Hand ``event`` to ``downstream`` at ``now``.
 
         A built-in downstream takes it at once (its handler only records and schedules, so
-        this cannot recurse); anything else gets it through the event heap.
+        this cannot recurse); anything else gets it through the event heap, as an event of
+        its own (see :meth:`Event._relay`: user code never sees an event it holds change).
         """
-        event.target = self._downstream  # type: ignore[assignment]
-        event.time = now
+        event = event._relay(self._downstream, now)  # type: ignore[arg-type]
         if self._forward_now:
             self._forward(event)  # type: ignore[misc]
         else:

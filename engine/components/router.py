@@ -147,17 +147,21 @@ class Router(Entity):
         i = self.choose()
         self.routed[i] += 1
         target = self.targets[i]
-        event.target = target
         draw = self._latency_draws[i]
         sim = self._sim
+        now = sim.now  # type: ignore[union-attr]
+        if event._private:  # re-targeted in place: no user code holds it
+            event.target = target
+        else:  # user code may hold it: pass on a copy (see Event._relay)
+            event = event._relay(target, now)
         if draw is None:
-            event.time = sim.now  # type: ignore[union-attr]
+            event.time = now
             if self._at_once[i]:
                 self._handlers[i](event)
             else:
-                heappush(sim._heap, (sim.now, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
+                heappush(sim._heap, (now, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
         else:
-            event.time = sim.now + draw()  # type: ignore[union-attr]
+            event.time = now + draw()
             heappush(sim._heap, (event.time, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
         return None
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from engine.distributions import ConstantLatency, ExponentialLatency, LatencyDistribution
 from engine.entity import Entity
 from engine.event import Event
+from engine.simulation import DIRECT_HANDLERS
 from engine.time import seconds
 
 if TYPE_CHECKING:
@@ -124,6 +125,22 @@ class Source(Entity):
         return cls(name, target, profile=profile, **kwargs)
 
     # ------------------------------------------------------------- properties
+    @property
+    def target(self) -> Entity:
+        """The entity that receives the requests; assignable."""
+        return self._target
+
+    @target.setter
+    def target(self, value: Entity) -> None:
+        if not isinstance(value, Entity):
+            raise TypeError(f"target must be an Entity, got {value!r}")
+        self._target = value
+        # Requests for a built-in component stay private (see Event._relay); user code may
+        # keep what it receives, so the engine must never change those afterwards.
+        self._private = type(value).handle_event in DIRECT_HANDLERS
+        if self._sim is not None:
+            self._sim.add(value)
+
     @property
     def rate(self) -> float | None:
         """Poisson rate per second (None for other kinds); assigning applies at once."""
@@ -239,11 +256,14 @@ class Source(Entity):
         elif token != self._token:
             return
         self.generated += 1
-        target = self.target
+        target = self._target
         if self.context_factory is None:
             event = Event._request(now, self.event_type, target)
+            if not self._private:
+                event._private = False
         else:
             event = Event(now, self.event_type, target, context=self.context_factory(now))
+            event._private = self._private
         if not self._unbounded:
             self._schedule_next(now)
         # A fresh request has no hooks and cannot be cancelled yet, so the target's handler

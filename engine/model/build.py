@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,9 @@ class Run:
         self.recorder = recorder
         self.end_time = model.simulation.end_time
         self.warmup = model.simulation.warmup
+        # The nodes as they stand now, live changes included (the document is not touched).
+        self._live: dict[str, Node] = {n.id: copy.deepcopy(n) for n in model.nodes}
+        self._autoscalers: dict[str, _Autoscaler] = {}
 
     @property
     def now(self) -> float:
@@ -108,52 +112,183 @@ class Run:
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Apply a parameter change to the running model from now on (a live what-if).
 
-        Raises ValueError for a value the document would refuse or a parameter that cannot
-        change during a run.
+        Only the parameters in :data:`LIVE_PARAMS` change during a run; each takes effect
+        from the instant of the change exactly as it would from the start of a run (a
+        server's whole concurrency object: initial, min, max and autoscale rule). Setting
+        one of a source's ``rate``, ``interarrival`` or ``profile`` clears the others, as
+        the editor does.
+
+        Raises ValueError, naming the node and the parameter, for a value the document
+        would refuse or a parameter that cannot change during a run; the run goes on
+        unchanged.
         """
         entity = self.nodes.get(node_id)
-        if entity is None:
+        node = self._live.get(node_id)
+        if entity is None or node is None:
             raise ValueError(f"no node {node_id!r} in the running model")
         where = f"node {node_id!r}: {name}"
+        if name not in LIVE_PARAMS.get(node.kind, ()):
+            raise ValueError(f"{where} cannot change during a run; stop and run again")
+        params = copy.deepcopy(node.params)
+        params[name] = copy.deepcopy(value)
+        if node.kind == "source" and value is not None and name in _ARRIVALS:
+            for other in _ARRIVALS:
+                if other != name:
+                    params.pop(other, None)
+        errors = check_document(
+            Model(nodes=[Node(node_id, node.kind, node.position, params)]), check_graph=False
+        ).errors
+        if errors:
+            raise ValueError(f"{where}: {errors[0].removeprefix(f'node {node_id!r}: ')}")
         try:
-            if isinstance(entity, Source):
-                if name == "rate":
-                    entity.rate = value
-                elif name == "interarrival":
-                    entity.interarrival = _dist(value)
-                else:
-                    raise ValueError("only rate and interarrival can change during a run")
-            elif isinstance(entity, Server) and name == "service_time":
-                entity.service_time = _dist(value)
-            elif isinstance(entity, ThreadPool) and name == "processing_time":
-                entity.processing_time = _dist(value)
-            elif isinstance(entity, (Server, ThreadPool)) and name in ("concurrency", "num_workers"):
-                limit = value.get("initial") if isinstance(value, dict) else value
-                if not isinstance(limit, int):
-                    raise ValueError(f"must be an integer >= 1, got {value!r}")
-                entity.set_capacity(limit)
-            elif isinstance(entity, (Server, ThreadPool)) and name == "queue_capacity":
-                if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                    raise ValueError(f"must be an integer >= 0 or null, got {value!r}")
-                entity._queue_limit = value
-            elif isinstance(entity, AsyncServer) and name == "cpu_work_distribution":
-                entity._cpu_dist = None if value is None else _dist(value)
-                entity._bind_samplers(self.sim)
-            elif isinstance(entity, AsyncServer) and name == "io_time":
-                entity._io_time = None if value is None else _dist(value)
-                entity._bind_samplers(self.sim)
-            elif isinstance(entity, AsyncServer) and name == "max_connections":
-                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                    raise ValueError(f"must be an integer >= 1, got {value!r}")
-                entity._max = value
-            elif isinstance(entity, Delay) and name == "delay":
-                entity.delay = _dist(value)
-            elif isinstance(entity, Router) and name == "policy":
-                entity.set_policy(value)
-            else:
-                raise ValueError("cannot change during a run; stop and run again")
+            self._apply(node_id, node.kind, entity, name, params)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where}: {exc}") from None
+        node.params = params
+
+    def _apply(self, node_id: str, kind: str, entity: Any, name: str, params: dict[str, Any]) -> None:
+        value = params[name]
+        if kind == "source":
+            if name == "priority":
+                entity.context_factory = _priority_factory(value)
+            elif value is not None:  # None leaves the arrivals to the parameter that is set
+                if name == "rate":
+                    entity.rate = value
+                else:
+                    entity.interarrival = _dist(value)
+        elif name in ("service_time", "processing_time", "delay"):
+            setattr(entity, name, _dist(value))
+        elif name == "queue_capacity":
+            entity._queue_limit = value  # (the document's queue policies have no capacity of their own)
+        elif name == "num_workers":
+            entity.set_capacity(value)
+        elif name == "concurrency":
+            self._set_concurrency(node_id, entity, value)
+        elif name == "max_connections":
+            if value != entity._max:
+                entity._capacity_changed(entity._max, self.sim.now)
+                entity._max = value
+        elif name == "cpu_work_distribution":
+            entity._cpu_dist = distributions.ConstantLatency(0.0) if value is None else _dist(value)
+            entity._bind_samplers(self.sim)
+        elif name == "io_time":
+            entity._io_time = None if value is None else _dist(value)
+            entity._bind_samplers(self.sim)
+        elif name == "policy":
+            entity.set_policy(value)
+        else:  # pragma: no cover - LIVE_PARAMS and this method go together
+            raise ValueError("cannot change during a run; stop and run again")
+
+    def _set_concurrency(self, node_id: str, server: Server, conc: Any) -> None:
+        """Give ``server`` the concurrency ``conc`` (a document value) from now on, as a run
+        started with it would have it: the limit, its bounds, request weights and the
+        autoscaling rule, whose evaluations restart from now."""
+        sim = self.sim
+        kind = conc.get("kind") if isinstance(conc, dict) else "fixed"
+        model = server.concurrency_model
+        if (kind == "weighted") != isinstance(model, WeightedConcurrency):
+            raise ValueError("cannot switch between weighted and slot concurrency during a run; stop and run again")
+        old = self._autoscalers.pop(node_id, None)
+        if old is not None:
+            old.active = False
+        if isinstance(model, WeightedConcurrency):
+            total = conc["total_capacity"]
+            before = model.limit
+            if total != before:
+                server._capacity_changed(before, sim.now)
+                model._limit = total
+                if total > before and server.depth:
+                    server._dispatch_waiting(sim.now)
+            weight = conc.get("weight")
+            server._weight_sampler = None if weight is None else _dist(weight).sampler(sim, f"{server.name}/weight")
+            return
+        initial, low, high = _slot_bounds(conc)
+        if not isinstance(model, DynamicConcurrency):
+            server.set_capacity(model.limit)  # a fixed model becomes a dynamic one
+            model = server.concurrency_model
+        dynamic: DynamicConcurrency = model  # type: ignore[assignment]
+        dynamic._min, dynamic._max = low, high
+        dynamic.set_limit(initial)  # starts waiting work at once if it rises
+        auto = conc.get("autoscale") if kind == "dynamic" else None
+        if auto is not None:
+            self._autoscalers[node_id] = _Autoscaler(sim, server, auto)
+
+
+#: Parameters that can change while a model runs (:meth:`Run.set_param`), by node kind.
+#: Each takes effect from the instant of the change as it would from the start of a run.
+#: Any other parameter needs a new run.
+LIVE_PARAMS: dict[str, tuple[str, ...]] = {
+    "source": ("rate", "interarrival", "priority"),
+    "server": ("concurrency", "service_time", "queue_capacity"),
+    "thread_pool": ("num_workers", "processing_time", "queue_capacity"),
+    "async_server": ("max_connections", "cpu_work_distribution", "io_time"),
+    "delay": ("delay",),
+    "router": ("policy",),
+}
+
+_ARRIVALS = ("rate", "interarrival", "profile")
+
+
+def _priority_factory(priority: Any) -> Callable[[float], dict[str, Any]] | None:
+    """A source's context factory giving every request ``priority`` (None: no factory)."""
+    if priority is None:
+        return None
+
+    def factory(now: float) -> dict[str, Any]:
+        return {"metadata": {"priority": priority}}
+
+    return factory
+
+
+def _slot_bounds(conc: Any) -> tuple[int, int, int | None]:
+    """``(initial, min, max)`` of a slot concurrency value (an int, fixed or dynamic)."""
+    if not isinstance(conc, dict):
+        return conc, 1, None
+    if conc["kind"] == "fixed":
+        return conc["c"], 1, None
+    return conc["initial"], conc.get("min") or 1, conc.get("max")
+
+
+class _Autoscaler:
+    """A dynamic server's autoscaling rule: every ``interval`` seconds it looks at the
+    utilisation observed since its last look and scales by ``step`` when that is outside
+    ``target_utilization ± band``. ``active`` False stops it (a live change replaced it)."""
+
+    def __init__(self, sim: Simulation, server: Server, auto: dict[str, Any]) -> None:
+        self.sim = sim
+        self.server = server
+        self.target = float(auto.get("target_utilization", 0.7))
+        self.band = float(auto.get("band", 0.1))
+        self.interval = float(auto.get("interval", 10.0))
+        self.step = int(auto.get("step", 1))
+        self.active = True
+        self.evaluations = 0
+        _, _, self.busy, self.cap = server.areas(sim.now)
+        self.start = server._m_start
+        sim.call_daemon_at(sim.now + self.interval, self.evaluate)
+
+    @property
+    def stall_name(self) -> str:
+        return f"autoscaling of {self.server.name!r}"
+
+    def evaluate(self, _: Any) -> None:
+        if not self.active:
+            return
+        sim, server = self.sim, self.server
+        now = sim.now
+        _, _, busy, cap = server.areas(now)
+        if server._m_start != self.start:  # the window was reset since the last look
+            self.busy, self.cap, self.start = 0.0, 0.0, server._m_start
+        dcap = cap - self.cap
+        observed = (busy - self.busy) / dcap if dcap > 0 else 0.0
+        self.busy, self.cap = busy, cap
+        self.evaluations += 1
+        model: DynamicConcurrency = server.concurrency_model  # type: ignore[assignment]
+        if observed > self.target + self.band:
+            model.scale_up(self.step)
+        elif observed < self.target - self.band:
+            model.scale_down(self.step)
+        sim.call_daemon_at(now + self.interval, self.evaluate)
 
 
 def build(model: Model, *, seed: Any = None, end_time: float | None = None, series: bool = False) -> Run:
@@ -181,12 +316,12 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
         _wire(node, outs.get(node.id, []), entities)
     for entity in entities.values():
         sim.add(entity)
+    recorder = None
+    run = Run(model, sim, entities, None)
     for node in model.nodes:
         conc = node.params.get("concurrency")
         if node.kind == "server" and isinstance(conc, dict):
-            _configure_concurrency(entities[node.id], conc, sim)  # type: ignore[arg-type]
-    recorder = None
-    run = Run(model, sim, entities, None)
+            run._set_concurrency(node.id, entities[node.id], conc)  # type: ignore[arg-type]
     if settings.warmup > 0:
 
         def end_warmup(_: Any) -> None:
@@ -206,14 +341,7 @@ def _make(node: Node, sim: Simulation) -> Entity:
     kind = node.kind
     placeholder = _Placeholder(f"{node.id}:out")
     if kind == "source":
-        priority = p.get("priority")
-        factory = None
-        if priority is not None:
-
-            def factory(now: float, _priority: Any = priority) -> dict[str, Any]:
-                return {"metadata": {"priority": _priority}}
-
-        kwargs: dict[str, Any] = {"limit": p.get("limit"), "context_factory": factory}
+        kwargs: dict[str, Any] = {"limit": p.get("limit"), "context_factory": _priority_factory(p.get("priority"))}
         if p.get("profile") is not None:
             return Source(node.id, placeholder, profile=p["profile"], **kwargs)
         if p.get("interarrival") is not None:
@@ -228,7 +356,7 @@ def _make(node: Node, sim: Simulation) -> Entity:
             elif conc["kind"] == "fixed":
                 model = DynamicConcurrency(conc["c"], 1, None)
             else:
-                model = DynamicConcurrency(conc["initial"], conc.get("min", 1), conc.get("max"))
+                model = DynamicConcurrency(*_slot_bounds(conc))
         else:
             model = DynamicConcurrency(conc, 1, None)  # dynamic so that live edits can change it
         return Server(node.id, model, _dist(p["service_time"]), queue, p.get("queue_capacity"))
@@ -279,36 +407,6 @@ def _wire(node: Node, outs: list[Link], entities: dict[str, Entity]) -> None:
         entity.target = downstream
     else:
         entity.downstream = downstream  # type: ignore[attr-defined]
-
-
-def _configure_concurrency(server: Server, conc: dict[str, Any], sim: Simulation) -> None:
-    if conc["kind"] == "weighted" and conc.get("weight") is not None:
-        server._weight_sampler = _dist(conc["weight"]).sampler(sim, f"{server.name}/weight")
-    auto = conc.get("autoscale") if conc["kind"] == "dynamic" else None
-    if auto is None:
-        return
-    model: DynamicConcurrency = server.concurrency_model  # type: ignore[assignment]
-    target = float(auto.get("target_utilization", 0.7))
-    band = float(auto.get("band", 0.1))
-    interval = float(auto.get("interval", 10.0))
-    step = int(auto.get("step", 1))
-    last = {"t": sim.now, "busy": 0.0, "cap": 0.0, "start": server._m_start}
-
-    def evaluate(_: Any) -> None:
-        now = sim.now
-        _, _, busy, cap = server.areas(now)
-        if server._m_start != last["start"]:  # window reset since the last look
-            last.update(busy=0.0, cap=0.0, start=server._m_start)
-        dcap = cap - last["cap"]
-        observed = (busy - last["busy"]) / dcap if dcap > 0 else 0.0
-        last.update(t=now, busy=busy, cap=cap)
-        if observed > target + band:
-            model.scale_up(step)
-        elif observed < target - band:
-            model.scale_down(step)
-        sim.call_daemon_at(now + interval, evaluate)
-
-    sim.call_daemon_at(sim.now + interval, evaluate)
 
 
 def slice_times(start: float, end: float, slices: int) -> list[float]:

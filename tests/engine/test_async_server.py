@@ -50,7 +50,8 @@ def test_next_cpu_work_starts_at_the_same_instant_the_previous_ends(SequenceLate
 
 def test_cpu_time_defaults_to_zero(recorder, inject):
     server = AsyncServer("a", downstream=recorder)
-    assert server.cpu_work_distribution is None
+    assert isinstance(server.cpu_work_distribution, ConstantLatency)
+    assert server.cpu_work_distribution.value == 0.0  # "Default is 0"
     _run(server, inject, [0.5, 0.5], names=["a", "b"])
     assert recorder.log == [(0.5, "a"), (0.5, "b")]
 

@@ -13,7 +13,7 @@ from engine.components.forwarding import Forwarding
 from engine.components.server.server import check_distribution
 from engine.components.server.stats import AsyncServerStats
 from engine.components.window import FOLD_EVERY, WindowStats
-from engine.distributions import LatencyDistribution
+from engine.distributions import ConstantLatency, LatencyDistribution
 from engine.entity import Entity
 from engine.event import Event
 from engine.simulation import DIRECT_HANDLERS
@@ -33,7 +33,8 @@ class AsyncServer(WindowStats, Forwarding, Entity):
     1. Accept: at ``max_connections`` a request is rejected (counted, dropped); otherwise
        its connection is held through the CPU wait, the CPU work and the I/O.
     2. CPU: one FIFO server (the event loop); CPU time is drawn from
-       ``cpu_work_distribution`` when the work starts (0 when None).
+       ``cpu_work_distribution`` when the work starts (default 0: ``ConstantLatency(0)``,
+       no CPU work, pure I/O).
     3. When CPU work ends the next waiting request starts at the same instant, then the
        I/O phase runs: ``io_handler(event)`` may return None or events (complete now) or a
        generator (runs concurrently with other requests' I/O; complete when it returns).
@@ -59,8 +60,9 @@ class AsyncServer(WindowStats, Forwarding, Entity):
             raise TypeError(f"max_connections must be an int, got {max_connections!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections!r}")
-        if cpu_work_distribution is not None:
-            check_distribution(cpu_work_distribution, "cpu_work_distribution")
+        if cpu_work_distribution is None:
+            cpu_work_distribution = ConstantLatency(0.0)
+        check_distribution(cpu_work_distribution, "cpu_work_distribution")
         if io_handler is not None and not callable(io_handler):
             raise TypeError(f"io_handler must be callable, got {io_handler!r}")
         self._max = max_connections
@@ -92,7 +94,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
-        self._draw_cpu = (lambda: 0.0) if self._cpu_dist is None else self._cpu_dist.sampler(sim, f"{self.name}/cpu")
+        self._draw_cpu = self._cpu_dist.sampler(sim, f"{self.name}/cpu")
         self._draw_io = None if self._io_time is None else self._io_time.sampler(sim, f"{self.name}/io")
 
     def _reset_window(self, now: float) -> None:
@@ -147,6 +149,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
             self._start_cpu(self._cpu_queue.popleft(), now)
         handler = self._io_handler
         if handler is not None:
+            event._private = False  # user code sees it
             result = handler(event)
             if type(result) is GeneratorType:
                 self._sim.start_process(self._run_io(result, event, now))  # type: ignore[union-attr]
@@ -249,8 +252,9 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         return self._cpu_busy
 
     @property
-    def cpu_work_distribution(self) -> LatencyDistribution | None:
-        """Distribution of CPU time per request (None = no CPU work)."""
+    def cpu_work_distribution(self) -> LatencyDistribution:
+        """Distribution of CPU time per request (``ConstantLatency(0)`` when none was given:
+        no CPU work)."""
         return self._cpu_dist
 
     @property

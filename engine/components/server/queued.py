@@ -205,6 +205,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         # go through the event heap at ``now``: called directly, a chain of such stations
         # would recurse one level per station.
         sim = self._sim
+        event._private = False  # a user subclass's handle_queued_event sees it
         gen = self.handle_queued_event(event)
         if type(gen) is not GeneratorType:
             sim._schedule_result(gen, event)  # type: ignore[union-attr]
@@ -272,8 +273,11 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             self._release_hooks(event)
         downstream = self._downstream
         if downstream is not None:  # _send_on inlined for speed
-            event.target = downstream
-            event.time = now
+            if event._private:
+                event.target = downstream
+                event.time = now
+            else:
+                event = event._relay(downstream, now)
             if self._forward_now:
                 self._forward(event)  # type: ignore[misc]
             else:

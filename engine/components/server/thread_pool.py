@@ -63,6 +63,7 @@ class ThreadPool(QueuedResource):
 
     def _service_of(self, event: Event) -> float:
         if self._extractor is not None:
+            event._private = False  # user code sees it
             return _time(self._extractor(event), f"processing time of task {_task(event)}")
         ctx = event._context
         if ctx is not None:
