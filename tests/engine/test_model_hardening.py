@@ -152,7 +152,10 @@ def test_open_model_of_a_valid_file_is_the_strict_model_and_a_clean_report():
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["nodes"][0]["params"].update(rate=-1), "node 'arrivals': rate must be >= 0, got -1"),
+        (
+            lambda d: d["nodes"][0]["params"].update(rate=-1),
+            "node 'arrivals': rate must be >= 1.09e-10 (one arrival in the 9.2e9 s",
+        ),
         (lambda d: d["nodes"][1]["params"].update(colour="red"), "unknown parameter 'colour'"),
         (lambda d: d["nodes"][1].update(kind="teleporter"), "unknown kind 'teleporter'"),
         (lambda d: d["links"].append({"from": "done", "to": "cpu"}), "cannot link out of sink 'done'"),

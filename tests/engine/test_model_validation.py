@@ -177,7 +177,10 @@ def test_many_independent_node_problems_are_all_reported():
             with_param(mm1(), "cpu", "queue_policy", "random"),
             "node 'cpu': queue_policy must be one of fifo, lifo, priority, got 'random'",
         ),
-        (with_param(mm1(), "arrivals", "rate", -0.5), "node 'arrivals': rate must be >= 0, got -0.5"),
+        (
+            with_param(mm1(), "arrivals", "rate", -0.5),
+            "node 'arrivals': rate must be >= 1.09e-10 (one arrival in the 9.2e9 s the engine's clock spans; to send nothing for a while, use a profile with a rate of 0), got -0.5",
+        ),
         (with_param(mm1(), "arrivals", "limit", 1.5), "node 'arrivals': limit must be an integer, got 1.5"),
         (
             with_param(mm1(), "cpu", "service_time", {"dist": "uniform", "low": 2, "high": 1}),
