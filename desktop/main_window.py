@@ -12,8 +12,8 @@ import json
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QMouseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
 
 from desktop import autosave
@@ -27,6 +27,24 @@ from desktop.run.integration import install_live_run
 from engine.model import Model, ModelError, load_model, save_model
 
 MAX_RECENT = 8
+
+
+class ProblemsLabel(QLabel):
+    """The status bar's count of the model's problems; a click lists them (``clicked``)."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A left click reports ``clicked``."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
 FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
 
 
@@ -51,7 +69,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
         self.run_toolbar.hide()
         self.run_toolbar.installEventFilter(self)
-        self.problems_label = QLabel(self)
+        self.problems_label = ProblemsLabel(self)
+        self.problems_label.clicked.connect(self.show_problems)
+        self.problems_menu = QMenu(self)
+        self._errors: list[str] = []
         self.zoom_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.problems_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -67,6 +88,8 @@ class MainWindow(QMainWindow):
         self.live_run = install_live_run(self)
         self.help_menu = install_help_menu(self)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
+        self.live_run.state_changed.connect(lambda _state: self._block_run())
+        self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._restore_settings()
@@ -209,8 +232,66 @@ class MainWindow(QMainWindow):
             for found, word in ((errors, "error"), (warnings, "warning"))
             if found
         ]
-        self.problems_label.setText(" · ".join(parts) if parts else "✓ no problems")
-        self.problems_label.setToolTip("\n".join([*errors, *warnings]))
+        text = " · ".join(parts) if parts else "✓ no problems"
+        if errors:
+            text += " — Run is off until fixed"
+        self.problems_label.setText(text)
+        tip = "\n".join([*errors, *warnings])
+        self.problems_label.setToolTip(f"{tip}\n\nClick to list them and go to the first." if tip else "")
+        self._errors = list(errors)
+        self._block_run()
+
+    def _block_run(self) -> None:
+        """Run and Step are off while the model has errors (a run would only fail), and say why;
+        a run already going keeps its controls."""
+        live = getattr(self, "live_run", None)
+        if live is None:
+            return
+        controls = live.controls
+        blocked = bool(self._errors) and not live.running
+        for action, key in ((controls.run_action, "F5"), (controls.step_action, "F10")):
+            name = action.text()
+            if blocked:
+                action.setEnabled(False)
+                more = f" (and {len(self._errors) - 1} more)" if len(self._errors) > 1 else ""
+                action.setToolTip(f"{name} is off: the model has an error to fix first: {self._errors[0]}{more}")
+            else:
+                action.setToolTip(f"{name} ({key})")
+                if action is controls.step_action or live.state != "running":
+                    action.setEnabled(True)
+
+    def show_problems(self) -> None:
+        """List the model's problems in a menu under the status bar's problems label, and select
+        the first node (or link) with an error, or else with a warning, centred in view."""
+        report = self._document.report()
+        errors = set(report.errors)
+        places = sorted(report.by_node.items(), key=lambda kv: not any(m in errors for m in kv[1]))
+        self.problems_menu.clear()
+        for where, messages in places:
+            for message in messages:
+                mark = "✖" if message in errors else "⚠"
+                action = self.problems_menu.addAction(f"{mark} {message}")
+                action.triggered.connect(lambda _=False, w=where: self._go_to_problem(w))
+        placed = {m for _, ms in places for m in ms}
+        for message in [*report.errors, *report.warnings]:
+            if message not in placed:  # a model-wide problem: nothing to select
+                self.problems_menu.addAction(f"{'✖' if message in errors else '⚠'} {message}")
+        if places:
+            self._go_to_problem(places[0][0])
+        if not self.problems_menu.isEmpty():
+            self.problems_menu.popup(self.problems_label.mapToGlobal(self.problems_label.rect().topLeft()))
+
+    def _go_to_problem(self, where: str) -> None:
+        if where in self.scene.nodes:
+            self.scene.select([where])
+            self._view.centerOn(self.scene.nodes[where])
+        elif where.startswith("link "):
+            index = int(where.split()[1])
+            links = self._document.model.links
+            if 0 <= index < len(links) and (links[index].source, links[index].target) in self.scene.links:
+                key = (links[index].source, links[index].target)
+                self.scene.select([], [key])
+                self._view.centerOn(self.scene.links[key])
 
     def _after_reset(self) -> None:
         self.inspector.inspect([], [])

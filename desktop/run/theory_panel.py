@@ -326,6 +326,14 @@ class TheoryPanel(QWidget):
         self._since = 0.0
         self._shown: Any = None
         self._sinks: list[str] = []
+        self._warmup_setting: float | None = None
+
+    def note_warmup(self, warmup: float) -> None:
+        """The document's warm-up setting is now ``warmup``: a finished run shown with another
+        warm-up says that its numbers need a re-run to use the new cut."""
+        self._warmup_setting = warmup
+        if self._shown is not None and self._model is not None:
+            self.caption.setText(self._caption(self._shown))
 
     def start(self, model: Model, store: SeriesStore) -> None:
         """Begin a run of ``model`` whose live data accumulate in ``store``."""
@@ -440,7 +448,15 @@ class TheoryPanel(QWidget):
         self._replot()
 
     def _caption(self, batch: Any) -> str:
-        """Which model, which run, and which window the simulated column covers."""
+        """Which model, which run, and which window the simulated column covers (and, after
+        the run, whether the warm-up has been changed since)."""
+        text = self._window_caption(batch)
+        wanted = self._warmup_setting
+        if batch.state != "running" and wanted is not None and not math.isclose(wanted, batch.warmup):
+            text += f" The warm-up is now {wanted:,.6g} s: re-run to apply the new warm-up."
+        return text
+
+    def _window_caption(self, batch: Any) -> str:
         model = self._model
         name = model.name if model is not None else "?"
         seed = model.simulation.seed if model is not None else None
