@@ -28,9 +28,14 @@ class Minimap(QWidget):
         self.setToolTip("Overview: click or drag to move the view")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
         scene = view.canvas_scene
-        scene.changed.connect(lambda _rects: self.update())
-        view.horizontalScrollBar().valueChanged.connect(lambda _v: self.update())
-        view.verticalScrollBar().valueChanged.connect(lambda _v: self.update())
+        # Bound methods, not lambdas: Qt drops these connections when the minimap is deleted,
+        # while the scene (which outlives it) goes on emitting ``changed``.
+        scene.changed.connect(self._repaint)
+        view.horizontalScrollBar().valueChanged.connect(self._repaint)
+        view.verticalScrollBar().valueChanged.connect(self._repaint)
+
+    def _repaint(self, *_: object) -> None:
+        self.update()
 
     def _world(self) -> QRectF:
         """The scene area shown: all nodes plus the visible part of the canvas."""
