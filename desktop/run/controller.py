@@ -355,7 +355,7 @@ class LiveRunController(QObject):
     def _load_settings(self) -> None:
         self.controls.load_settings(self.document.model.simulation)
         warmup = self.document.model.simulation.warmup
-        self.dashboard.set_warmup(warmup)
+        self.dashboard.set_warmup(warmup, self.document.model.simulation.sample_interval)
         self.results_panel.note_warmup(warmup)
         self.theory_panel.note_warmup(warmup)
 

@@ -436,9 +436,12 @@ class Dashboard(QWidget):
         self.set_visible_stations(None if index <= 0 else (data or [self.station_box.itemText(index)]))
 
     # ------------------------------------------------------------- warm-up
-    def set_warmup(self, warmup: float) -> None:
-        """Shade ``[0, warmup]`` on every time chart (the document's warm-up setting)."""
+    def set_warmup(self, warmup: float, sample_interval: float | None = None) -> None:
+        """Shade ``[0, warmup]`` on every time chart (the document's warm-up setting); a drag
+        of its edge is rounded to ``sample_interval`` (seconds) when given."""
         self.warmup = max(0.0, float(warmup))
+        if sample_interval is not None and sample_interval > 0:
+            self._sample_interval = float(sample_interval)
         for region in self._regions.values():
             region.blockSignals(True)
             region.setRegion((0.0, self.warmup))
