@@ -142,6 +142,7 @@ class Dashboard(QWidget):
         self.key_label = QLabel()
         self.key_label.setTextFormat(Qt.TextFormat.RichText)
         self.key_label.setWordWrap(True)
+        self.key_label.hide()  # until a run has stations
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet("color: #505050")
@@ -235,6 +236,7 @@ class Dashboard(QWidget):
         self.station_box.addItems(list(store.stations))
         self.station_box.setCurrentIndex(0)
         self.station_box.blockSignals(False)
+        self.key_label.show()
         self.key_label.setText(
             "&nbsp;&nbsp;&nbsp;".join(keys)
             + '&nbsp;&nbsp;&nbsp;<span style="color:#606060">dashed: theory · shaded: warm-up</span>'
@@ -257,6 +259,7 @@ class Dashboard(QWidget):
         self._now = self._start = 0.0
         self._add_regions()
         self.key_label.clear()
+        self.key_label.hide()
         self.note_label.clear()
         self._show_empty_range()
         self.station_box.blockSignals(True)
@@ -446,6 +449,8 @@ class Dashboard(QWidget):
             region.blockSignals(True)
             region.setRegion((0.0, self.warmup))
             region.blockSignals(False)
+        if self._store is None:
+            self._show_empty_range()
         self._update_note()
 
     @property
