@@ -301,6 +301,14 @@ class TheoryPanel(QWidget):
         self.plot.addItem(pg.FillBetweenItem(self._upper, self._lower, brush=pg.mkBrush(70, 130, 220, 70)))
         self._mean = self.plot.plot(pen=pg.mkPen("#3060c0", width=1))
         self._theory_line = self.plot.plot(pen=pg.mkPen("#c03030", width=1, style=Qt.PenStyle.DashLine))
+        # The run's warm-up, shaded as on the dashboard: the estimate starts where it ends.
+        self.warmup_region = pg.LinearRegionItem(
+            (0.0, 0.0), brush=pg.mkBrush(120, 120, 120, 40), pen=pg.mkPen("#888888"), movable=False
+        )
+        self.warmup_region.setZValue(-10)
+        self.warmup_region.setVisible(False)
+        self.plot.addItem(self.warmup_region)
+        self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
         box = QVBoxLayout(bottom)
         box.setContentsMargins(0, 0, 0, 0)
@@ -340,6 +348,8 @@ class TheoryPanel(QWidget):
         self._model, self._store = model, store
         self._since = model.simulation.warmup
         self._shown = None
+        self.warmup_region.setRegion((0.0, model.simulation.warmup))
+        self.warmup_region.setVisible(model.simulation.warmup > 0)
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
@@ -369,6 +379,7 @@ class TheoryPanel(QWidget):
         """Forget the run and its model (another model was opened): an empty tab."""
         self._model = self._store = self._shown = None
         self.theory, self.states, self._steps, self._items, self._sinks = {}, {}, {}, {}, []
+        self.warmup_region.setVisible(False)
         self.tree.clear()
         self.station_box.clear()
         self.caption.setText("")

@@ -49,6 +49,8 @@ def test_after_a_run_a_new_warm_up_says_re_run_to_apply_it(qtbot, make_host, exa
     live = host.live
     _finish(qtbot, live)
     assert "re-run" not in live.results_panel.caption.text()
+    region = live.theory_panel.warmup_region  # the convergence chart shades the run's warm-up too
+    assert region.isVisible() and region.getRegion() == (0.0, 1000.0)
     live.change_setting("warmup", 300.0)
     for text in (live.results_panel.caption.text(), live.dashboard.note_label.text()):
         assert "re-run to apply the new warm-up" in text and "300" in text
