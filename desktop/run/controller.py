@@ -336,6 +336,7 @@ class LiveRunController(QObject):
     def _set_state(self, state: str) -> None:
         self.state = state
         self.controls.set_state(state)
+        self.dashboard.set_run_active(state in ("running", "paused"))
         self.state_changed.emit(state)
 
     def _node_changed(self, node_id: str) -> None:

@@ -180,6 +180,7 @@ class Dashboard(QWidget):
         layout.addWidget(self.note_label)
         layout.addWidget(self.view, 1)
         self.warmup = 0.0
+        self._run_active = False
         self._sample_interval = 1.0
         self._regions: dict[str, pg.LinearRegionItem] = {}
         self._instant: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -453,6 +454,12 @@ class Dashboard(QWidget):
             self._show_empty_range()
         self._update_note()
 
+    def set_run_active(self, active: bool) -> None:
+        """A run is going (or paused): as the toolbar's Warm-up field, the shaded region's edge
+        cannot be dragged then (the run keeps the warm-up it started with)."""
+        self._run_active = active
+        self._update_note()
+
     @property
     def warmup_regions(self) -> dict[str, pg.LinearRegionItem]:
         """The shaded warm-up region of each chart (keys of :data:`CHARTS` and "capacity")."""
@@ -499,9 +506,11 @@ class Dashboard(QWidget):
 
     def _update_note(self) -> None:
         """Say what the shading means, and why a slow run's statistics have not started."""
+        last = self._store.last if self._store is not None else None
         for region in self._regions.values():
             region.setVisible(self.warmup > 0)
-        last = self._store.last if self._store is not None else None
+            if region.lines[1].movable == self._run_active:
+                region.lines[1].setMovable(not self._run_active)
         if self.warmup <= 0:
             text = ""
         elif last is not None and last.state != "running" and not math.isclose(last.warmup, self.warmup):

@@ -73,7 +73,11 @@ def test_a_slow_run_draws_from_t0_during_the_warm_up_and_says_why_statistics_wai
     note = live.dashboard.note_label.text()
     assert "Warm-up until t = 1,000 s" in note and "more at 1×" in note and "statistics" in note
     assert live.dashboard.plots["queue"].getViewBox().viewRange()[0][0] >= 0.0
+    assert not live.dashboard.warmup_regions["queue"].lines[1].movable  # fixed while the run uses it
     live.stop()
+    qtbot.waitUntil(lambda: live.state == "stopped", timeout=10000)
+    live.dashboard.update_data(live.last_batch.now)
+    assert live.dashboard.warmup_regions["queue"].lines[1].movable
 
 
 def test_zoom_stops_at_time_zero_and_an_empty_chart_reads_seconds(qtbot, make_host, example) -> None:
