@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes.util
+import logging
 import os
 import subprocess
 import sys
@@ -23,9 +24,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop.icons import app_icon
+from desktop.logs import install_excepthook, setup_logging
 from desktop.main_window import MainWindow
 from desktop.startup_probe import watch
-from engine.model import ModelError, load_model
+from engine.model import ModelError, open_model
+from engine.version import queuestudio_version
 
 #: Libraries Qt's xcb plugin needs, with the Debian/Ubuntu package that brings each.
 XCB_LIBRARIES = {
@@ -44,7 +47,18 @@ PROBE = "from PySide6.QtWidgets import QApplication; QApplication(['probe'])"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line (argparse exits with status 2 on bad arguments)."""
-    parser = argparse.ArgumentParser(prog="queuestudio", description="Draw queueing models and run them live.")
+    parser = argparse.ArgumentParser(
+        prog="queuestudio",
+        description="Draw queueing models and run them live.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "headless commands (no display needed; each has --help):\n"
+            "  queuestudio run MODEL.json        run a model, print its metrics (replications, precision)\n"
+            "  queuestudio sweep MODEL.json      run it at each value of one parameter\n"
+            "  queuestudio compare A.json B.json compare two models on common random numbers"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"queuestudio {queuestudio_version()}")
     parser.add_argument("model", nargs="?", help="model file to open (default: a bundled example)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the main window to a PNG and exit")
     parser.add_argument(
@@ -120,7 +134,7 @@ def main(argv: list[str]) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         if args.model:
             try:
-                load_model(args.model, check_graph=False)
+                open_model(args.model)
             except ModelError as exc:
                 print(f"queuestudio: {exc}", file=sys.stderr)
                 return 2
@@ -129,14 +143,18 @@ def main(argv: list[str]) -> int:
         print(problem, file=sys.stderr)
         return 1
     app = create_application()
+    log_file = setup_logging()
+    install_excepthook()
+    logging.getLogger("queuestudio").info("Queue Studio %s started, log %s", queuestudio_version(), log_file)
     window = MainWindow()
-    opened = window.open_initial(args.model)
+    window.open_initial(args.model)
     if args.screenshot:
         return screenshot(window, args.screenshot, args.run_for)
     watch(window)
     window.show()
-    if opened:
-        QTimer.singleShot(0, window.offer_recovery)
+    # Offered even when the file named on the command line could not be opened: the
+    # unsaved work of a crashed session must not wait for a good start.
+    QTimer.singleShot(0, window.offer_recovery)
     return int(app.exec())
 
 

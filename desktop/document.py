@@ -69,6 +69,7 @@ class ModelDocument(QObject):
         self._forced_modified = False
         self._stack_clean = True
         self._report: Report | None = None
+        self._run_problems: list[str] | None = None
         self._rates: dict[str, float] | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
@@ -129,6 +130,14 @@ class ModelDocument(QObject):
         if self._report is None:
             self._report = check_document(self._model, check_graph=False)
         return self._report
+
+    def run_problems(self) -> list[str]:
+        """The problems that stop the model from running (a run checks the whole graph too),
+        cached until the next edit; empty when it can run. Saving and editing never need it
+        to be empty."""
+        if self._run_problems is None:
+            self._run_problems = list(check_document(self._model).errors)
+        return self._run_problems
 
     def arrival_rates(self) -> dict[str, float]:
         """Long-run arrival rate per node from the traffic equations, cached until the next edit."""
@@ -278,6 +287,7 @@ class ModelDocument(QObject):
 
     def _invalidate(self, *_args: object) -> None:
         self._report = None
+        self._run_problems = None
         self._rates = None
 
     def _contents_changed(self, *_args: object) -> None:

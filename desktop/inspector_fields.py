@@ -250,7 +250,9 @@ class ChoiceField(Field):
         self.combo.activated.connect(lambda _i: self.edited.emit(self.combo.currentData()))
 
     def set_value(self, value: Any) -> None:
-        index = self.combo.findData(value)
+        # Only a name (or None) can be one of the choices; a file may hold anything (10**30
+        # would overflow Qt's lookup).
+        index = self.combo.findData(value) if value is None or isinstance(value, str) else -1
         self.combo.setCurrentIndex(max(index, 0))
 
 
@@ -327,7 +329,10 @@ class ProfileField(TextField):
     def set_value(self, value: Any) -> None:
         if self.shows(value):
             return
-        text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
+        try:
+            text = ", ".join(f"{t:g}:{r:g}" for t, r in value) if isinstance(value, list) else ""
+        except (TypeError, ValueError):  # a malformed profile opened from a file: shown as written
+            text = json.dumps(value)
         super().set_value(text)
 
 

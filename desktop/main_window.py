@@ -12,8 +12,8 @@ import json
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QMouseEvent, QShowEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
 
 from desktop import autosave
@@ -23,29 +23,11 @@ from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
 from desktop.palette import Palette
+from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run
-from engine.model import Model, ModelError, load_model, save_model
+from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
-
-
-class ProblemsLabel(QLabel):
-    """The status bar's count of the model's problems; a click lists them (``clicked``)."""
-
-    clicked = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        """A left click reports ``clicked``."""
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit()
-        super().mousePressEvent(event)
-
-
-FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -69,10 +51,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
         self.run_toolbar.hide()
         self.run_toolbar.installEventFilter(self)
-        self.problems_label = ProblemsLabel(self)
-        self.problems_label.clicked.connect(self.show_problems)
-        self.problems_menu = QMenu(self)
-        self._errors: list[str] = []
+        self.problems_label = QLabel(self)
+        self.problems_label.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.problems_label.installEventFilter(self)
         self.zoom_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.problems_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
@@ -82,6 +63,8 @@ class MainWindow(QMainWindow):
         self.recovery = autosave.Recovery(
             self._document, recovery_dir or autosave.default_directory(), autosave_ms, self
         )
+        #: Windows this one opened (documents restored after a crash), kept alive here.
+        self.other_windows: list[MainWindow] = []
         self._fitted = False
         self._build_menus()
         self._connect()
@@ -233,53 +216,41 @@ class MainWindow(QMainWindow):
             if found
         ]
         text = " · ".join(parts) if parts else "✓ no problems"
-        if errors:
+        if self._document.run_problems():
             text += " — Run is off until fixed"
         self.problems_label.setText(text)
-        tip = "\n".join([*errors, *warnings])
-        self.problems_label.setToolTip(f"{tip}\n\nClick to list them and go to the first." if tip else "")
-        self._errors = list(errors)
+        self.problems_label.setToolTip("\n".join([*errors, *warnings, "(click for the list)"] if parts else []))
         self._block_run()
 
     def _block_run(self) -> None:
-        """Run and Step are off while the model has errors (a run would only fail), and say why;
-        a run already going keeps its controls."""
+        """Run and Step are off while the model has problems that stop a run (it would only
+        fail), and their tooltips say which; a run already going keeps its controls."""
         live = getattr(self, "live_run", None)
         if live is None:
             return
         controls = live.controls
-        blocked = bool(self._errors) and not live.running
+        problems = self._document.run_problems()
+        blocked = bool(problems) and not live.running
         for action, key in ((controls.run_action, "F5"), (controls.step_action, "F10")):
             name = action.text()
             if blocked:
                 action.setEnabled(False)
-                more = f" (and {len(self._errors) - 1} more)" if len(self._errors) > 1 else ""
-                action.setToolTip(f"{name} is off: the model has an error to fix first: {self._errors[0]}{more}")
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                action.setToolTip(f"{name} is off: fix this first: {problems[0]}{more}")
             else:
                 action.setToolTip(f"{name} ({key})")
                 if action is controls.step_action or live.state != "running":
                     action.setEnabled(True)
 
     def show_problems(self) -> None:
-        """List the model's problems in a menu under the status bar's problems label, and select
-        the first node (or link) with an error, or else with a warning, centred in view."""
+        """A click on the status bar's problem count: select the first node (or link) with a
+        problem, an error before a warning, centred in view; then list every problem."""
         report = self._document.report()
-        errors = set(report.errors)
-        places = sorted(report.by_node.items(), key=lambda kv: not any(m in errors for m in kv[1]))
-        self.problems_menu.clear()
-        for where, messages in places:
-            for message in messages:
-                mark = "✖" if message in errors else "⚠"
-                action = self.problems_menu.addAction(f"{mark} {message}")
-                action.triggered.connect(lambda _=False, w=where: self._go_to_problem(w))
-        placed = {m for _, ms in places for m in ms}
-        for message in [*report.errors, *report.warnings]:
-            if message not in placed:  # a model-wide problem: nothing to select
-                self.problems_menu.addAction(f"{'✖' if message in errors else '⚠'} {message}")
+        blocking = set(self._document.run_problems()) | set(report.errors)
+        places = sorted(report.by_node.items(), key=lambda kv: not any(m in blocking for m in kv[1]))
         if places:
             self._go_to_problem(places[0][0])
-        if not self.problems_menu.isEmpty():
-            self.problems_menu.popup(self.problems_label.mapToGlobal(self.problems_label.rect().topLeft()))
+        self.show_problem_list()
 
     def _go_to_problem(self, where: str) -> None:
         if where in self.scene.nodes:
@@ -292,6 +263,21 @@ class MainWindow(QMainWindow):
                 key = (links[index].source, links[index].target)
                 self.scene.select([], [key])
                 self._view.centerOn(self.scene.links[key])
+
+    def show_problem_list(self) -> None:
+        """Every problem of the model in one list: what stops a run first, then the warnings
+        (a click on the status bar's problem count)."""
+        blocking = self._document.run_problems()
+        rest = [w for w in self._document.report().warnings if w not in blocking]
+        if not blocking and not rest:
+            self.statusBar().showMessage("The model has no problems", 4000)
+            return
+        sections = []
+        for title, found in (("Fix before it can run", blocking), ("Warnings", rest)):
+            if found:
+                shown = found[:30] + ([f"… and {len(found) - 30} more"] if len(found) > 30 else [])
+                sections.append(f"{title}:\n" + "\n".join(f"• {p}" for p in shown))
+        QMessageBox.information(self, "Problems", "\n\n".join(sections))
 
     def _after_reset(self) -> None:
         self.inspector.inspect([], [])
@@ -307,6 +293,8 @@ class MainWindow(QMainWindow):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.run_toolbar and event.type() == QEvent.Type.ActionAdded:
             self.run_toolbar.show()
+        elif watched is self.problems_label and event.type() == QEvent.Type.MouseButtonRelease:
+            self.show_problems()
         return super().eventFilter(watched, event)
 
     def _update_title(self) -> None:
@@ -331,12 +319,16 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | Path, *, as_example: bool = False) -> bool:
-        """Open a model file; on failure show the validator's messages and keep the current document.
+        """Open a model file; False (with the reasons shown) when it is not a model the editor
+        can show, keeping the current document.
 
-        An example opens as an untitled copy, so saving never overwrites the bundled file.
+        A model with problems (probabilities to set, unreachable nodes, bad values…) opens
+        like any other: its problems are badged on the canvas and listed in the status bar,
+        and only Run refuses it until they are fixed. An example opens as an untitled copy,
+        so saving never overwrites the bundled file.
         """
         try:
-            model = load_model(path, check_graph=False)
+            model, _report = open_model(path)
         except ModelError as exc:
             shown = exc.problems[:15] + ([f"… and {len(exc.problems) - 15} more"] if len(exc.problems) > 15 else [])
             QMessageBox.warning(
@@ -348,8 +340,15 @@ class MainWindow(QMainWindow):
         self._document.reset(model, None if as_example else str(path))
         if not as_example:
             self._add_recent(str(Path(path).resolve()))
-        self.statusBar().showMessage(f"Opened {Path(path).name}", 4000)
+        self.statusBar().showMessage(f"Opened {Path(path).name}{self._problems_note()}", 8000)
         return True
+
+    def _problems_note(self) -> str:
+        """ ", with N problems to fix before it can run" for the status bar ("" if none)."""
+        count = len(self._document.run_problems())
+        if not count:
+            return ""
+        return f" with {count} problem{'s' if count != 1 else ''} to fix before it can run (see the badges)"
 
     def save(self) -> bool:
         """Save to the document's file (Save As when it has none); True when saved."""
@@ -376,7 +375,7 @@ class MainWindow(QMainWindow):
             return False
         self._document.mark_saved(path)
         self._add_recent(str(Path(path).resolve()))
-        self.statusBar().showMessage(f"Saved {Path(path).name}", 4000)
+        self.statusBar().showMessage(f"Saved {Path(path).name}{self._problems_note()}", 8000)
         return True
 
     def maybe_save(self) -> bool:
@@ -433,32 +432,62 @@ class MainWindow(QMainWindow):
             return self.open_path(default_example(), as_example=True)
         return self.open_path(path)
 
-    def offer_recovery(self) -> bool:
-        """After a crash, offer to restore the newest unsaved document; True if restored."""
+    def offer_recovery(self) -> list[MainWindow]:
+        """After a crash, offer every document left unsaved (one per crashed window) in a
+        :class:`RecoveryDialog`; returns the windows the chosen ones were restored into.
+
+        The first restored document goes into this window when it holds nothing of the
+        user's (an untouched example or new model, or the same file), every other one into a
+        new window. Whatever was autosaved is restored, valid or not. No file is deleted
+        unless the user discards it: declined ones are kept for next time, restored ones
+        are adopted by their window's autosave (see :mod:`desktop.autosave`).
+        """
         found = autosave.orphans(self.recovery.directory)
         if not found:
+            return []
+        dialog = RecoveryDialog(found, self)
+        dialog.exec()
+        chosen = dialog.checked() if dialog.choice is not Choice.LATER else []
+        restored: list[MainWindow] = []
+        for orphan in found:
+            if orphan.damaged:
+                continue
+            if not any(orphan is c for c in chosen):
+                orphan.release()
+            elif dialog.choice is Choice.DISCARD:
+                orphan.remove()
+            else:
+                restored.append(self._restore(orphan, into_self=not restored and self._holds_nothing_for(orphan)))
+        return restored
+
+    def _holds_nothing_for(self, orphan: autosave.Orphan) -> bool:
+        """Whether restoring ``orphan`` here would replace nothing the user asked for."""
+        doc = self._document
+        if doc.modified:
             return False
-        newest, rest = found[0], found[1:]
-        for orphan in rest:
-            orphan.remove()
-        buttons = QMessageBox.StandardButton
-        title = Path(newest.original_path).name if newest.original_path else newest.data.get("name", "Untitled")
-        answer = QMessageBox.question(
-            self,
-            "Restore Unsaved Changes",
-            f"Queue Studio did not close normally. Restore the unsaved changes to "
-            f"“{title}” from {newest.saved_at.replace('T', ' ')}?",
-            buttons.Yes | buttons.No,
-            buttons.Yes,
+        return doc.path is None or (
+            orphan.original_path is not None and Path(doc.path).resolve() == Path(orphan.original_path).resolve()
         )
-        if answer != buttons.Yes:
-            newest.remove()
-            return False
-        model = autosave.restore(newest)
-        if model is None:
-            return False
-        self._document.reset(model, newest.original_path, modified=True)
-        return True
+
+    def _restore(self, orphan: autosave.Orphan, *, into_self: bool) -> MainWindow:
+        assert orphan.model is not None
+        target = self if into_self else self.new_window()
+        target._document.reset(orphan.model, orphan.original_path, modified=True)
+        target.recovery.adopt(orphan)
+        target.statusBar().showMessage(
+            f"Restored the unsaved changes to {orphan.title} from {orphan.when}{target._problems_note()}", 10000
+        )
+        return target
+
+    def new_window(self) -> MainWindow:
+        """A new editor window (an empty model) sharing this one's recovery folder; this window
+        keeps it alive (see :attr:`other_windows`)."""
+        window = MainWindow(self.recovery.directory, self.recovery.interval_ms)
+        self.other_windows.append(window)
+        window.move(self.pos() + QPoint(32, 32) * len(self.other_windows))
+        if self.isVisible():
+            window.show()
+        return window
 
     def _restore_settings(self) -> None:
         settings = QSettings()

@@ -27,7 +27,6 @@ Used by ``queuestudio sweep``, ``queuestudio compare``, ``queuestudio run --repl
 
 from __future__ import annotations
 
-import concurrent.futures
 import copy
 import math
 import multiprocessing
@@ -43,6 +42,7 @@ from engine.metrics import STATION_METRICS
 from engine.model import Model, ModelError, build, check_document
 from engine.model.build import slice_times
 from engine.model.schema import KINDS, SIMULATION_FIELDS
+from engine.replications import Pool, ReplicationFailed, aggregate
 from engine.stats import mean_ci95
 from engine.version import queuestudio_version
 
@@ -367,57 +367,47 @@ class InProcessExecutor(Executor):
 
 
 class ProcessExecutor(Executor):
-    """A pool of ``workers`` local processes (default: every core).
+    """A pool of ``workers`` local processes (default: every core), the same pool as
+    :func:`engine.replications.replicate`'s: one task at a time per worker, so a worker
+    that dies (killed, out of memory) fails the experiment at once, naming its task.
 
-    ``start_method`` "spawn" is the safe choice in a process with threads, such as a GUI. A
-    worker that dies (killed, out of memory) fails the experiment at once, naming the task.
+    ``start_method`` "spawn" is the safe choice in a process with threads, such as a GUI.
     """
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._context = multiprocessing.get_context(start_method)
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def run(self, tasks: Sequence[Task], cancelled: Cancelled_ | None = None) -> Iterator[tuple[int, TaskResult]]:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=self._context)
-        pool = self._pool
-        futures = {pool.submit(run_task, task): index for index, task in enumerate(tasks)}
-        pending = set(futures)
+        finished: list[tuple[int, TaskResult]] = []
+        pool = Pool(
+            self._context,
+            min(self.workers, len(tasks)) or 1,
+            list(enumerate(tasks)),
+            lambda index, result: finished.append((index, result)),
+            runner=_pool_task,
+        )
         try:
-            while pending:
+            pool.start()
+            while not pool.finished or finished:
                 if cancelled is not None and cancelled():
                     raise Cancelled
-                done, pending = concurrent.futures.wait(pending, POLL, concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    index = futures[future]
-                    yield index, _outcome(future, tasks[index])
-        except BaseException:
-            self._abandon(futures)
-            raise
-
-    def _abandon(self, futures: dict[concurrent.futures.Future[TaskResult], int]) -> None:
-        """Drop queued tasks and stop the workers now (a cancelled or failed experiment)."""
-        for future in futures:
-            future.cancel()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+                try:
+                    pool.pump(POLL)
+                except ReplicationFailed as exc:  # WorkerDied too: numbered by task
+                    task = tasks[exc.replication - 1]
+                    raise TaskFailed(f"{_what(task)} failed: {exc.reason}") from None
+                while finished:
+                    yield finished.pop(0)
+        finally:
+            pool.close()
 
 
-def _outcome(future: concurrent.futures.Future[TaskResult], task: Task) -> TaskResult:
+def _pool_task(task: Task, _progress: Progress, cancelled: Cancelled_) -> TaskResult:
+    """What a :class:`ProcessExecutor` worker does with one task (failures name the task)."""
     try:
-        return future.result()
-    except concurrent.futures.process.BrokenProcessPool:
-        raise TaskFailed(f"{_what(task)} failed: a worker process died (killed, or out of memory)") from None
-    except ModelError:
+        return run_task(task, cancelled)
+    except (Cancelled, ModelError):
         raise
     except Exception as exc:
         raise TaskFailed(f"{_what(task)} failed: {type(exc).__name__}: {exc}") from exc
@@ -534,23 +524,6 @@ def make_executor(
 
 
 # ------------------------------------------------------------------ aggregation
-def aggregate(runs: Sequence[Results]) -> Results:
-    """Mean of each metric over replications, with ``ci95`` half-widths when there are several."""
-    if len(runs) == 1:
-        return copy.deepcopy(dict(runs[0]))
-    out: Results = {}
-    for node_id in runs[0]:
-        metrics: dict[str, Any] = {}
-        ci: dict[str, float] = {}
-        for name in runs[0][node_id]:
-            mean, half = mean_ci95([r[node_id][name] for r in runs])
-            metrics[name] = mean
-            ci[name] = half
-        metrics["ci95"] = ci
-        out[node_id] = metrics
-    return out
-
-
 def theory_values(model: Model) -> dict[str, dict[str, float]]:
     """Theory's metrics per node where :mod:`engine.theory` applies (nodes it cannot solve
     are left out)."""
@@ -617,7 +590,7 @@ class Experiment:
         max_replications: int = MAX_REPLICATIONS,
         seed: int | None = None,
         end_time: float | None = None,
-        auto_warmup: bool = False,
+        auto_warmup: bool | None = None,
         paired: bool = False,
     ) -> None:
         if not variants:
@@ -638,7 +611,7 @@ class Experiment:
         for variant in variants:
             warmup = variant.model.simulation.warmup
             end = variant.model.simulation.end_time if end_time is None else end_time
-            if not auto_warmup and end <= warmup:
+            if not (auto_warmup or variant.model.simulation.auto_warmup) and end <= warmup:
                 raise ExperimentError(f"the end time ({end:g}) must be greater than the warmup ({warmup:g})")
         self.variants = list(variants)
         self.replications = replications
@@ -647,7 +620,8 @@ class Experiment:
         # One seed for every variant, even when none is given: that is what pairs them.
         self.seed: int = seed if seed is not None else int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         self.end_time = end_time
-        self.auto_warmup = auto_warmup
+        # None: as the models say (``"warmup": "auto"`` in any of them).
+        self.auto_warmup = any(v.model.simulation.auto_warmup for v in variants) if auto_warmup is None else auto_warmup
         self.paired = paired
 
     def seed_of(self, replication: int) -> Any:
@@ -883,7 +857,6 @@ __all__ = [
     "TaskResult",
     "Variant",
     "VariantResult",
-    "aggregate",
     "common_warmup_cut",
     "make_executor",
     "mser5_cut",

@@ -19,7 +19,7 @@ from desktop.canvas.node_item import HEIGHT, WIDTH
 from desktop.canvas.scene import CanvasScene
 from desktop.commands import AddItems, MoveNodes, NudgeNodes, RemoveItems
 from desktop.icons import kind_icon
-from engine.model import Link, ModelError, Node, model_from_dict
+from engine.model import Link, ModelError, Node, opens_model
 from engine.model.schema import KINDS
 
 FRAGMENT_MIME = "application/x-queuestudio-fragment"
@@ -144,8 +144,9 @@ class CanvasEditor(QObject):
 
     def _insert(self, data: Any, at: QPointF | None, offset: float, text: str) -> list[str]:
         try:
-            fragment = model_from_dict(
-                {"format": "queuestudio-model", "version": 1, **_only_graph(data)}, check_graph=False
+            # Half-finished work pastes as it is (its problems are badged like any other).
+            fragment, _problems = opens_model(
+                json.dumps({"format": "queuestudio-model", "version": 1, **_only_graph(data)})
             )
         except ModelError as exc:
             self.message_posted.emit(f"Cannot paste: {exc.problems[0]}")

@@ -6,6 +6,7 @@ canvas. :mod:`desktop.run.integration` puts it into a main window."""
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from desktop.run.dashboard import Dashboard
 from desktop.run.replications import ReplicationRunner
 from desktop.run.results import ResultsPanel, run_caption
 from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
-from desktop.run.worker import RunBatch, SimulationWorker, launch
+from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
+
+log = logging.getLogger(__name__)
 
 #: Largest share of wall time the views may spend redrawing while a run streams batches, as
 #: fast as possible and paced. The worker waits while the GUI draws (see
@@ -35,6 +38,14 @@ VIEW_DUTY_FAST, VIEW_DUTY_PACED = 0.06, 0.5
 #: The views redrawn in turn, one per batch: the charts move most, so they come twice as often.
 VIEW_TURNS = ("charts", "canvas", "charts", "theory")
 _ACK_EVENT = QEvent.Type(QEvent.registerEventType())
+#: Wall seconds over which the toolbar measures the run's pace (events and simulated seconds per second).
+PACE_WINDOW = 1.0
+#: Wall seconds without a batch after which the toolbar reads the simulated time from the
+#: worker directly (in the middle of a long slice), and how often it does.
+PROGRESS_POLL = 0.5
+#: Wall seconds after Pause without the run pausing (it finishes its slice first) before the
+#: status bar says why.
+PAUSE_NOTICE = 1.0
 #: Where the theory badge sits on a node card: straddling its bottom-right corner.
 BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
 
@@ -89,6 +100,14 @@ class LiveRunController(QObject):
         self._drawing_since: float | None = None
         self._turn = len(VIEW_TURNS) - 1  # the first redraw is the charts
         self._quiet = False
+        self._pace: tuple[float, int, float] | None = None  # (wall, events, simulated time) of a past batch
+        self._rates: tuple[float, float] | None = None  # events and simulated seconds per wall second
+        self._last_seen = 0.0  # wall time (perf_counter) of the last batch
+        self._view_failed = False  # a view raised while drawing this run (said once)
+        self._pause_asked: float | None = None  # when Pause was pressed, until the run pauses
+        # A slice may take long (a dense stretch of the model); progress keeps moving meanwhile.
+        self._progress_timer = QTimer(self, interval=round(PROGRESS_POLL * 1000))
+        self._progress_timer.timeout.connect(self._poll_progress)
         self.controls.run_requested.connect(self.run)
         self.controls.pause_requested.connect(self.pause)
         self.controls.step_requested.connect(self.step)
@@ -117,9 +136,10 @@ class LiveRunController(QObject):
 
     @Slot()
     def pause(self) -> None:
-        """Pause the run (it stays where it is)."""
+        """Pause the run (it stays where it is) at the end of the slice in progress."""
         if self._worker is not None:
             self._worker.pause()
+            self._pause_asked = time.perf_counter()
 
     @Slot()
     def step(self) -> None:
@@ -177,13 +197,16 @@ class LiveRunController(QObject):
 
     def shutdown(self, timeout_ms: int = 2000) -> None:
         """Stop the worker and any replications, and wait for their threads to end (window
-        closing, app quitting)."""
+        closing, app quitting, a new document).
+
+        Stop interrupts the engine mid-slice, so the wait is normally milliseconds; a thread
+        that still runs after ``timeout_ms`` is handed to :func:`~desktop.run.worker.finish`,
+        which keeps it alive until it ends instead of destroying it."""
         self.replications.shutdown()
         worker, thread = self._worker, self._thread
         if worker is None or thread is None:
             return
-        worker.stop()
-        thread.wait(timeout_ms)
+        finish(worker, thread, timeout_ms)
         self._release()
         if self.state in ("running", "paused"):
             self._set_state("stopped")
@@ -215,6 +238,11 @@ class LiveRunController(QObject):
         self._attach_badges(stations)
         self.canvas_flows.clear()
         self.event_log.clear()
+        self._pace = self._rates = None
+        self._view_failed = False
+        self.controls.show_progress(0.0, model.simulation.end_time)
+        self._last_seen = time.perf_counter()
+        self._progress_timer.start()
         worker = SimulationWorker(model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
         worker.heartbeat.connect(self._heartbeat)
@@ -242,8 +270,17 @@ class LiveRunController(QObject):
             at = batch.changes[-1].time
             self.theory_panel.model_changed(self.document.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
-        self.canvas_flows.animate(batch)
-        self._refresh_views(batch, final)
+        self._show_progress(batch)
+        try:
+            self.canvas_flows.animate(batch)
+            self._refresh_views(batch, final)
+        except Exception as exc:  # a view that cannot draw must not stall the run or lose its results
+            log.exception("a live view failed to draw")
+            if not self._view_failed:
+                self._view_failed = True
+                self.message_posted.emit(
+                    f"A live view could not be drawn ({type(exc).__name__}: {exc}); the run goes on."
+                )
         for text in batch.stepped:
             self.event_log.appendPlainText(text)
             self.message_posted.emit(text)
@@ -253,6 +290,45 @@ class LiveRunController(QObject):
             )
         self.batch_received.emit(batch)
         self._post_ack()
+
+    @property
+    def simulated_time(self) -> float | None:
+        """The simulated time the running model has reached, read from the worker (None
+        between runs): it moves in the middle of a long slice, between batches."""
+        return self._worker.simulated_time if self._worker is not None else None
+
+    def _poll_progress(self) -> None:
+        asked = self._pause_asked
+        if asked is not None and self.state == "running" and time.perf_counter() - asked > PAUSE_NOTICE:
+            self._pause_asked = None
+            self.message_posted.emit(
+                "Pausing at the end of a dense stretch of events that is taking a while; Stop ends the run at once."
+            )
+        now = self.simulated_time
+        batch = self.last_batch
+        if self.state != "running" or now is None or time.perf_counter() - self._last_seen < PROGRESS_POLL:
+            return
+        end_time = batch.end_time if batch is not None else self.document.model.simulation.end_time
+        self.controls.show_progress(now, end_time, *(self._rates or (None, None)))
+
+    def _show_progress(self, batch: RunBatch) -> None:
+        """Progress on the toolbar, with the pace measured over about :data:`PACE_WINDOW` of
+        wall time while running."""
+        self._last_seen = time.perf_counter()
+        if batch.state != "running":
+            self._pace = self._rates = None
+            self.controls.show_progress(batch.now, batch.end_time)
+            return
+        sample = (batch.emitted_at, batch.events_processed, batch.now)
+        if self._pace is None:
+            self._pace = sample
+        else:
+            wall = sample[0] - self._pace[0]
+            if wall >= PACE_WINDOW or (self._rates is None and wall >= PACE_WINDOW / 4):
+                self._rates = ((sample[1] - self._pace[1]) / wall, (sample[2] - self._pace[2]) / wall)
+                self._pace = sample
+        events, simulated = self._rates if self._rates is not None else (None, None)
+        self.controls.show_progress(batch.now, batch.end_time, events, simulated)
 
     @Slot()
     def _heartbeat(self) -> None:
@@ -306,8 +382,16 @@ class LiveRunController(QObject):
 
     @Slot(str)
     def _run_failed(self, message: str) -> None:
+        if self.sender() is not self._worker:
+            return
         self._set_state("failed")
         self.event_log.appendPlainText(f"The run failed: {message}")
+        batch = self.last_batch
+        if batch is not None and batch.results and math.isfinite(batch.results_time):
+            # What the run reached stays on the charts; the table shows the last results.
+            at = f"t = {batch.results_time:.6g} s"
+            self.results_panel.show_results(batch.results, f"Up to {at}, when the run failed")
+            message = f"{message}\n\nThe charts and the results table show the run up to {at}."
         if self._quiet:
             self.message_posted.emit(f"The run failed: {message}")
         else:
@@ -329,11 +413,14 @@ class LiveRunController(QObject):
                 )
 
     def _release(self) -> None:
+        self._progress_timer.stop()
         self._worker = None
         self._thread = None
         self.canvas_flows.clear()
 
     def _set_state(self, state: str) -> None:
+        if state != "running":
+            self._pause_asked = None
         self.state = state
         self.controls.set_state(state)
         self.dashboard.set_run_active(state in ("running", "paused"))
@@ -364,6 +451,7 @@ class LiveRunController(QObject):
         self.shutdown()
         self._clear_run_views()
         self._set_state("idle")
+        self.controls.clear_progress()
         self._load_settings()
 
     def _clear_run_views(self) -> None:

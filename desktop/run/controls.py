@@ -1,6 +1,10 @@
-"""Run controls: Run / Pause / Step / Stop actions, the speed slider, and the seed, end time
-and warm-up fields. The fields only report edits (``setting_edited``); the controller turns
-them into undoable commands on the document."""
+"""Run controls: Run / Pause / Step / Stop actions, the speed slider, the seed, end time and
+warm-up fields, and the run's progress. The fields only report edits (``setting_edited``);
+the controller turns them into undoable commands on the document.
+
+Progress is the share of the simulated time done, shown with as many digits as it takes to
+move (``0.000042 %`` for an end time of 10^15 s), beside the simulated time, the events
+processed per wall second and an estimate of the wall time left."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLabel,
     QMenu,
+    QProgressBar,
     QSlider,
     QSpinBox,
+    QStatusBar,
     QStyle,
     QToolBar,
     QWidget,
@@ -27,6 +33,11 @@ from engine.model import SimulationSettings
 #: Speeds of the slider positions, simulated s per wall s (1-2-5 steps); one more position is FAST.
 SPEEDS = tuple(m * 10.0**e for e in range(-1, 4) for m in (1, 2, 5)) + (10_000.0,)
 SPEED_STEPS = len(SPEEDS)
+#: Largest end time and warm-up the fields accept (a model's larger value is shown clamped
+#: but never written back unless the user types a new one).
+MAX_SECONDS = 1e18
+#: Steps of the progress bar (its text gives the exact share).
+PROGRESS_STEPS = 10_000
 
 
 def speed_for(position: int) -> float:
@@ -102,10 +113,18 @@ class RunControls(QObject):
         self.seed_box.setToolTip("Random seed (lowest value: a fresh random seed each run)")
         self.end_box = self._seconds_box("Simulated end time (s)", 1e-3)
         self.warmup_box = self._seconds_box("Warm-up (s): statistics start after it", 0.0)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setFixedWidth(120)
+        self.progress_action: QAction | None = None  # the progress bar's place on the toolbar
+        self.progress_label = QLabel()
+        self.progress_label.setToolTip("Simulated time reached, events per wall second, and wall time left")
         self._settings = SimulationSettings()
+        self._shown: dict[str, Any] = {}
         for name, box in self._fields().items():
             box.editingFinished.connect(lambda n=name: self._edited(n))
         self.set_state("idle")
+        self.clear_progress()
 
     @staticmethod
     def _action(parent: QWidget, text: str, key: str, icon: Any, signal: Any) -> QAction:
@@ -119,8 +138,9 @@ class RunControls(QObject):
     @staticmethod
     def _seconds_box(tip: str, minimum: float) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
-        box.setRange(minimum, 1e12)
+        box.setRange(minimum, MAX_SECONDS)
         box.setDecimals(3)
+        box.setFixedWidth(120)
         box.setSuffix(" s")
         box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         box.setToolTip(tip)
@@ -142,6 +162,12 @@ class RunControls(QObject):
         for label, box in (("Seed", self.seed_box), ("End", self.end_box), ("Warm-up", self.warmup_box)):
             toolbar.addWidget(QLabel(f" {label} "))
             toolbar.addWidget(box)
+        toolbar.addSeparator()
+        self.progress_action = toolbar.addWidget(self.progress_bar)
+
+    def add_to_status_bar(self, status_bar: QStatusBar) -> None:
+        """Put the progress text (simulated time, pace, time left) on ``status_bar``."""
+        status_bar.addPermanentWidget(self.progress_label)
 
     def add_to_menu(self, menu: QMenu) -> None:
         """Put the actions into ``menu`` (the Run menu)."""
@@ -164,6 +190,7 @@ class RunControls(QObject):
         self.seed_box.setValue(-1 if settings.seed is None else int(settings.seed))
         self.end_box.setValue(settings.end_time)
         self.warmup_box.setValue(settings.warmup)
+        self._shown = {name: box.value() for name, box in self._fields().items()}
 
     def set_state(self, state: str) -> None:
         """Enable what makes sense in ``state``: idle, running, paused, finished, stopped or failed."""
@@ -180,10 +207,64 @@ class RunControls(QObject):
         self.speed_label.setText(speed_text(speed))
         self.speed_changed.emit(speed)
 
+    def show_progress(
+        self, now: float, end_time: float, events_per_s: float | None = None, sim_per_s: float | None = None
+    ) -> None:
+        """Show that the run reached simulated time ``now`` of ``end_time``; with the rates
+        (events and simulated seconds per wall second) of a running run, also the pace and
+        the wall time left."""
+        fraction = min(max(now / end_time, 0.0), 1.0) if end_time > 0 else 1.0
+        self.progress_bar.setValue(round(fraction * PROGRESS_STEPS))
+        self.progress_bar.setFormat(percent_text(fraction))
+        detail = progress_text(now, end_time, events_per_s, sim_per_s)
+        self.progress_label.setText(" " + detail)
+        self.progress_bar.setToolTip(f"{percent_text(fraction)} of the simulated time done: {detail}")
+
+    def clear_progress(self) -> None:
+        """No run: an empty bar and no text."""
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("")
+        self.progress_bar.setToolTip("Share of the simulated time (up to the end time) done")
+        self.progress_label.setText("")
+
     def _edited(self, name: str) -> None:
         box = self._fields()[name]
         value: Any = box.value()
+        if value == self._shown.get(name):
+            return  # unchanged (a value beyond the field's range stays the document's)
         if name == "seed":
             value = None if value < 0 else int(value)
         if value != getattr(self._settings, name):
             self.setting_edited.emit(name, value)
+
+
+def percent_text(fraction: float) -> str:
+    """A share of the run as a percentage precise enough to move: ``42.0 %``, ``0.0031 %``,
+    ``4.2e-08 %``."""
+    percent = 100.0 * fraction
+    if percent >= 1.0 or percent == 0.0:
+        return f"{percent:.1f} %"
+    if percent >= 1e-4:
+        return f"{percent:.2g} %" if percent >= 0.01 else f"{percent:.6f}".rstrip("0") + " %"
+    return f"{percent:.2g} %"
+
+
+def progress_text(now: float, end_time: float, events_per_s: float | None, sim_per_s: float | None) -> str:
+    """``t = 1.2e+06 s of 1e+15 s · 850,000 events/s · about 264 years left`` (the time with
+    six digits, so that it moves even when a dense stretch advances it slowly)."""
+    parts = [f"t = {now:.6g} s of {end_time:.6g} s"]
+    if events_per_s is not None and math.isfinite(events_per_s):
+        parts.append(f"{events_per_s:,.0f} events/s")
+    if sim_per_s is not None and sim_per_s > 0 and now < end_time:
+        parts.append(f"about {duration_text((end_time - now) / sim_per_s)} left")
+    return " · ".join(parts)
+
+
+def duration_text(seconds: float) -> str:
+    """A wall duration in the largest unit that fits: ``40 s``, ``12 min``, ``3.5 h``,
+    ``20 days``, ``31 years``, ``2.1e+09 years``."""
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            value = seconds / size
+            return f"{value:,.0f} {unit}" if value < 1e9 else f"{value:.2g} {unit}"
+    return f"{seconds:.0f} s"

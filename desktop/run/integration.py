@@ -1,5 +1,6 @@
 """:func:`install_live_run` puts the live run into a main window: the run toolbar and Run
-menu, the Dashboard, Theory, Results and Events docks, canvas feeding (live node state, link
+menu, the run's progress (the bar on the toolbar, simulated time and pace on the status
+bar), the Dashboard, Theory, Results and Events docks, canvas feeding (live node state, link
 flows, requests in motion at slow speed), Run Replications, and a clean shutdown when the
 window closes."""
 
@@ -33,7 +34,8 @@ class _CloseWatcher(QObject):
 
 
 def install_live_run(main_window: QMainWindow, document: ModelDocument | None = None) -> LiveRunController:
-    """Add the run toolbar (into the QToolBar named ``run`` if there is one), a Run menu, the
+    """Add the run toolbar (into the QToolBar named ``run`` if there is one, with the progress
+    bar; the progress text goes on the status bar), a Run menu, the
     Dashboard, Theory, Results and Events docks (object names ``run_dashboard`` …), canvas
     feeding, Run Replications and clean shutdown to ``main_window``.
 
@@ -83,6 +85,7 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
     replications.finished.connect(docks["Results"].raise_)
     main_window.resizeDocks([docks["Dashboard"]], [max(300, main_window.height() * 2 // 5)], Qt.Orientation.Vertical)
     main_window.statusBar().setVisible(True)
+    controller.controls.add_to_status_bar(main_window.statusBar())
     controller.message_posted.connect(lambda text: main_window.statusBar().showMessage(text, 8000))
     if scene is not None and hasattr(scene, "selected_node_ids"):
         scene.selection_changed.connect(lambda: controller.dashboard.set_visible_stations(scene.selected_node_ids()))

@@ -17,13 +17,21 @@ when the consumer wants the next batch: it keeps its share of wall time small (s
 as often as the views will draw, and spends nothing on batches nobody would look at. A
 command (Step, Pause, a parameter change, a speed change) and the end of the run are
 reported at once.
+
+Stop does not wait for the slice in progress: :meth:`SimulationWorker.stop` also calls the
+engine's thread-safe ``Simulation.request_stop``, so a slice of millions of events returns
+within a few thousand. :func:`finish` stops a worker and waits for its thread without ever
+destroying a thread that is still running (Qt would abort the process).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import os
 import queue
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +44,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from desktop.run.flows import SLOW_SPEED, FlowTracker, LinkKey, Movement
 from engine.event import Event
 from engine.model import Model, ModelError, Run, build
+from engine.simulation import Simulation, SimulationStalled
+from engine.time import RESOLUTION
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +53,19 @@ log = logging.getLogger(__name__)
 FAST = math.inf
 #: Minimum wall seconds between two batches (~30 Hz).
 EMIT_INTERVAL = 1.0 / 30.0
-#: Wall seconds one slice of the simulation should take; bounds the latency of Stop.
+#: Wall seconds one slice of the simulation should take; bounds the latency of Pause, Step and
+#: parameter changes (Stop and closing also interrupt a slice, see :meth:`SimulationWorker.stop`).
 SLICE_WALL = 0.012
+#: Simulated seconds of the first slice: the engine's time resolution, which holds at most a
+#: few events in any model it can simulate. Later slices grow or shrink towards
+#: :data:`SLICE_WALL` (at most doubling after a slice that took measurable time), so whatever
+#: the time scale of the model and its end time (10^15 s), no slice holds many more events
+#: than the one before it unless the model itself gets denser, and progress shows at once.
+FIRST_SLICE = RESOLUTION
+#: Growth of a slice of at most :data:`QUICK_EVENTS` events, which goes on at once with the
+#: bigger one: from :data:`FIRST_SLICE` to a second of simulated time in 8 steps, each of at
+#: most about QUICK_GROWTH × QUICK_EVENTS events if the model's density stays the same.
+QUICK_GROWTH, QUICK_EVENTS = 16.0, 16
 #: Wall seconds between two paced slices.
 TICK = 1.0 / 60.0
 #: Longest the worker holds off the simulation waiting for the GUI to acknowledge a batch.
@@ -135,9 +156,11 @@ class SimulationWorker(QObject):
     per wall second, or :data:`FAST`).
 
     Create it in the GUI thread, then :func:`launch` it. Every public method except
-    :meth:`work` only puts a message on the command queue, so any thread may call it. The
-    worker stops when told to, when the run reaches its end time (after emitting the final
-    batch) or when the engine raises; ``worker_stopped`` is emitted last in every case.
+    :meth:`work` only puts a message on the command queue (and :meth:`stop` also interrupts
+    the engine), so any thread may call it. The worker stops when told to, when the run
+    reaches its end time (after emitting the final batch) or when the engine raises (a run
+    that does not advance first emits a batch in state ``failed``); ``worker_stopped`` is
+    emitted last in every case.
 
     With ``heartbeat=True``, while running and between batches, it emits ``heartbeat``
     about every :data:`HEARTBEAT` seconds and waits for :meth:`batch_consumed` as it does
@@ -154,6 +177,8 @@ class SimulationWorker(QObject):
 
     def __init__(self, model: Model, *, speed: float = FAST, paused: bool = False, heartbeat: bool = False) -> None:
         super().__init__()
+        self._sim: Simulation | None = None
+        self._stop_flag = False
         self._heartbeat = heartbeat
         self._next_heartbeat = 0.0
         self._model = model.copy()
@@ -190,8 +215,14 @@ class SimulationWorker(QObject):
         self._commands.put(("step",))
 
     def stop(self) -> None:
-        """End the run; the worker exits within one slice (a few milliseconds)."""
+        """End the run; the worker exits within milliseconds, even in the middle of a long
+        slice: besides queueing the command, this asks the engine to return from the slice
+        it is running (``Simulation.request_stop``, thread-safe)."""
         self._commands.put(("stop",))
+        self._stop_flag = True
+        sim = self._sim
+        if sim is not None:
+            sim.request_stop()
 
     def set_speed(self, speed: float) -> None:
         """Simulated seconds per wall second (> 0), or :data:`FAST`. Raises ValueError."""
@@ -201,6 +232,14 @@ class SimulationWorker(QObject):
         """Change a parameter of the running model from the current simulated time on."""
         self._commands.put(("param", node_id, name, value))
 
+    @property
+    def simulated_time(self) -> float | None:
+        """The simulated time the engine has reached, also in the middle of a slice (None
+        before the model is built). Read from any thread: it shows progress through a slice
+        that takes long, which no batch reports until it ends."""
+        sim = self._sim
+        return None if sim is None else sim.now
+
     def batch_consumed(self, next_in: float = 0.0) -> None:
         """Tell the worker the last batch was handled, so it may emit the next one, while
         running not before ``next_in`` wall seconds from now."""
@@ -209,20 +248,43 @@ class SimulationWorker(QObject):
     # ---------------------------------------------------------- worker thread
     @Slot()
     def work(self) -> None:
-        """Build the run and drive it until stopped or finished (runs in the worker thread)."""
+        """Build the run and drive it until stopped or finished (runs in the worker thread).
+
+        A run that does not advance (:class:`~engine.simulation.SimulationStalled`) is
+        reported with the engine's message, which names the nodes involved, after a last
+        batch (state ``failed``) with the results up to that instant. Any other exception is
+        reported as ``Type: message`` (and logged with its traceback): an engine bug must
+        reach the user as a message, not kill the app.
+        """
+        run: Run | None = None
         try:
-            self._drive(build(self._model, series=True))
+            run = build(self._model, series=True)
+            self._sim = run.sim
+            if self._stop_flag:  # Stop came while the model was being built
+                run.sim.request_stop()
+            self._drive(run)
         except ModelError as exc:
             self.run_failed.emit(str(exc))
-        except Exception as exc:  # an engine bug must reach the user as a dialog, not kill the app
+        except SimulationStalled as exc:
+            if run is not None:
+                self._last_batch(run)
+            self.run_failed.emit(str(exc))
+        except Exception as exc:
             log.exception("simulation failed")
             self.run_failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.worker_stopped.emit()
 
+    def _last_batch(self, run: Run) -> None:
+        """Emit a batch in state ``failed`` with what the run reached, if it can be computed."""
+        try:
+            self._seq += 1
+            self.batch_produced.emit(self._batch(run, "failed", time.perf_counter()))
+        except Exception:
+            log.exception("could not collect the results of the failed run")
+
     def _drive(self, run: Run) -> None:
-        settings = run.model.simulation
-        self._chunk = max(settings.sample_interval, (run.end_time - run.now) * 1e-5)
+        self._chunk = max(FIRST_SLICE, 4 * math.ulp(run.now))
         self._reanchor(run)
         self._flows = FlowTracker(run)
         self.state_changed.emit("running" if self._running else "paused")
@@ -320,9 +382,10 @@ class SimulationWorker(QObject):
     def _slice(self, run: Run) -> None:
         """Advance by at most ``_chunk`` simulated seconds, and not past the paced target."""
         start = time.perf_counter()
-        before = run.now
+        before, events_before = run.now, run.sim.events_processed
         limit = before + self._chunk
         chunk_bound = True
+        target = math.inf
         if not math.isinf(self._speed):
             wall0, sim0 = self._anchor
             target = sim0 + self._speed * (start - wall0)
@@ -335,18 +398,38 @@ class SimulationWorker(QObject):
         elif flows is not None:
             flows.unwatch()
         run.run_until(limit)
+        # A nearly empty slice (the first ones, growing from FIRST_SLICE): go on at once with
+        # a bigger one, within this slice's wall time.
+        while (
+            chunk_bound
+            and not run.finished
+            and not self._stop_flag
+            and run.sim.events_processed - events_before <= QUICK_EVENTS
+            and time.perf_counter() - start < SLICE_WALL
+        ):
+            self._chunk *= QUICK_GROWTH
+            limit = run.now + self._chunk
+            if target < limit:
+                limit, chunk_bound = target, False
+            run.run_until(limit)
         if flows is not None and slow:
             flows.observe(run.now)
         elapsed = time.perf_counter() - start
         advanced = run.now - before
-        if advanced > 0 and elapsed > 1e-4:
-            ideal = advanced * SLICE_WALL / elapsed
-            if chunk_bound:
-                self._chunk = min(max(ideal, self._chunk / 2), self._chunk * 2)
-            elif elapsed > SLICE_WALL:
-                self._chunk = min(self._chunk, ideal)
-        elif chunk_bound and advanced > 0:
-            self._chunk *= 2
+        if chunk_bound:
+            if run.sim.events_processed - events_before <= QUICK_EVENTS:
+                self._chunk *= QUICK_GROWTH  # a handful of events: growing fast is safe
+            elif advanced > 0 and elapsed > 1e-4:
+                # Towards the chunk that takes SLICE_WALL: at most doubling (the density of
+                # events varies), but shrinking fast after a slice that took far too long.
+                ideal = advanced * SLICE_WALL / elapsed
+                low = self._chunk / (2.0 if elapsed < 4 * SLICE_WALL else 64.0)
+                self._chunk = min(max(ideal, low), self._chunk * 2)
+            elif elapsed <= 1e-4:
+                self._chunk *= 2
+            self._chunk = max(self._chunk, 4 * math.ulp(run.now))  # always a step the clock can take
+        elif elapsed > SLICE_WALL and advanced > 0:
+            self._chunk = min(self._chunk, advanced * SLICE_WALL / elapsed)
         if advanced > 0:
             self._dirty = True
         if not math.isinf(self._speed) and chunk_bound:
@@ -485,3 +568,73 @@ def launch(worker: SimulationWorker) -> QThread:
     worker.worker_stopped.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
+
+
+def finish(worker: SimulationWorker, thread: QThread, timeout_ms: int = 2000) -> bool:
+    """Stop ``worker`` and wait up to ``timeout_ms`` for ``thread`` to end; True if it did.
+
+    Call from the GUI thread. A thread still running after the wait is never destroyed (Qt
+    aborts the whole process when a running QThread is destroyed): it and its worker are
+    kept (see :func:`parked`) until the thread ends, and at interpreter exit the process
+    waits up to :data:`EXIT_WAIT` seconds more for it, then leaves with status 1 and a
+    message rather than abort.
+    """
+    worker.stop()
+    if thread.wait(max(0, timeout_ms)):
+        return True
+    log.warning("the simulation thread did not stop within %d ms; keeping it until it ends", timeout_ms)
+    _Parking.instance().park(thread, worker)
+    return False
+
+
+def parked() -> list[QThread]:
+    """The threads :func:`finish` could not wait for and that have not ended yet."""
+    return [thread for thread, _ in _Parking.parked]
+
+
+#: Seconds the process waits at exit for a simulation thread that is still running.
+EXIT_WAIT = 5.0
+
+
+class _Parking(QObject):
+    """Holds threads (and their workers) that outlived :func:`finish`, until they end.
+
+    It lives in the GUI thread, so ``QThread.finished`` reaches :meth:`_ended` queued, once
+    the thread is done; only then is the reference dropped.
+    """
+
+    parked: list[tuple[QThread, SimulationWorker]] = []
+    _instance: _Parking | None = None
+
+    @classmethod
+    def instance(cls) -> _Parking:
+        if cls._instance is None:
+            cls._instance = cls()
+            atexit.register(_wait_at_exit)
+        return cls._instance
+
+    def park(self, thread: QThread, worker: SimulationWorker) -> None:
+        self.parked.append((thread, worker))
+        thread.finished.connect(self._ended)
+        if thread.isFinished():
+            self._ended()
+
+    @Slot()
+    def _ended(self) -> None:
+        for thread, worker in list(self.parked):
+            if thread.isFinished():
+                thread.wait()
+                self.parked.remove((thread, worker))
+
+
+def _wait_at_exit() -> None:
+    deadline = time.monotonic() + EXIT_WAIT
+    for thread, _ in list(_Parking.parked):
+        if not thread.wait(max(0, round((deadline - time.monotonic()) * 1000))):
+            print(
+                "queuestudio: the simulation did not stop when asked; leaving without waiting for it",
+                file=sys.stderr,
+                flush=True,
+            )
+            os._exit(1)
+    _Parking.parked.clear()

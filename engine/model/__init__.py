@@ -11,6 +11,8 @@ from engine.model.document import (
     load_model,
     loads_model,
     model_from_dict,
+    open_model,
+    opens_model,
     save_model,
 )
 from engine.model.validate import Report, arrival_rates, check_document, offered_load
@@ -31,6 +33,8 @@ __all__ = [
     "loads_model",
     "model_from_dict",
     "offered_load",
+    "open_model",
+    "opens_model",
     "replication_seeds",
     "save_model",
 ]

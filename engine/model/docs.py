@@ -9,7 +9,18 @@ from __future__ import annotations
 import sys
 
 from engine.distributions import DISTRIBUTION_FIELDS
-from engine.model.schema import AUTOSCALE_FIELDS, CONCURRENCY_FIELDS, KINDS, SIMULATION_FIELDS, Param
+from engine.model.document import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS
+from engine.model.schema import (
+    AUTOSCALE_FIELDS,
+    CONCURRENCY_FIELDS,
+    KINDS,
+    MAX_COUNT,
+    MAX_RATE,
+    MAX_TIME,
+    SIMULATION_FIELDS,
+    TIME_RESOLUTION,
+    Param,
+)
 
 _DIST_HELP = {
     "constant": "always `value` seconds",
@@ -111,6 +122,49 @@ def render() -> str:
         "`latency` distribution (network delay on the link). A node with several out-links needs "
         "probabilities unless it is a router. Links into a source, out of a sink, and a second "
         "link between the same two nodes are refused.",
+        "",
+        "## Limits",
+        "",
+        "Values that cannot be simulated meaningfully are refused, each message saying the limit and why:",
+        "",
+        "| what | limit | why |",
+        "| --- | --- | --- |",
+        f"| any time: a distribution's mean, a constant, `end_time`, `warmup`, `sample_interval`, "
+        f"a profile time, an autoscale `interval` | 0 or at least {TIME_RESOLUTION:g} s (where 0 is allowed) "
+        "| the engine's time resolution: instants round to the nanosecond, so a shorter time cannot be told "
+        "from zero and a clock moving by less would never reach the end of the run |",
+        f"| any time, including `end_time` | at most {MAX_TIME:g} s (about 292 years) "
+        "| 2^63 nanoseconds, the range of a clock counting nanoseconds in a 64-bit integer |",
+        f"| a source's `rate`, a profile's rates | at most {MAX_RATE:g} per second "
+        "| one arrival per nanosecond: a faster rate's mean inter-arrival time is below the time resolution |",
+        f"| counts: servers, workers, connections, capacities, arrival limits | at most {MAX_COUNT:g} "
+        "| refused as typos |",
+        "",
+        "## Opening, saving and file problems",
+        "",
+        f"A model file is UTF-8 JSON (a byte-order mark is allowed) of at most {MAX_FILE_BYTES / 1e6:g} MB "
+        f"(a model of 10^5 stations is about 35 MB), nested at most {MAX_NESTING} levels deep; a bigger "
+        f"file is refused before it is read. A refusal lists every problem found (the first {MAX_PROBLEMS}, "
+        "then how many more), a wrong `format` or `version` together with the rest.",
+        "",
+        "The editor opens any file whose *structure* it can hold, and lists and badges the *model* "
+        "problems for fixing; only running waits until they are fixed. Structure errors, which refuse "
+        "the file, are: not JSON or not a JSON object; a wrong `format` or a `version` this Queue "
+        "Studio does not know; an unknown field outside `params`; a field of the wrong type (`name`, "
+        "`description`, `label` not strings; `simulation`, `params` not objects; `nodes`, `links` "
+        "not lists; a simulation time or a position that is not a number; a seed that is not an "
+        "integer; a probability that is not a number); a node without a non-empty string `id` or "
+        "`kind`; two nodes with one id; a link whose ends are not node ids of the model; a second link "
+        "between the same two nodes; a number too large for a float (`1e400`). Everything else — "
+        "probabilities, parameter values, unknown kinds or parameters, links into a source or out of "
+        "a sink, simulation settings out of range, unreachable nodes, unstable stations — is a model "
+        "problem. The command line (`queuestudio run`) refuses a file with any problem.",
+        "",
+        "Saving writes any model, valid or not: to a temporary file beside the target, flushed to disk, "
+        "then renamed over it, and the folder flushed too, so a crash mid-save leaves the previous file "
+        "intact. A symbolic link is followed (its target is replaced, the link stays). A failed save "
+        "removes its temporary file; one left by a killed save is removed by the next save of the same "
+        "file.",
         "",
     ]
     return "\n".join(out)

@@ -3,60 +3,112 @@
 Loading never executes anything from the file: it is parsed with :mod:`json` and checked
 field by field. Every problem found is reported at once, each naming the node or link and
 the field.
+
+Two ways in:
+
+* :func:`load_model` / :func:`loads_model` are strict (the CLI): any problem at all raises
+  :class:`ModelError` listing every one.
+* :func:`open_model` / :func:`opens_model` are for the editor: they raise only for
+  *structure* errors, what the editor cannot represent (see :func:`opens_model`), and hand
+  back every *model* problem (bad probabilities or parameter values, unreachable nodes,
+  unstable stations) in a :class:`~engine.model.validate.Report`, so half-finished work
+  that was saved always opens again.
+
+:func:`save_model` saves any model, valid or not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import math
 import os
 import stat
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.distributions import finite_float
 from engine.model.schema import SIMULATION_FIELDS
 
+if TYPE_CHECKING:
+    from engine.model.validate import Report
+
 FORMAT = "queuestudio-model"
 VERSION = 1
 MAX_NESTING = 32
+#: Largest model file read, in bytes. A model of 10^5 stations is about 35 MB of JSON; past
+#: this the parsed document alone would take gigabytes, so a bigger file is refused before
+#: it is read.
+MAX_FILE_BYTES = 50_000_000
+#: A :class:`ModelError` lists at most this many problems, then says how many more there are.
+MAX_PROBLEMS = 1000
 
 
 class ModelError(ValueError):
-    """A model document that cannot be used; ``problems`` lists every reason."""
+    """A model document that cannot be used; ``problems`` lists every reason.
 
-    def __init__(self, problems: list[str], source: str | None = None) -> None:
-        self.problems = list(problems)
+    At most :data:`MAX_PROBLEMS` are listed, followed by "… and N more problems";
+    ``total`` is the number found.
+    """
+
+    def __init__(self, problems: list[str], source: str | None = None, *, total: int | None = None) -> None:
+        problems = list(problems)
+        self.total = max(total or 0, len(problems))
+        if self.total > MAX_PROBLEMS or len(problems) > MAX_PROBLEMS:
+            problems = problems[:MAX_PROBLEMS] + [f"… and {self.total - MAX_PROBLEMS} more problems"]
+        self.problems = problems
         self.source = source
         where = f"{source}: " if source else ""
         if len(self.problems) == 1:
             message = f"{where}{self.problems[0]}"
         else:
-            message = f"{where}{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+            message = f"{where}{self.total} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(message)
+
+
+#: The ``warmup`` value that asks for the MSER-5 cut (see :mod:`engine.experiments`).
+AUTO_WARMUP = "auto"
 
 
 @dataclass
 class SimulationSettings:
-    """Run settings stored in the document (seconds)."""
+    """Run settings stored in the document (seconds).
 
+    ``warmup`` may be ``"auto"`` in the file: then ``auto_warmup`` is true and ``warmup``
+    is 0, what a single run that cannot know the cut in advance measures from; experiments
+    and ``queuestudio run`` cut each model's warm-up by MSER-5 instead. Setting a warm-up
+    in seconds clears ``auto_warmup``.
+    """
+
+    # First, so that __init__ setting ``warmup`` (to "auto", or seconds) decides it last.
+    auto_warmup: bool = field(default=False, init=False)
     end_time: float = 1000.0
     warmup: float = 0.0
     seed: int | None = 1
     sample_interval: float = 1.0
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "warmup" and value == AUTO_WARMUP:
+            object.__setattr__(self, "auto_warmup", True)
+            value = 0.0
+        elif name == "warmup":
+            object.__setattr__(self, "auto_warmup", False)
+        object.__setattr__(self, name, value)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "end_time": self.end_time,
-            "warmup": self.warmup,
+            "warmup": AUTO_WARMUP if self.auto_warmup else self.warmup,
             "seed": self.seed,
             "sample_interval": self.sample_interval,
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A node of the model: ``kind`` is one of the kinds in :mod:`engine.model.schema`."""
 
@@ -75,7 +127,7 @@ class Node:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     """A directed link; ``probability`` for random routing, ``latency`` a distribution object."""
 
@@ -134,6 +186,20 @@ class Model:
 
 
 # ------------------------------------------------------------------- parsing
+class _Problems(list[str]):
+    """A list of problems that keeps the first :data:`MAX_PROBLEMS` and counts the rest,
+    so a huge file of bad nodes costs memory for its first problems only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, message: str) -> None:
+        self.total += 1
+        if len(self) < MAX_PROBLEMS:
+            super().append(message)
+
+
 def _depth(value: Any, limit: int = MAX_NESTING) -> int:
     stack = [(value, 1)]
     deepest = 0
@@ -154,23 +220,34 @@ def _is_number(x: Any) -> bool:
     return finite_float(x) is not None
 
 
-def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:
-    """Build a :class:`Model` from parsed JSON, validating everything.
+def _saveable(value: Any) -> bool:
+    """Whether ``value`` can be written back as strict JSON (no float overflowed to inf:
+    ``json`` reads ``1e400`` as infinity, which :func:`dumps_model` refuses)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
-    Raises :class:`ModelError` listing every problem. With ``check_graph=False`` only the
-    document's structure is checked (unreachable nodes and the like are left for
-    :func:`engine.model.validate.check`), which lets an editor open half-drawn models.
-    """
-    from engine.model.validate import check_document
 
-    problems: list[str] = []
+def _parse(data: Any, problems: list[str]) -> Model | None:
+    """Read the document's structure into a :class:`Model`, appending a message to
+    ``problems`` for everything a :class:`Model` cannot hold as written (wrong types,
+    unknown fields, wrong format or version). Values of the right type are kept as they
+    are, valid or not: their checks are :func:`~engine.model.validate.check_document`'s.
+    Returns None only when ``data`` is no JSON object at all."""
     if not isinstance(data, dict):
-        raise ModelError([f"the file must hold a JSON object, got {type(data).__name__}"], source)
+        problems.append(f"the file must hold a JSON object, got {type(data).__name__}")
+        return None
     if _depth(data) > MAX_NESTING:
-        raise ModelError([f"the document is nested deeper than {MAX_NESTING} levels"], source)
+        problems.append(f"the document is nested deeper than {MAX_NESTING} levels")
+        return None
     data = migrate(data, problems)
-    if problems:
-        raise ModelError(problems, source)
     known = {"format", "version", "name", "description", "simulation", "nodes", "links"}
     for key in data:
         if key not in known:
@@ -186,11 +263,52 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
     settings = _simulation(data.get("simulation", {}), problems)
     nodes = _nodes(data.get("nodes"), problems)
     links = _links(data.get("links", []), problems)
-    model = Model(name, description, settings, nodes, links)
-    problems.extend(check_document(model, check_graph=check_graph).errors)
-    if problems:
+    return Model(name, description, settings, nodes, links)
+
+
+def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:
+    """Build a :class:`Model` from parsed JSON, validating everything (strict).
+
+    Raises :class:`ModelError` listing every problem, structural or not. With
+    ``check_graph=False`` graph problems (unreachable nodes and the like) are not errors.
+    """
+    from engine.model.validate import check_document
+
+    problems = _Problems()
+    model = _parse(data, problems)
+    del data  # the Model holds what it needs; let a big parsed document go before checking
+    if model is None:
         raise ModelError(problems, source)
+    report = check_document(model, check_graph=check_graph)
+    kept = report.errors if report.error_count == len(report.errors) else report.errors[:-1]  # "… and N more"
+    for message in kept:
+        problems.append(message)
+    problems.total += report.error_count - len(kept)
+    if problems.total:
+        raise ModelError(problems, source, total=problems.total)
     return model
+
+
+def open_dict(data: Any, *, source: str | None = None) -> tuple[Model, Report]:
+    """The editor's reading of parsed JSON: see :func:`opens_model`."""
+    from engine.model.validate import check_document, identity_problems
+
+    problems = _Problems()
+    model = _parse(data, problems)
+    del data  # the Model holds what it needs; let a big parsed document go before checking
+    if model is None:
+        raise ModelError(problems, source)
+    for node in model.nodes:
+        if not _saveable(node.params):
+            problems.append(f"node {node.id!r}: params hold a number too large for a float (it reads as infinity)")
+    for i, link in enumerate(model.links):
+        if not _saveable(link.latency):
+            problems.append(f"link {i}: latency holds a number too large for a float (it reads as infinity)")
+    for _where, message in identity_problems(model):
+        problems.append(message)
+    if problems.total:
+        raise ModelError(problems, source, total=problems.total)
+    return model, check_document(model)
 
 
 def migrate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -209,6 +327,8 @@ def migrate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 
 
 def _simulation(raw: Any, problems: list[str]) -> SimulationSettings:
+    """Types only: the ranges (end_time > 0, warmup < end_time...) are checked by
+    :func:`engine.model.validate.check_document`."""
     settings = SimulationSettings()
     if not isinstance(raw, dict):
         problems.append(f"simulation must be an object, got {raw!r}")
@@ -217,24 +337,17 @@ def _simulation(raw: Any, problems: list[str]) -> SimulationSettings:
         if key not in SIMULATION_FIELDS:
             problems.append(f"simulation: unknown field {key!r}")
             continue
-        _, minimum, _ = SIMULATION_FIELDS[key]
         if key == "seed":
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                 problems.append(f"simulation: seed must be an integer >= 0 or null, got {value!r}")
                 continue
+            settings.seed = value
+        elif key == "warmup" and value == AUTO_WARMUP:
+            settings.auto_warmup = True
         elif not _is_number(value):
             problems.append(f"simulation: {key} must be a finite number, got {value!r}")
-            continue
-        elif value < minimum or (key in ("end_time", "sample_interval") and value <= 0):
-            problems.append(
-                f"simulation: {key} must be > 0, got {value!r}"
-                if key in ("end_time", "sample_interval")
-                else f"simulation: {key} must be >= {minimum:g}, got {value!r}"
-            )
-            continue
-        setattr(settings, key, value if key == "seed" else float(value))
-    if settings.warmup >= settings.end_time:
-        problems.append(f"simulation: warmup ({settings.warmup:g}) must be less than end_time ({settings.end_time:g})")
+        else:
+            setattr(settings, key, float(value))
     return settings
 
 
@@ -280,6 +393,8 @@ def _nodes(raw: Any, problems: list[str]) -> list[Node]:
 
 
 def _links(raw: Any, problems: list[str]) -> list[Link]:
+    """Types only: a probability outside [0, 1] is kept for
+    :func:`engine.model.validate.check_document` to report."""
     if not isinstance(raw, list):
         problems.append(f"links must be a list, got {type(raw).__name__}")
         return []
@@ -301,7 +416,7 @@ def _links(raw: Any, problems: list[str]) -> list[Link]:
         if bad:
             continue
         prob = item.get("probability")
-        if prob is not None and (not _is_number(prob) or not 0 <= prob <= 1):
+        if prob is not None and not _is_number(prob):
             problems.append(f"{where}: probability must be a number between 0 and 1, got {prob!r}")
             prob = None
         latency = item.get("latency")
@@ -310,35 +425,107 @@ def _links(raw: Any, problems: list[str]) -> list[Link]:
 
 
 # ------------------------------------------------------------------ file I/O
-def load_model(path: str | os.PathLike[str], *, check_graph: bool = True) -> Model:
-    """Read and validate a model file.
+def _read_text(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The file's text (UTF-8, a byte-order mark allowed) and its name for messages.
 
-    Raises :class:`ModelError` for a missing or unreadable file, bad JSON, or an invalid
-    model (listing every problem).
+    Refuses a file over :data:`MAX_FILE_BYTES` before reading it.
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ModelError([_too_big(size)], str(p))
+            # A pipe or a growing file reports no honest size: read one byte past the cap.
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ModelError([f"no such file: {p}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ModelError([f"cannot read {p}: {exc}"]) from None
-    return loads_model(text, source=str(p), check_graph=check_graph)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ModelError([_too_big(len(raw), more=True)], str(p))
+    try:
+        return raw.decode("utf-8-sig"), str(p)
+    except UnicodeDecodeError as exc:
+        raise ModelError([f"cannot read {p}: {exc}"]) from None
 
 
-def loads_model(text: str, *, source: str | None = None, check_graph: bool = True) -> Model:
-    """Parse and validate a model from JSON text (see :func:`load_model`)."""
+def _too_big(size: int, *, more: bool = False) -> str:
+    return (
+        f"the file is {'over ' if more else ''}{size / 1e6:.1f} MB; Queue Studio opens model files of up to "
+        f"{MAX_FILE_BYTES / 1e6:g} MB (a model of 10^5 stations is about 35 MB)"
+    )
 
+
+def _parse_json(text: str, source: str | None) -> Any:
     def no_constants(name: str) -> float:
         raise ValueError(f"{name} is not allowed in a model file")
 
+    if len(text) > MAX_FILE_BYTES:
+        raise ModelError([_too_big(len(text))], source)
     try:
-        data = json.loads(text, parse_constant=no_constants)
+        return json.loads(text.removeprefix("\ufeff"), parse_constant=no_constants)
     except RecursionError:
         raise ModelError([f"the document is nested deeper than {MAX_NESTING} levels"], source) from None
     except ValueError as exc:
         raise ModelError([f"not valid JSON: {exc}"], source) from None
-    return model_from_dict(data, source=source, check_graph=check_graph)
+
+
+def load_model(path: str | os.PathLike[str], *, check_graph: bool = True) -> Model:
+    """Read and validate a model file (strict: the CLI's way in).
+
+    Raises :class:`ModelError` for a missing or unreadable file, one over
+    :data:`MAX_FILE_BYTES`, bad JSON, or an invalid model (listing every problem).
+    """
+    text, source = _read_text(path)
+    return loads_model(text, source=source, check_graph=check_graph)
+
+
+def loads_model(text: str, *, source: str | None = None, check_graph: bool = True) -> Model:
+    """Parse and validate a model from JSON text (see :func:`load_model`)."""
+    return model_from_dict(_parse_json(text, source), source=source, check_graph=check_graph)
+
+
+def open_model(path: str | os.PathLike[str]) -> tuple[Model, Report]:
+    """Read a model file for editing: the model and its problems (see :func:`opens_model`).
+
+    Raises :class:`ModelError` only for structure errors, including a missing or unreadable
+    file and one over :data:`MAX_FILE_BYTES`.
+    """
+    text, source = _read_text(path)
+    return opens_model(text, source=source)
+
+
+def opens_model(text: str, *, source: str | None = None) -> tuple[Model, Report]:
+    """Parse a model for editing: the model as written, and a report of its problems.
+
+    Raises :class:`ModelError` only for *structure* errors, what the editor cannot hold or
+    could not save back as it was written:
+
+    * not JSON, nested deeper than :data:`MAX_NESTING`, not a JSON object, too big;
+    * ``format`` not ``"queuestudio-model"``, ``version`` not an integer from 1 to
+      :data:`VERSION`;
+    * an unknown field anywhere outside ``params`` (it would be lost on saving); a field of
+      the wrong type: ``name``/``description``/``label`` not strings, ``simulation`` or
+      ``params`` not objects, ``nodes``/``links`` not lists, a simulation time or a
+      position that is not a finite number, a seed that is not an integer, a probability
+      that is not a number;
+    * a node that is not an object or has no non-empty string ``id``, or whose ``kind`` is
+      not a string; two nodes with one id; a link that is not an object, whose ends are not
+      strings or name no node, or that repeats another link between the same two nodes;
+    * a number in ``params`` or a latency too large for a float (``1e400``), which could
+      not be saved back.
+
+    Everything else is a *model* problem, listed in the returned
+    :class:`~engine.model.validate.Report` exactly as :func:`loads_model` would list it:
+    ``report.errors`` (each keyed in ``report.by_node`` by node id or ``"link N"``) must
+    be fixed before a run; ``report.warnings`` need not. That covers out-link
+    probabilities missing or not summing to 1, parameter values out of range or of the
+    wrong type, unknown parameters, unknown node kinds, links into a source or out of a
+    sink, simulation settings out of range, unreachable nodes and dead ends, and unstable
+    stations (a warning). When ``report.ok``, :func:`loads_model` accepts the same text.
+    """
+    return open_dict(_parse_json(text, source), source=source)
 
 
 def dumps_model(model: Model) -> str:
@@ -346,30 +533,92 @@ def dumps_model(model: Model) -> str:
     return json.dumps(model.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
-def save_model(model: Model, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` atomically (temporary file, then rename).
+#: A temporary file of an interrupted save older than this (seconds) is removed by the next
+#: save of the same file: a save takes far less, so it cannot be another save in progress.
+STALE_TEMP_SECONDS = 120.0
+_TEMP_SUFFIX = ".tmp"
+_TEMP_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")  # what mkstemp puts between prefix and suffix
 
-    A crash mid-save leaves the previous file intact.
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` atomically; any model, valid or not.
+
+    The text goes to a temporary file beside the target, is flushed to disk, and is renamed
+    over the target; then the folder is flushed too, so the rename survives a power cut. A
+    crash mid-save leaves the previous file intact. A symbolic link is followed: the file it
+    points to is replaced and the link stays a link. The temporary file is removed on every
+    failure (a full disk, a failed flush or rename, Ctrl-C); one left by a killed process is
+    removed by the next save of the same file once it is :data:`STALE_TEMP_SECONDS` old.
+    Raises ``ValueError`` (and touches nothing) if the model holds NaN or infinity, and
+    ``OSError`` if the file cannot be written.
     """
-    p = Path(path)
+    target = Path(os.path.realpath(path))
     text = dumps_model(model)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    folder = target.parent
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=_TEMP_SUFFIX, dir=folder)
     try:
         try:
-            mode = stat.S_IMODE(os.stat(p).st_mode)
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)  # mkstemp creates 0600; keep the file's (or the usual) permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        except BaseException:
+            os.close(fd)
+            raise
+        with fh:
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)  # mkstemp creates 0600; keep the file's (or the usual) permissions
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
+        os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
+    _fsync_folder(folder)
+    _remove_stale_temps(target)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the renamed file (POSIX; Windows cannot open folders)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some file systems cannot flush a folder (EINVAL); the file itself is already
+        # flushed and in place, so the save has succeeded.
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Remove temporary files that killed saves of ``target`` left behind."""
+    prefix = _temp_prefix(target)
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        middle = name[len(prefix) : -len(_TEMP_SUFFIX)]
+        if not (
+            name.startswith(prefix) and name.endswith(_TEMP_SUFFIX) and len(middle) == 8 and set(middle) <= _TEMP_CHARS
+        ):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)

@@ -5,6 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.time import RESOLUTION
+
+#: The engine's time resolution in seconds (:data:`engine.time.RESOLUTION`, 1 ns): instants
+#: round to the nanosecond. A positive time shorter than this cannot be told from zero, and
+#: a clock advancing by less stalls the run (``engine.simulation.SimulationStalled``).
+TIME_RESOLUTION = RESOLUTION
+#: The longest time a model may name, in seconds: 2^63 nanoseconds (about 292 years), the
+#: range of a clock counting nanoseconds in a 64-bit integer.
+MAX_TIME = 9.2e9
+#: The highest arrival rate, per second: one arrival per nanosecond on average. Above it
+#: the mean inter-arrival time is below :data:`TIME_RESOLUTION`.
+MAX_RATE = 1e9
+#: Counts (servers, workers, connections, capacities, arrival limits) above this are
+#: refused as typos: no model needs a billion servers.
+MAX_COUNT = 10**9
+
 #: Distribution every new station starts with.
 DEFAULT_SERVICE = {"dist": "exponential", "mean": 1.0}
 
@@ -19,6 +35,7 @@ class Param:
     ``type`` is one of ``int``, ``number``, ``dist``, ``choice``, ``concurrency``,
     ``profile``. ``minimum``/``maximum`` bound numbers; ``exclusive_minimum`` makes the
     minimum strict. ``nullable`` allows ``null`` (meaning "none" or "unlimited").
+    ``why_maximum`` says why the maximum is what it is (shown when it is exceeded).
     """
 
     name: str
@@ -33,6 +50,7 @@ class Param:
     nullable: bool = False
     required: bool = False
     choices: tuple[str, ...] = ()
+    why_maximum: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +117,9 @@ KINDS: dict[str, Kind] = {
                 "1/s",
                 minimum=0,
                 exclusive_minimum=False,
+                maximum=MAX_RATE,
                 nullable=True,
+                why_maximum="one arrival per nanosecond, the engine's time resolution",
             ),
             Param(
                 "interarrival",
@@ -270,10 +290,19 @@ KINDS: dict[str, Kind] = {
 
 #: Fields of the "simulation" block: (default, minimum, help).
 SIMULATION_FIELDS: dict[str, tuple[Any, float, str]] = {
-    "end_time": (1000.0, 0.0, "Simulated seconds to run."),
-    "warmup": (0.0, 0.0, "Simulated seconds discarded before statistics start."),
-    "seed": (1, 0, "Seed of the random generator (null = a fresh one each run)."),
-    "sample_interval": (1.0, 0.0, "Simulated seconds between two points of the time series."),
+    "end_time": (1000.0, 0.0, "Simulated seconds to run (> 0, at most 9.2e9: see Limits)."),
+    "warmup": (
+        0.0,
+        0.0,
+        'Simulated seconds discarded before statistics start (≥ 0, less than `end_time`), or `"auto"`: '
+        "experiments and `queuestudio run` cut it by MSER-5 (docs/experiments.md); a single live run measures from 0.",
+    ),
+    "seed": (1, 0, "Seed of the random generator (an integer ≥ 0; null = a fresh one each run)."),
+    "sample_interval": (
+        1.0,
+        0.0,
+        "Simulated seconds between two points of the time series (at least 1e-9: see Limits).",
+    ),
 }
 
 #: Fields of a concurrency object by kind: (required, optional).

@@ -2,41 +2,75 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from engine import distributions
+from engine import distributions, routing
 from engine.distributions import DISTRIBUTION_FIELDS, finite_float
-from engine.model.schema import AUTOSCALE_FIELDS, CONCURRENCY_FIELDS, KINDS, Param
+from engine.model.schema import (
+    AUTOSCALE_FIELDS,
+    CONCURRENCY_FIELDS,
+    KINDS,
+    MAX_COUNT,
+    MAX_RATE,
+    MAX_TIME,
+    TIME_RESOLUTION,
+    Param,
+)
 
 if TYPE_CHECKING:
-    from engine.model.document import Model
+    from engine.model.document import Link, Model
 
 PROBABILITY_TOLERANCE = 1e-6
+#: More points of time series than this over a run is worth a warning (not an error).
+MANY_SAMPLES = 10**7
+
+
+#: A :class:`Report` keeps at most this many errors and as many warnings (and their badges);
+#: past that it counts them, so a file of a million bad nodes costs memory for a few.
+MAX_REPORTED = 10_000
 
 
 @dataclass
 class Report:
     """Validation results: ``errors`` stop a run, ``warnings`` do not; ``by_node`` maps node
-    ids (and ``"link N"``) to their messages, for the canvas badges."""
+    ids (and ``"link N"``) to their messages, for the canvas badges.
+
+    At most :data:`MAX_REPORTED` errors and as many warnings are kept; ``error_count`` and
+    ``warning_count`` count them all, and :func:`check_document` ends a list it had to cut
+    with "… and N more errors" (or warnings).
+    """
 
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     by_node: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    error_count: int = 0
+    warning_count: int = 0
 
     def error(self, where: str | None, message: str) -> None:
-        self.errors.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
 
     def warn(self, where: str | None, message: str) -> None:
-        self.warnings.append(message)
-        if where is not None:
-            self.by_node[where].append(message)
+        self.warning_count += 1
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(message)
+            if where is not None:
+                self.by_node[where].append(message)
+
+    def close(self) -> None:
+        """Say how many problems were found but not kept, at the end of each cut list."""
+        if self.error_count > len(self.errors):
+            self.errors.append(f"… and {self.error_count - len(self.errors)} more errors")
+        if self.warning_count > len(self.warnings):
+            self.warnings.append(f"… and {self.warning_count - len(self.warnings)} more warnings")
 
     @property
     def ok(self) -> bool:
@@ -48,16 +82,69 @@ def _is_number(x: Any) -> bool:
     return finite_float(x) is not None
 
 
-def check_distribution(value: Any, what: str) -> str | None:
-    """None if ``value`` is a valid distribution object, else a message naming ``what``."""
-    try:
-        distributions.from_spec(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        text = str(exc)
+def check_distribution(value: Any, what: str, *, time: bool = False) -> str | None:
+    """None if ``value`` is a valid distribution object, else a message naming ``what``.
+
+    With ``time`` (a distribution of seconds) its mean must also be 0 or between
+    :data:`~engine.model.schema.TIME_RESOLUTION` and :data:`~engine.model.schema.MAX_TIME`.
+    """
+    problem, mean = _read_distribution(value)
+    if problem is not None:
         # "mean must be > 0, got -1" becomes "service_time.mean must be > 0, got -1"
-        if text.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
-            return f"{what}.{text}"
-        return f"{what}: {text}"
+        if problem.split(" ", 1)[0].split("[")[0] in _DIST_FIELD_NAMES:
+            return f"{what}.{problem}"
+        return f"{what}: {problem}"
+    if time:
+        return _check_time(mean, f"{what} mean", unit=True)
+    return None
+
+
+def _mean(spec: Any) -> float:
+    """The mean of a distribution object (ValueError if it is none)."""
+    problem, mean = _read_distribution(spec)
+    if problem is not None:
+        raise ValueError(problem)
+    return mean
+
+
+def _read_distribution(spec: Any) -> tuple[str | None, float]:
+    """(problem, mean) of a distribution object. Big models repeat a few distributions
+    thousands of times and making one costs far more than a dict lookup, so results are
+    remembered by the object's JSON text."""
+    try:
+        key = json.dumps(spec, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _read_distribution_now(spec)
+    return _read_distribution_text(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_distribution_text(key: str) -> tuple[str | None, float]:
+    return _read_distribution_now(json.loads(key))
+
+
+def _read_distribution_now(spec: Any) -> tuple[str | None, float]:
+    try:
+        return None, distributions.from_spec(spec).mean
+    except (TypeError, ValueError, OverflowError) as exc:
+        return str(exc), math.nan
+
+
+def _check_time(value: float, what: str, *, unit: bool = False, zero: bool = True) -> str | None:
+    """A message if ``value`` seconds is below the time resolution (but not 0, when ``zero``
+    allows it) or above :data:`MAX_TIME`, else None."""
+    s = " s" if unit else ""
+    if (value > 0 or not zero) and value < TIME_RESOLUTION:
+        allowed = "0 or at least" if zero else "at least"
+        return (
+            f"{what} must be {allowed} {TIME_RESOLUTION:g}{s or ' s'} (the engine's time resolution: its clock "
+            f"counts nanoseconds), got {value:g}{s}"
+        )
+    if value > MAX_TIME:
+        return (
+            f"{what} must be at most {MAX_TIME:g}{s or ' s'} (about 292 years: 2^63 nanoseconds, the range of the "
+            f"engine's clock), got {value:g}{s}"
+        )
     return None
 
 
@@ -69,7 +156,7 @@ def _check_param(spec: Param, value: Any) -> str | None:
     if value is None:
         return None if spec.nullable or not spec.required else f"{name} is required"
     if spec.type == "dist":
-        return check_distribution(value, name)
+        return check_distribution(value, name, time=spec.unit == "s")
     if spec.type == "choice":
         if value not in spec.choices:
             return f"{name} must be one of {', '.join(spec.choices)}, got {value!r}"
@@ -90,7 +177,8 @@ def _check_param(spec: Param, value: Any) -> str | None:
         if value < spec.minimum:
             return f"{name} must be >= {spec.minimum:g}, got {value!r}"
     if spec.maximum is not None and value > spec.maximum:
-        return f"{name} must be <= {spec.maximum:g}, got {value!r}"
+        why = f" ({spec.why_maximum})" if spec.why_maximum else ""
+        return f"{name} must be <= {spec.maximum:g}{why}, got {value!r}"
     return None
 
 
@@ -106,12 +194,16 @@ def _check_profile(value: Any) -> str | None:
             return f"profile[{i}]: time and rate must be >= 0, got {pair!r}"
         if t <= last:
             return f"profile[{i}]: times must increase, got {t!r} after {last!r}"
+        if r > MAX_RATE:
+            return (
+                f"profile[{i}]: rate must be <= {MAX_RATE:g} (one arrival per nanosecond, the engine's "
+                f"time resolution), got {r!r}"
+            )
+        problem = _check_time(float(t), f"profile[{i}]: time")
+        if problem:
+            return problem
         last = t
     return None
-
-
-#: Counts (servers, workers, connections, capacities) above this are refused as typos.
-MAX_COUNT = 10**9
 
 
 def _positive_int(obj: dict[str, Any], key: str, where: str, minimum: int = 1) -> str | None:
@@ -172,6 +264,9 @@ def _check_concurrency(value: Any) -> str | None:
         interval = auto.get("interval", 10.0)
         if not _is_number(interval) or interval <= 0:
             return f"concurrency.autoscale.interval must be > 0 seconds, got {interval!r}"
+        problem = _check_time(float(interval), "concurrency.autoscale.interval", zero=False)
+        if problem:
+            return problem
         step = auto.get("step", 1)
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
             return f"concurrency.autoscale.step must be an integer >= 1, got {step!r}"
@@ -181,25 +276,98 @@ def _check_concurrency(value: Any) -> str | None:
     return None
 
 
+def identity_problems(model: Model) -> list[tuple[str, str]]:
+    """(where, message) for what breaks the document's identity rules: two nodes with one
+    id, a link naming no node, a second link between the same two nodes. The editor cannot
+    hold such a document, so :func:`engine.model.opens_model` refuses it outright."""
+    found: list[tuple[str, str]] = []
+    counts: dict[str, int] = {}
+    for node in model.nodes:
+        counts[node.id] = counts.get(node.id, 0) + 1
+    for node_id, count in counts.items():
+        if count > 1:
+            found.append((node_id, f"node {node_id!r}: id used by {count} nodes"))
+    seen: set[tuple[str, str]] = set()
+    for i, link in enumerate(model.links):
+        where = f"link {i}"
+        known = True
+        for end in (link.source, link.target):
+            if end not in counts:
+                found.append((where, f"{where}: unknown node {end!r}"))
+                known = False
+        if not known:
+            continue
+        if (link.source, link.target) in seen:
+            found.append((where, f"{where}: a second link from {link.source!r} to {link.target!r}"))
+        seen.add((link.source, link.target))
+    return found
+
+
 def check_document(model: Model, *, check_graph: bool = True) -> Report:
     """Check ``model``; graph problems (unreachable nodes, dead ends) are errors when
-    ``check_graph`` is true and warnings otherwise."""
+    ``check_graph`` is true and warnings otherwise.
+
+    Runs in time and memory linear in the size of the model: links are indexed by their
+    source once.
+    """
     report = Report()
-    ids: dict[str, int] = {}
-    for node in model.nodes:
-        ids[node.id] = ids.get(node.id, 0) + 1
-    for node_id, count in ids.items():
-        if count > 1:
-            report.error(node_id, f"node {node_id!r}: id used by {count} nodes")
+    _check_simulation(model, report)
+    settings_errors = report.error_count  # they do not stop the load check
+    for where, message in identity_problems(model):
+        report.error(where, message)
     for node in model.nodes:
         _check_node(node, report)
-    _check_links(model, report)
+    outs = out_link_index(model)
+    _check_links(model, outs, report)
     graph_problem = report.error if check_graph else report.warn
-    structurally_ok = report.ok
-    _check_graph(model, graph_problem)
+    structurally_ok = report.error_count == settings_errors
+    _check_graph(model, outs, graph_problem)
     if structurally_ok:
         _check_load(model, report)
+    report.close()
     return report
+
+
+def out_link_index(model: Model) -> dict[str, list[Link]]:
+    """Every node's out-links in document order, found in one pass over the links (asking
+    :meth:`Model.out_links` node by node is quadratic)."""
+    outs: dict[str, list[Link]] = {}
+    for link in model.links:
+        outs.setdefault(link.source, []).append(link)
+    return outs
+
+
+def _check_simulation(model: Model, report: Report) -> None:
+    sim = model.simulation
+    values: dict[str, float] = {}
+    for key in ("end_time", "warmup", "sample_interval"):
+        raw = getattr(sim, key)
+        value = finite_float(raw)
+        if value is None:
+            report.error(None, f"simulation: {key} must be a finite number, got {raw!r}")
+            continue
+        strict = key != "warmup"
+        if value < 0 or (strict and value == 0):
+            report.error(None, f"simulation: {key} must be {'>' if strict else '>='} 0, got {value:g}")
+            continue
+        problem = _check_time(value, f"simulation: {key}", zero=not strict)
+        if problem:
+            report.error(None, problem)
+            continue
+        values[key] = value
+    seed = sim.seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        report.error(None, f"simulation: seed must be an integer >= 0 or null, got {seed!r}")
+    end, warmup = values.get("end_time"), values.get("warmup")
+    if end is not None and warmup is not None and warmup >= end:
+        report.error(None, f"simulation: warmup ({warmup:g}) must be less than end_time ({end:g})")
+    interval = values.get("sample_interval")
+    if end is not None and interval is not None and end / interval > MANY_SAMPLES:
+        report.warn(
+            None,
+            f"simulation: sample_interval {interval:g} s gives {end / interval:.3g} points of time series "
+            f"over end_time {end:g} s; sampling that often slows the run, and a recorded series grows with it",
+        )
 
 
 def _check_node(node: Any, report: Report) -> None:
@@ -226,56 +394,64 @@ def _check_node(node: Any, report: Report) -> None:
         elif (
             given == ["interarrival"]
             and not check_distribution(node.params["interarrival"], "interarrival")
-            and distributions.from_spec(node.params["interarrival"]).mean <= 0
+            and _mean(node.params["interarrival"]) <= 0
         ):
             report.error(node.id, f"{where}: interarrival mean must be > 0 (arrivals would never stop at one instant)")
 
 
-def _check_links(model: Model, report: Report) -> None:
+def _check_links(model: Model, outs: dict[str, list[Link]], report: Report) -> None:
     kinds = {n.id: n.kind for n in model.nodes}
-    seen: set[tuple[str, str]] = set()
     for i, link in enumerate(model.links):
         where = f"link {i}"
-        for end in (link.source, link.target):
-            if end not in kinds:
-                report.error(where, f"{where}: unknown node {end!r}")
+        if not _probability_ok(link.probability):
+            prob = finite_float(link.probability)
+            shown = f"{prob:g}" if prob is not None else repr(link.probability)
+            report.error(where, f"{where}: probability must be a number between 0 and 1, got {shown}")
         if link.source not in kinds or link.target not in kinds:
             continue
         if kinds[link.target] == "source":
             report.error(where, f"{where}: cannot link into source {link.target!r}")
         if kinds[link.source] == "sink":
             report.error(where, f"{where}: cannot link out of sink {link.source!r}")
-        if (link.source, link.target) in seen:
-            report.error(where, f"{where}: a second link from {link.source!r} to {link.target!r}")
-        seen.add((link.source, link.target))
         if link.latency is not None:
-            problem = check_distribution(link.latency, "latency")
+            problem = check_distribution(link.latency, "latency", time=True)
             if problem:
                 report.error(where, f"{where}: {problem}")
     for node in model.nodes:
-        outs = model.out_links(node.id)
-        probs = [link.probability for link in outs]
+        node_outs = outs.get(node.id, [])
+        probs = [link.probability for link in node_outs]
         if node.kind == "router":
             if any(p is not None for p in probs):
                 report.warn(
                     node.id, f"node {node.id!r}: a router chooses by its policy; link probabilities are ignored"
                 )
             continue
-        if not outs or all(p is None for p in probs):
-            if len(outs) > 1:
+        if not node_outs or all(p is None for p in probs):
+            if len(node_outs) > 1:
                 report.error(
-                    node.id, f"node {node.id!r}: {len(outs)} out-links need probabilities (or put a router after it)"
+                    node.id,
+                    f"node {node.id!r}: {len(node_outs)} out-links need probabilities (or put a router after it)",
                 )
             continue
         if any(p is None for p in probs):
             report.error(node.id, f"node {node.id!r}: give every out-link a probability, or none")
             continue
-        total = sum(p for p in probs if p is not None)
+        if not all(_probability_ok(p) for p in probs):
+            continue  # each bad one is reported on its link
+        total = math.fsum(finite_float(p) or 0.0 for p in probs)
         if abs(total - 1.0) > PROBABILITY_TOLERANCE:
             report.error(node.id, f"node {node.id!r}: out-link probabilities sum to {total:g}, not 1")
 
 
-def _check_graph(model: Model, problem: Any) -> None:
+def _probability_ok(p: Any) -> bool:
+    """None (no probability) or a number from 0 to 1."""
+    if p is None:
+        return True
+    x = finite_float(p)
+    return x is not None and 0 <= x <= 1
+
+
+def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> None:
     succ: dict[str, list[str]] = defaultdict(list)
     pred: dict[str, list[str]] = defaultdict(list)
     ids = {n.id for n in model.nodes}
@@ -293,7 +469,7 @@ def _check_graph(model: Model, problem: Any) -> None:
     reachable = _closure(sources, succ)
     exits = _closure(sinks, pred)
     for node in model.nodes:
-        if node.kind != "sink" and not model.out_links(node.id):
+        if node.kind != "sink" and not outs.get(node.id):
             problem(node.id, f"node {node.id!r} has no out-link: its requests have nowhere to go (link it to a sink)")
         elif node.kind != "source" and node.id not in reachable:
             problem(node.id, f"node {node.id!r} is unreachable from any source")
@@ -313,53 +489,12 @@ def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
 
 
 # ------------------------------------------------------------------ flows
-def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
-    """A source's long-run arrival rate per second (its profile's rate at ``t``)."""
-    if params.get("profile") is not None:
-        rate = 0.0
-        for time, r in params["profile"]:
-            if time <= t:
-                rate = r
-        return float(rate)
-    if params.get("interarrival") is not None:
-        mean = distributions.from_spec(params["interarrival"]).mean
-        return 1.0 / mean if mean > 0 else math.inf
-    rate = params.get("rate", 1.0)
-    return float(rate) if rate is not None else 0.0
-
-
-def routing(model: Model) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Node ids, external arrival rates and the routing matrix P (P[i, j] = share of node
-    i's output that goes to j). A router is assumed to split evenly."""
-    ids = [n.id for n in model.nodes]
-    index = {node_id: i for i, node_id in enumerate(ids)}
-    gamma = np.zeros(len(ids))
-    P = np.zeros((len(ids), len(ids)))
-    for node in model.nodes:
-        i = index[node.id]
-        if node.kind == "source":
-            gamma[i] = source_rate(node.params)
-        outs = [link for link in model.out_links(node.id) if link.target in index]
-        if not outs or node.kind == "sink":
-            continue
-        for link in outs:
-            share = link.probability if (link.probability is not None and node.kind != "router") else 1.0 / len(outs)
-            P[i, index[link.target]] += share
-    return ids, gamma, P
-
-
 def arrival_rates(model: Model) -> dict[str, float]:
-    """Long-run arrival rate at every node from the traffic equations λ = γ + Pᵀλ
-    (``inf`` where the flow has no steady state, e.g. a loop with no exit)."""
-    ids, gamma, P = routing(model)
-    if not ids:
-        return {}
-    # Sources emit their own arrivals: they receive nothing, so their column in P is zero.
-    try:
-        lam = np.linalg.solve(np.eye(len(ids)) - P.T, gamma)
-    except np.linalg.LinAlgError:
-        return {node_id: math.inf for node_id in ids}
-    return {node_id: (float(v) if v >= -1e-9 else math.inf) for node_id, v in zip(ids, lam)}
+    """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ
+    (``inf`` where the flow enters a loop it can never leave, ``nan`` where the sparse
+    solver gave up). One home: :func:`engine.routing.arrival_rates`, linear in nodes plus
+    links for the usual networks, never an N×N matrix."""
+    return routing.arrival_rates(model)
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:
@@ -367,7 +502,7 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
     p = node.params
     try:
         if node.kind == "server":
-            mean = distributions.from_spec(p.get("service_time")).mean
+            mean = _mean(p.get("service_time"))
             conc = p.get("concurrency", 1)
             if isinstance(conc, dict):
                 kind = conc.get("kind")
@@ -377,16 +512,16 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
                     c = conc.get("max") or conc["initial"]
                 else:
                     weight = conc.get("weight")
-                    w = distributions.from_spec(weight).mean if weight else 1.0
+                    w = _mean(weight) if weight else 1.0
                     return arrival_rate * mean * max(1.0, w) / conc["total_capacity"]
             else:
                 c = conc
             return arrival_rate * mean / c
         if node.kind == "thread_pool":
-            return arrival_rate * distributions.from_spec(p.get("processing_time")).mean / p.get("num_workers", 4)
+            return arrival_rate * _mean(p.get("processing_time")) / p.get("num_workers", 4)
         if node.kind == "async_server":
             cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-            return arrival_rate * (distributions.from_spec(cpu).mean if cpu else 0.0)
+            return arrival_rate * (_mean(cpu) if cpu else 0.0)
     except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return None
@@ -394,9 +529,16 @@ def offered_load(node: Any, arrival_rate: float) -> float | None:
 
 def _check_load(model: Model, report: Report) -> None:
     rates = arrival_rates(model)
+    unknown = sum(1 for rate in rates.values() if math.isnan(rate))
+    if unknown:
+        report.warn(
+            None,
+            f"the load check skips {unknown} nodes: the traffic equations of this network are too "
+            "large to solve here, so their arrival rates are unknown",
+        )
     for node in model.nodes:
         rho = offered_load(node, rates.get(node.id, 0.0))
-        if rho is None or rho < 1:
+        if rho is None or not rho >= 1:  # nan (an unknown rate) is no overload
             continue
         bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
         if not bounded:

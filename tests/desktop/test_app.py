@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from desktop import app
+from desktop.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,11 +48,21 @@ def test_launcher_renders_a_screenshot_and_exits(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "Fatal" not in result.stderr
 
 
-def test_a_bad_model_with_screenshot_exits_2_with_the_problems(tmp_path: Path) -> None:
+def test_a_file_that_is_no_model_with_screenshot_exits_2_with_the_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "wormhole"}]}')
+    bad.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "sink", "size": 3}]}')
     assert app.main([str(bad), "--screenshot", str(tmp_path / "o.png")]) == 2
-    assert not (tmp_path / "o.png").exists()
+    assert not (tmp_path / "o.png").exists() and "unknown field 'size'" in capsys.readouterr().err
+
+
+def test_a_model_with_problems_still_renders_a_screenshot(tmp_path: Path) -> None:
+    half = tmp_path / "half.json"
+    half.write_text('{"format": "queuestudio-model", "version": 1, "nodes": [{"id": "x", "kind": "wormhole"}]}')
+    out = tmp_path / "o.png"
+    assert app.main([str(half), "--screenshot", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_arguments() -> None:
@@ -83,3 +96,20 @@ def test_no_display_at_all_is_explained(monkeypatch: pytest.MonkeyPatch) -> None
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     assert "display" in (app.platform_problem() or "")
+
+
+def test_recovery_is_offered_even_when_the_model_on_the_command_line_does_not_open(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dialogs: Any
+) -> None:
+    offered: list[MainWindow] = []
+    monkeypatch.setattr(MainWindow, "offer_recovery", lambda self: offered.append(self) or [])
+
+    def event_loop(_app: QApplication) -> int:
+        qtbot.waitUntil(lambda: bool(offered), timeout=5000)
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", event_loop)
+    assert app.main([str(tmp_path / "missing.json")]) == 0
+    [window] = offered
+    qtbot.addWidget(window)
+    assert [c[1] for c in dialogs.calls] == ["Cannot Open Model"]

@@ -73,9 +73,27 @@ def test_save_writes_to_the_same_file_without_asking(
     assert json.loads(target.read_text())["nodes"][1]["params"]["queue_capacity"] == 5
 
 
-def test_a_broken_file_shows_the_validator_messages_and_keeps_the_document(
+def test_a_file_that_is_no_model_shows_every_reason_and_keeps_the_document(
     window: MainWindow, dialogs: Any, tmp_path: Path
 ) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "queuestudio-model",
+                "version": 1,
+                "nodes": [{"id": "a", "kind": "server", "colour": "red"}, {"kind": "sink"}],
+            }
+        )
+    )
+    before = window.document.model.to_dict()
+    assert not window.open_path(bad)
+    [(kind, title, text)] = dialogs.calls
+    assert kind == "warning" and "unknown field 'colour'" in text and "node 1: id must be" in text
+    assert window.document.model.to_dict() == before and window.document.path is None
+
+
+def test_a_model_with_problems_opens_with_each_one_badged(window: MainWindow, dialogs: Any, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(
         json.dumps(
@@ -89,11 +107,17 @@ def test_a_broken_file_shows_the_validator_messages_and_keeps_the_document(
             }
         )
     )
-    before = window.document.model.to_dict()
-    assert not window.open_path(bad)
-    [(kind, title, text)] = dialogs.calls
-    assert kind == "warning" and "service_time.mean" in text and "teleporter" in text
-    assert window.document.model.to_dict() == before and window.document.path is None
+    assert window.open_path(bad) and not dialogs.calls
+    assert window.document.path == str(bad) and set(window.scene.nodes) == {"a", "b"}
+    assert "with 5 problems to fix before it can run" in window.statusBar().currentMessage()
+    window.scene.refresh_markers()
+    assert "service_time.mean" in window.node_item("a").badge.toolTip()
+    assert "teleporter" in window.node_item("b").badge.toolTip() and window.node_item("b").badge.error
+    tip = window.problems_label.toolTip()
+    assert "service_time.mean" in tip and "teleporter" in tip and "no source" in tip
+    window.scene.select(["b"])  # the inspector shows a node of a kind it does not know
+    window.scene.select(["a"])
+    assert window.grab().width() > 0
 
 
 def test_every_example_is_listed_with_its_description(window: MainWindow) -> None:
@@ -157,25 +181,6 @@ def test_autosave_writes_a_recovery_file_while_modified(qtbot: Any, tmp_path: Pa
     assert orphans(tmp_path / "rec") == []  # its own process still holds the lock
     win.document.undo_stack.undo()
     assert not win.recovery.path.exists()
-
-
-def test_after_a_crash_the_next_start_offers_to_restore(qtbot: Any, tmp_path: Path, dialogs: Any) -> None:
-    crashed = MainWindow(recovery_dir=tmp_path / "rec", autosave_ms=60_000)
-    qtbot.addWidget(crashed)
-    crashed.open_initial(None)
-    crashed.document.undo_stack.push(SetParams(crashed.document, "cpu", {"concurrency": 7}))
-    assert crashed.recovery.save_now()
-    crashed.recovery._lock.unlock()  # what the operating system does when the process dies
-    crashed.recovery._lock = None
-    crashed.recovery.timer.stop()
-    dialogs.answer = QMessageBox.StandardButton.Yes
-    fresh = MainWindow(recovery_dir=tmp_path / "rec")
-    qtbot.addWidget(fresh)
-    assert fresh.offer_recovery()
-    assert "M/M/1" in dialogs.of("question")[0][2]
-    assert fresh.document.node("cpu").params["concurrency"] == 7 and fresh.isWindowModified()
-    assert not crashed.recovery.path.exists()
-    assert not fresh.offer_recovery()
 
 
 def test_the_run_features_fill_the_run_toolbar(window: MainWindow) -> None:

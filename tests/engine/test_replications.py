@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.model import build, load_model
-from engine.replications import Cancelled, aggregate, replicate, run_once
+from engine.replications import Cancelled, Summary, aggregate, replicate, run_once
 from engine.stats import mean_ci95
 
 MM1 = Path(__file__).resolve().parents[2] / "resources" / "examples" / "mm1.json"
@@ -91,3 +91,46 @@ def test_aggregate_gives_means_and_t_half_widths():
     assert out["s"]["arrivals"] == pytest.approx(12.0)
     assert half == pytest.approx(4.303 * math.sqrt(7 / 3) / math.sqrt(3), rel=1e-3)
     assert aggregate(runs[:1]) == runs[0]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_collect_gets_every_replication_in_order_and_the_summary_matches_aggregate(model, workers):
+    runs = replicate(model, 4, seed=9)
+    seen: list[int] = []
+    summary = Summary()
+
+    def collect(index, results):
+        seen.append(index)
+        summary.add(index, results)
+
+    kept = replicate(model, 4, seed=9, workers=workers, start_method="spawn", collect=collect)
+    assert kept == [] and seen == [0, 1, 2, 3] and len(summary) == 4
+    assert summary.result() == aggregate(runs)
+    assert list(summary.result()["cpu"])[-1] == "ci95"
+
+
+def test_the_summary_of_one_replication_is_that_replication_and_none_is_an_error(model):
+    [run] = replicate(model, 1)
+    summary = Summary()
+    summary.add(0, run)
+    assert summary.result() == run
+    with pytest.raises(ValueError):
+        Summary().result()
+
+
+def test_the_summary_skips_missing_values_as_aggregate_does():
+    runs = [{"s": {"mean_wait": w, "arrivals": a}} for w, a in ((1.0, 10), (None, 12), (float("nan"), 14), (4.0, 0))]
+    summary = Summary()
+    for i, r in enumerate(runs):
+        summary.add(i, r)
+    assert summary.result() == aggregate(runs)
+
+
+def test_the_summary_keeps_a_replication_in_a_few_bytes_a_value(model):
+    """The CLI's memory for --replications 10,000 stays small: one float row each."""
+    [run] = replicate(model, 1)
+    summary = Summary()
+    for i in range(10_000):
+        summary.add(i, run)
+    values = sum(len(m) for m in run.values())
+    assert all(row.nbytes == 8 * values for row in summary.rows)
