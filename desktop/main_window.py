@@ -28,6 +28,7 @@ from desktop.run.integration import install_live_run
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
+FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
 
 
 class MainWindow(QMainWindow):
