@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         self.help_menu = install_help_menu(self)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
+        self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
+        self._document.settings_changed.connect(self._block_run)
         self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
