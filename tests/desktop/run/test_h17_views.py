@@ -163,7 +163,7 @@ def test_run_is_off_with_a_reason_while_the_model_has_errors(qtbot, window, dial
     doc.undo_stack.push(SetParams(doc, "cpu", {"concurrency": 0}))
     qtbot.waitUntil(lambda: not run.isEnabled())
     assert not step.isEnabled() and "concurrency must be >= 1" in run.toolTip()
-    assert "Run is off" in window.problems_label.text()
+    qtbot.waitUntil(lambda: "Run is off" in window.problems_label.text())
     qtbot.keyClick(window, Qt.Key.Key_F5)
     assert live.state == "idle" and not dialogs.of("critical")
     doc.undo_stack.undo()
