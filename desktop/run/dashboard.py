@@ -523,7 +523,7 @@ class Dashboard(QWidget):
             wait = f" (about {_time_text((last.warmup - last.now) / speed)} more at {speed:g}×)" if speed < 1e6 else ""
             text = (
                 f"Warm-up until t = {last.warmup:,.6g} s{wait}: shaded on the charts, which show it as it "
-                "happens; the statistics (Theory, Results) start after it. Drag its edge to change it."
+                "happens; the statistics (Theory, Results) start after it."
             )
         else:
             text = (
