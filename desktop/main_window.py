@@ -72,6 +72,10 @@ class MainWindow(QMainWindow):
         self.live_run = install_live_run(self)
         self.help_menu = install_help_menu(self)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
+        self.live_run.state_changed.connect(lambda _state: self._block_run())
+        self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
+        self._document.settings_changed.connect(self._block_run)
+        self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._restore_settings()
@@ -214,8 +218,54 @@ class MainWindow(QMainWindow):
             for found, word in ((errors, "error"), (warnings, "warning"))
             if found
         ]
-        self.problems_label.setText(" · ".join(parts) if parts else "✓ no problems")
+        text = " · ".join(parts) if parts else "✓ no problems"
+        if self._document.run_problems():
+            text += " — Run is off until fixed"
+        self.problems_label.setText(text)
         self.problems_label.setToolTip("\n".join([*errors, *warnings, "(click for the list)"] if parts else []))
+        self._block_run()
+
+    def _block_run(self) -> None:
+        """Run and Step are off while the model has problems that stop a run (it would only
+        fail), and their tooltips say which; a run already going keeps its controls."""
+        live = getattr(self, "live_run", None)
+        if live is None:
+            return
+        controls = live.controls
+        problems = self._document.run_problems()
+        blocked = bool(problems) and not live.running
+        for action, key in ((controls.run_action, "F5"), (controls.step_action, "F10")):
+            name = action.text()
+            if blocked:
+                action.setEnabled(False)
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                action.setToolTip(f"{name} is off: fix this first: {problems[0]}{more}")
+            else:
+                action.setToolTip(f"{name} ({key})")
+                if action is controls.step_action or live.state != "running":
+                    action.setEnabled(True)
+
+    def show_problems(self) -> None:
+        """A click on the status bar's problem count: select the first node (or link) with a
+        problem, an error before a warning, centred in view; then list every problem."""
+        report = self._document.report()
+        blocking = set(self._document.run_problems()) | set(report.errors)
+        places = sorted(report.by_node.items(), key=lambda kv: not any(m in blocking for m in kv[1]))
+        if places:
+            self._go_to_problem(places[0][0])
+        self.show_problem_list()
+
+    def _go_to_problem(self, where: str) -> None:
+        if where in self.scene.nodes:
+            self.scene.select([where])
+            self._view.centerOn(self.scene.nodes[where])
+        elif where.startswith("link "):
+            index = int(where.split()[1])
+            links = self._document.model.links
+            if 0 <= index < len(links) and (links[index].source, links[index].target) in self.scene.links:
+                key = (links[index].source, links[index].target)
+                self.scene.select([], [key])
+                self._view.centerOn(self.scene.links[key])
 
     def show_problem_list(self) -> None:
         """Every problem of the model in one list: what stops a run first, then the warnings
@@ -247,7 +297,7 @@ class MainWindow(QMainWindow):
         if watched is self.run_toolbar and event.type() == QEvent.Type.ActionAdded:
             self.run_toolbar.show()
         elif watched is self.problems_label and event.type() == QEvent.Type.MouseButtonRelease:
-            self.show_problem_list()
+            self.show_problems()
         return super().eventFilter(watched, event)
 
     def _update_title(self) -> None:

@@ -161,6 +161,13 @@ class CanvasEditor(QObject):
         left = min(n.position[0] for n in fragment.nodes)
         top = min(n.position[1] for n in fragment.nodes)
         shift = (at.x() - left, at.y() - top) if at is not None else (offset, offset)
+        # Never exactly on top of a node already there (a paste at the originals' place, a
+        # second window's paste, a "Paste Here" on a node's corner): step on until clear.
+        taken = {n.position for n in self.document.model.nodes}
+        for _ in range(100):
+            if not any((n.position[0] + shift[0], n.position[1] + shift[1]) in taken for n in fragment.nodes):
+                break
+            shift = (shift[0] + PASTE_OFFSET, shift[1] + PASTE_OFFSET)
         nodes = [
             Node(names[n.id], n.kind, (n.position[0] + shift[0], n.position[1] + shift[1]), n.params, n.label)
             for n in fragment.nodes
@@ -255,7 +262,7 @@ class CanvasEditor(QObject):
         actions = []
         for kind in KINDS.values():
             action = QAction(kind_icon(kind.name), kind.label, parent)
-            action.setToolTip(kind.description)
+            action.setToolTip(kind.description.replace("`", ""))
             action.triggered.connect(lambda _=False, k=kind.name: self.add_node(k, centre))
             actions.append(action)
         return actions

@@ -2,7 +2,9 @@
 
 Back edges of cycles are set aside, every node goes in the column of the longest path
 that reaches it, sinks share the last column, and a few barycentre sweeps order each
-column to reduce crossings. The result is snapped to the grid.
+column to reduce crossings. The result is snapped to the grid. Last, no link may be drawn
+behind a node: a node lying on the drawn path of a link between two others (a link that
+skips columns, a feedback link) is moved up or down out of its way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ COLUMN_GAP = 260.0
 ROW_GAP = 110.0
 GRID = 20.0
 SWEEPS = 4
+#: A node card's size (desktop.canvas.node_item.WIDTH, HEIGHT; this module stays Qt-free).
+NODE_W, NODE_H = 168.0, 62.0
+#: Points along each link's curve tested against the node cards, and the clearance kept.
+CURVE_SAMPLES, CLEARANCE = 32, 6.0
+#: Above this many (link, node) pairs, the link clearing pass is skipped (its cost grows with it).
+MAX_CLEARING_PAIRS = 20_000
 
 
 def arrange(model: Model) -> dict[str, tuple[float, float]]:
@@ -33,7 +41,81 @@ def arrange(model: Model) -> dict[str, tuple[float, float]]:
         top = -(len(members) - 1) * ROW_GAP / 2
         for row, node_id in enumerate(members):
             positions[node_id] = (_snap(col * COLUMN_GAP), _snap(top + row * ROW_GAP))
+    links = [(lk.source, lk.target) for lk in model.links if lk.source != lk.target]
+    if len(links) * len(ids) <= MAX_CLEARING_PAIRS:
+        _clear_links(positions, links)
     return positions
+
+
+def curve_points(start: tuple[float, float], end: tuple[float, float]) -> list[tuple[float, float]]:
+    """Points along a link's drawn curve (the horizontal-tangent cubic of
+    ``desktop.canvas.link_item.bezier``) from an output port to an input port."""
+    (x0, y0), (x3, y3) = start, end
+    dx = max(50.0, abs(x3 - x0) * 0.5)
+    x1, y1, x2, y2 = x0 + dx, y0, x3 - dx, y3
+    points = []
+    for i in range(1, CURVE_SAMPLES):
+        t = i / CURVE_SAMPLES
+        a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
+        points.append((a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3))
+    return points
+
+
+def blocked_links(
+    positions: dict[str, tuple[float, float]], links: list[tuple[str, str]]
+) -> list[tuple[str, str, str]]:
+    """``(source, target, node)`` for every node whose card lies on the drawn curve of a link
+    between two other nodes."""
+    found = []
+    for source, target in links:
+        if source not in positions or target not in positions:
+            continue
+        sx, sy = positions[source]
+        tx, ty = positions[target]
+        points = curve_points((sx + NODE_W, sy + NODE_H / 2), (tx, ty + NODE_H / 2))
+        for node, (x, y) in positions.items():
+            if node in (source, target):
+                continue
+            left, top, right, bottom = x - CLEARANCE, y - CLEARANCE, x + NODE_W + CLEARANCE, y + NODE_H + CLEARANCE
+            if any(left <= px <= right and top <= py <= bottom for px, py in points):
+                found.append((source, target, node))
+    return found
+
+
+def _overlaps(positions: dict[str, tuple[float, float]], node: str, at: tuple[float, float]) -> bool:
+    x, y = at
+    return any(
+        other != node and abs(ox - x) < NODE_W + 2 * GRID and abs(oy - y) < NODE_H + GRID
+        for other, (ox, oy) in positions.items()
+    )
+
+
+def _clear_links(positions: dict[str, tuple[float, float]], links: list[tuple[str, str]]) -> None:
+    """Move nodes that hide a link up or down (the smallest move that hides fewer links and
+    overlaps no card), until none does or no move helps."""
+    blocked = blocked_links(positions, links)
+    for _ in range(4 * len(positions)):
+        if not blocked:
+            return
+        best = None
+        for _source, _target, node in blocked:
+            x, y = positions[node]
+            for step in (1, -1, 2, -2, 3, -3, 4, -4):
+                at = (x, _snap(y + step * ROW_GAP / 2))
+                if _overlaps(positions, node, at):
+                    continue
+                trial = {**positions, node: at}
+                count = len(blocked_links(trial, links))
+                if count < len(blocked) and (best is None or count < best[0]):
+                    best = (count, node, at)
+                if best is not None and best[0] == 0:
+                    break
+            if best is not None:
+                break
+        if best is None:
+            return
+        positions[best[1]] = best[2]
+        blocked = blocked_links(positions, links)
 
 
 def _snap(value: float) -> float:

@@ -155,7 +155,7 @@ class NodeItem(QGraphicsObject):
         self._syncing = True
         self.setPos(QPointF(*node.position))
         self._syncing = False
-        self.setToolTip(KINDS[node.kind].description if node.kind in KINDS else "")
+        self.setToolTip(KINDS[node.kind].description.replace("`", "") if node.kind in KINDS else "")
         self.update()
 
     def set_live(

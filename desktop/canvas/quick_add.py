@@ -29,7 +29,7 @@ class QuickAdd(QFrame):
         for kind in KINDS.values():
             item = QListWidgetItem(kind_icon(kind.name), kind.label)
             item.setData(Qt.ItemDataRole.UserRole, kind.name)
-            item.setToolTip(kind.description)
+            item.setToolTip(kind.description.replace("`", ""))
             self.list.addItem(item)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

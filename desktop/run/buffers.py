@@ -4,10 +4,11 @@ Memory bound: a :class:`SeriesStore` preallocates everything when a run starts a
 grows. Each :class:`RingBuffer` of capacity ``n`` holds ``2·n`` float64 (16·n bytes), so a
 store for ``S`` stations takes
 
-    16 · (capacity · (1 + 8·S) + checkpoint_capacity · (2 + 7·S)) bytes
+    16 · (capacity · (1 + 8·S) + checkpoint_capacity · (2 + 7·S) + 4,096 · (1 + 2·S)) bytes
 
-— with the defaults (32,768 samples, 4,096 checkpoints and rows of results) 0.6 MiB +
-4.4 MiB per station, e.g. 45 MiB for ten stations, however long the run. Older rows are
+— with the defaults (32,768 samples, 4,096 checkpoints and rows of results, 4,096 rows of
+instantaneous state) 0.7 MiB + 4.5 MiB per station, e.g. 46 MiB for ten stations, however
+long the run. Older rows are
 overwritten.
 """
 
@@ -25,6 +26,9 @@ from engine.stats import t975
 
 #: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
 CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
+#: Instantaneous state (:class:`desktop.run.worker.StationLive` attributes) kept between samples.
+INSTANT_FIELDS = ("queue_length", "utilization")
+INSTANT_CAPACITY = 4_096
 #: Running response-time percentiles of a station, recorded whenever a batch brings new results.
 PERCENTILE_FIELDS = ("p50_response", "p95_response", "p99_response")
 
@@ -186,6 +190,10 @@ class SeriesStore:
             sid: {name: RingBuffer(checkpoint_capacity) for name in PERCENTILE_FIELDS} for sid in self.stations
         }
         self.last: Any = None
+        # Each batch's instantaneous state since the last sample: what a slow run draws
+        # between its samples (see Dashboard). Cleared whenever a sample arrives.
+        self._instant_times = RingBuffer(INSTANT_CAPACITY)
+        self._instant = {sid: {name: RingBuffer(INSTANT_CAPACITY) for name in INSTANT_FIELDS} for sid in self.stations}
 
     def append(self, batch: Any) -> None:
         """Add a batch's new series rows, its checkpoints and, if its results are new, a row of
@@ -198,6 +206,18 @@ class SeriesStore:
                 values = batch.series.get(sid, {})
                 for name, ring in rings.items():
                     ring.extend(values.get(name, np.full(batch.times.size, np.nan)))
+            self._instant_times.clear()
+            for rings in self._instant.values():
+                for ring in rings.values():
+                    ring.clear()
+        stations = getattr(batch, "stations", None) or {}
+        newest = self._times.view()
+        if stations and (not newest.size or batch.now > newest[-1]) and _is_new(self._instant_times, batch.now):
+            self._instant_times.extend((batch.now,))
+            for sid, rings in self._instant.items():
+                live = stations.get(sid)
+                for name, ring in rings.items():
+                    ring.extend((float(getattr(live, name, math.nan)) if live is not None else math.nan,))
         for checkpoint in batch.checkpoints:
             if _is_new(self._cp_times, checkpoint.time):
                 self._cp_times.extend((checkpoint.time,))
@@ -211,6 +231,11 @@ class SeriesStore:
                 metrics = batch.results.get(sid, {})
                 for name, ring in rings.items():
                     ring.extend((float(metrics.get(name, math.nan)),))
+
+    def instant(self, station: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of ``name`` (one of :data:`INSTANT_FIELDS`) of ``station``'s
+        instantaneous state, from each batch since the newest sample."""
+        return self._instant_times.view(), self._instant[station][name].view()
 
     def times(self) -> np.ndarray:
         """End times of the sampled intervals (seconds)."""

@@ -24,7 +24,7 @@ from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controls import RunControls
 from desktop.run.dashboard import Dashboard
 from desktop.run.replications import ReplicationRunner
-from desktop.run.results import ResultsPanel
+from desktop.run.results import ResultsPanel, run_caption
 from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
 from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
 
@@ -83,6 +83,11 @@ class LiveRunController(QObject):
         self.replications.message_posted.connect(self.message_posted)
         self.event_log = QPlainTextEdit(readOnly=True)
         self.event_log.setMaximumBlockCount(500)
+        self.event_log.setPlaceholderText(
+            "Live parameter changes, and each event Step processes, are listed here. Change a value in "
+            "the Inspector during a run, or press Step (F10) to go one event at a time."
+        )
+        self.dashboard.warmup_edited.connect(lambda value: self.change_setting("warmup", value))
         self.state = "idle"
         self.store: SeriesStore | None = None
         self.last_batch: RunBatch | None = None
@@ -280,7 +285,9 @@ class LiveRunController(QObject):
             self.event_log.appendPlainText(text)
             self.message_posted.emit(text)
         if batch.state == "finished":
-            self.results_panel.show_results(batch.results, f"Finished at t = {batch.now:.6g} s")
+            self.results_panel.show_results(
+                batch.results, run_caption(self.document.model, batch), batch.warmup, self.theory_panel.theory
+            )
         self.batch_received.emit(batch)
         self._post_ack()
 
@@ -401,7 +408,9 @@ class LiveRunController(QObject):
         if self.state in ("running", "paused", "stopped"):
             self._set_state("stopped")
             if batch is not None:
-                self.results_panel.show_results(batch.results, f"Stopped at t = {batch.now:.6g} s")
+                self.results_panel.show_results(
+                    batch.results, run_caption(self.document.model, batch), batch.warmup, self.theory_panel.theory
+                )
 
     def _release(self) -> None:
         self._progress_timer.stop()
@@ -414,6 +423,7 @@ class LiveRunController(QObject):
             self._pause_asked = None
         self.state = state
         self.controls.set_state(state)
+        self.dashboard.set_run_active(state in ("running", "paused"))
         self.state_changed.emit(state)
 
     def _node_changed(self, node_id: str) -> None:
@@ -432,6 +442,10 @@ class LiveRunController(QObject):
 
     def _load_settings(self) -> None:
         self.controls.load_settings(self.document.model.simulation)
+        warmup = self.document.model.simulation.warmup
+        self.dashboard.set_warmup(warmup, self.document.model.simulation.sample_interval)
+        self.results_panel.note_warmup(warmup)
+        self.theory_panel.note_warmup(warmup)
 
     def _document_reset(self) -> None:
         self.shutdown()

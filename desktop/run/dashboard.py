@@ -6,10 +6,17 @@ Cost model (pyqtgraph 0.14, offscreen): a 1-px opaque line costs ~5 ms per 100k 
 ``setData`` from the ring buffers, drawn 1 px wide without antialiasing, and the plots clip
 to the view and peak-downsample. Analytic values are dashed lines that step at live changes;
 each change also puts a vertical marker on every chart.
+
+The warm-up is a shaded region from 0 on every time chart; dragging its right edge reports
+the new warm-up (``warmup_edited``, rounded to the sample interval), which the controller
+makes an undoable document edit. Between samples (a slow run samples every 10 s of simulated
+time, ~50 s of wall time at 0.2×) each station's queue and utilisation are drawn from the
+instantaneous state every batch brings, so the charts move from t = 0.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from collections.abc import Iterable
@@ -21,7 +28,7 @@ import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from desktop.run.buffers import SeriesStore
 
@@ -33,7 +40,7 @@ CHARTS = (
     ("throughput", "Throughput", "1/s", ("throughput",), "throughput"),
     (
         "response",
-        "Response time p50 (light) · p95 · p99 (dark)",
+        "Response time p50 (dotted) · p95 (dash-dot) · p99 (solid)",
         "s",
         ("p50_response", "p95_response", "p99_response"),
         "mean_response",
@@ -48,15 +55,35 @@ CHART_OF_THEORY = {**{metric: key for key, *_, metric in CHARTS}, "cpu_utilizati
 CAPACITY_CHART = ("capacity", "Servers / workers (dotted: busy)", "", ("capacity", "in_service"))
 #: Series drawn dotted.
 DOTTED = ("cpu_utilization", "in_service")
+#: Line styles of the percentiles, told apart by style as well as shade.
+PERCENTILE_STYLES = {
+    "p50_response": Qt.PenStyle.DotLine,
+    "p95_response": Qt.PenStyle.DashDotLine,
+    "p99_response": Qt.PenStyle.SolidLine,
+}
+#: Charts drawing each station's instantaneous state between samples: (chart, field, StationLive attribute).
+INSTANT = (("queue", "queue_length"), ("utilization", "utilization"))
+WARMUP_BRUSH = (120, 120, 120, 40)
+WARMUP_PEN = "#888888"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
 #: Follow mode shows this many sample intervals back from the newest data.
 FOLLOW_SAMPLES = 500
 MAX_MARKERS = 200
 
 
-def _pen(color: str | QColor, dashed: bool = False, dotted: bool = False) -> Any:
-    style = Qt.PenStyle.DashLine if dashed else (Qt.PenStyle.DotLine if dotted else Qt.PenStyle.SolidLine)
+def _pen(color: str | QColor, dashed: bool = False, dotted: bool = False, style: Any = None) -> Any:
+    if style is None:
+        style = Qt.PenStyle.DashLine if dashed else (Qt.PenStyle.DotLine if dotted else Qt.PenStyle.SolidLine)
     return pg.mkPen(color, width=1, style=style)
+
+
+def _time_text(seconds: float) -> str:
+    """Wall time in plain words: ``45 s``, ``83 min``, ``2.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.2g} h"
 
 
 def nice_ceiling(value: float) -> float:
@@ -81,10 +108,12 @@ class _TimedLayout(pg.GraphicsLayoutWidget):
 class Dashboard(QWidget):
     """Four x-linked charts with a station filter, a Follow toggle and PNG export.
 
-    ``follow_changed`` reports the Follow state (it turns off when the user pans or zooms).
+    ``follow_changed`` reports the Follow state (it turns off when the user pans or zooms);
+    ``warmup_edited`` the warm-up (seconds) the user dragged the shaded region's edge to.
     """
 
     follow_changed = Signal(bool)
+    warmup_edited = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +138,14 @@ class Dashboard(QWidget):
         bar.addWidget(self.station_box, 1)
         bar.addWidget(self.follow_button)
         bar.addWidget(export)
+        # The key (which colour is which station) sits above the charts, not over their data.
+        self.key_label = QLabel()
+        self.key_label.setTextFormat(Qt.TextFormat.RichText)
+        self.key_label.setWordWrap(True)
+        self.key_label.hide()  # until a run has stations
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #505050")
         self.view = _TimedLayout()
         self.view.setBackground("w")
         self.view.setMinimumHeight(240)
@@ -123,14 +160,7 @@ class Dashboard(QWidget):
                 plot.hideAxis("bottom")  # the chart below, x-linked, labels the time
             if unit:
                 plot.setLabel("left", units=unit)
-            if key == "queue":  # one legend: a station has the same colour on every chart
-                plot.addLegend(
-                    offset=(4, 4),
-                    labelTextSize="8pt",
-                    labelTextColor="#303030",
-                    verSpacing=-6,
-                    brush=pg.mkBrush(255, 255, 255, 200),
-                )
+            self._prepare_time_axis(plot)
             plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
             if self.plots:
                 plot.setXLink(self.plots["queue"])
@@ -139,13 +169,22 @@ class Dashboard(QWidget):
         capacity.setClipToView(True)
         capacity.setDownsampling(auto=True, mode="peak")
         capacity.setLabel("bottom", "simulated time", "s")
+        self._prepare_time_axis(capacity)
         capacity.getViewBox().sigRangeChangedManually.connect(self._user_moved)
         self.capacity_plot = capacity
         self.capacity_shown = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.key_label)
+        layout.addWidget(self.note_label)
         layout.addWidget(self.view, 1)
+        self.warmup = 0.0
+        self._run_active = False
+        self._sample_interval = 1.0
+        self._regions: dict[str, pg.LinearRegionItem] = {}
+        self._instant: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._add_regions()
         self.follow = True
         self._store: SeriesStore | None = None
         self._curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
@@ -155,31 +194,39 @@ class Dashboard(QWidget):
         self._span = math.inf
         self._start = 0.0
         self._now = 0.0
+        self._show_empty_range()
 
     # ----------------------------------------------------------------- a run
     def start(self, store: SeriesStore, sample_interval: float, start_time: float = 0.0) -> None:
         """Prepare curves for the stations of ``store`` (a new run)."""
         for plot in [*self.plots.values(), self.capacity_plot]:
             plot.clear()
-            if plot.legend is not None:
-                plot.legend.clear()
         self._show_capacity(False)
         self._store = store
         self._curves.clear()
         self._theory.clear()
         self._markers.clear()
+        self._instant.clear()
         self._span = FOLLOW_SAMPLES * sample_interval
+        self._sample_interval = sample_interval
         self._start = self._now = start_time
+        self._add_regions()
+        keys = []
         for n, sid in enumerate(store.stations):
             base = QColor(PALETTE[n % len(PALETTE)])
+            keys.append(f'<span style="color:{base.name()}">■</span>&nbsp;{html.escape(sid)}')
             for key, _, _, fields, metric in (*CHARTS, (*CAPACITY_CHART, None)):
-                shades = (base.lighter(160), base, base.darker(170)) if len(fields) == 3 else (base,) * len(fields)
+                shades = (base.lighter(140), base, base.darker(150)) if len(fields) == 3 else (base,) * len(fields)
                 plot = self.plots.get(key, self.capacity_plot)
                 for field, shade in zip(fields, shades):
-                    pen = _pen(shade, dotted=field in DOTTED)
-                    curve = pg.PlotDataItem(pen=pen, antialias=False, name=sid if key == "queue" else None)
+                    pen = _pen(shade, dotted=field in DOTTED, style=PERCENTILE_STYLES.get(field))
+                    curve = pg.PlotDataItem(pen=pen, antialias=False)
                     plot.addItem(curve)
                     self._curves[(sid, key, field)] = curve
+                if key in dict(INSTANT):
+                    trail = pg.PlotDataItem(pen=_pen(base), antialias=False)
+                    plot.addItem(trail)
+                    self._instant[(sid, key)] = trail
                 for m in (metric, "cpu_utilization") if key == "utilization" else (metric,) if metric else ():
                     line = pg.PlotDataItem(pen=_pen(base, dashed=True), antialias=False)
                     plot.addItem(line)
@@ -190,21 +237,32 @@ class Dashboard(QWidget):
         self.station_box.addItems(list(store.stations))
         self.station_box.setCurrentIndex(0)
         self.station_box.blockSignals(False)
+        self.key_label.show()
+        self.key_label.setText(
+            "&nbsp;&nbsp;&nbsp;".join(keys)
+            + '&nbsp;&nbsp;&nbsp;<span style="color:#606060">dashed: theory · shaded: warm-up</span>'
+        )
         self._visible = set(store.stations)
+        self._show_empty_range()
         self.set_follow(True)
 
     def clear(self) -> None:
         """Forget the run (another model was opened): empty charts, no stations to pick."""
         for plot in [*self.plots.values(), self.capacity_plot]:
             plot.clear()
-            if plot.legend is not None:
-                plot.legend.clear()
         self._show_capacity(False)
         self._store = None
         self._curves.clear()
         self._theory.clear()
         self._markers.clear()
+        self._instant.clear()
         self._visible = set()
+        self._now = self._start = 0.0
+        self._add_regions()
+        self.key_label.clear()
+        self.key_label.hide()
+        self.note_label.clear()
+        self._show_empty_range()
         self.station_box.blockSignals(True)
         while self.station_box.count() > 1:
             self.station_box.removeItem(1)
@@ -268,6 +326,18 @@ class Dashboard(QWidget):
             if y.size and self.follow:
                 finite = y[np.isfinite(y)]  # a delay's capacity is infinite: no scale to show
                 highest[key] = max(highest[key], float(finite.max()) if finite.size else 0.0)
+        for (sid, key), trail in self._instant.items():
+            if sid not in self._visible:
+                continue
+            tx, ty = store.instant(sid, dict(INSTANT)[key])
+            if t.size and tx.size:  # join the trail to the last sample
+                tx = np.concatenate(([t[-1]], tx))
+                ty = np.concatenate(([store.series(sid, dict(INSTANT)[key])[-1]], ty))
+            # Each state holds until the next batch's: a step, not a slope nobody measured.
+            trail.setData(np.repeat(tx, 2)[1:], np.repeat(ty, 2)[:-1])
+            if ty.size and self.follow:
+                finite = ty[np.isfinite(ty)]
+                highest[key] = max(highest[key], float(finite.max()) if finite.size else 0.0)
         for (sid, metric), (line, steps) in self._theory.items():
             if sid in self._visible:
                 self._draw_theory(line, steps)
@@ -276,6 +346,7 @@ class Dashboard(QWidget):
                     highest[key] = max(highest[key], steps[-1][1])
         if self.follow:
             self._scroll(highest)
+        self._update_note()
 
     def curve(self, station: str, chart: str, field: str | None = None) -> pg.PlotDataItem:
         """The curve of ``station`` on ``chart`` (``field``: which percentile on "response",
@@ -321,8 +392,24 @@ class Dashboard(QWidget):
         """Show only these stations (None or empty: all of them)."""
         wanted = set(stations or ()) & set(self._store.stations if self._store else ())
         self._visible = wanted or set(self._store.stations if self._store else ())
-        for (sid, *_), curve in list(self._curves.items()) + [(k, v[0]) for k, v in self._theory.items()]:
+        items = [*self._curves.items(), *self._instant.items(), *((k, v[0]) for k, v in self._theory.items())]
+        for (sid, *_), curve in items:
             curve.setVisible(sid in self._visible)
+        # The selector says what is shown: one station by name, several as one extra entry.
+        box = self.station_box
+        box.blockSignals(True)
+        for i in range(box.count() - 1, 0, -1):
+            if box.itemData(i) is not None:  # a previous "N selected" entry
+                box.removeItem(i)
+        if not wanted:
+            box.setCurrentIndex(0)
+        elif len(wanted) == 1:
+            box.setCurrentIndex(box.findText(next(iter(wanted))))
+        else:
+            names = sorted(wanted)
+            box.addItem(f"{len(names)} selected: {', '.join(names)}", names)
+            box.setCurrentIndex(box.count() - 1)
+        box.blockSignals(False)
         self.update_data(self._now)
 
     def set_follow(self, on: bool) -> None:
@@ -349,10 +436,117 @@ class Dashboard(QWidget):
             self.export_png(path, chart)
 
     def _station_picked(self, index: int) -> None:
-        self.set_visible_stations(None if index <= 0 else [self.station_box.itemText(index)])
+        data = self.station_box.itemData(index)
+        self.set_visible_stations(None if index <= 0 else (data or [self.station_box.itemText(index)]))
+
+    # ------------------------------------------------------------- warm-up
+    def set_warmup(self, warmup: float, sample_interval: float | None = None) -> None:
+        """Shade ``[0, warmup]`` on every time chart (the document's warm-up setting); a drag
+        of its edge is rounded to ``sample_interval`` (seconds) when given."""
+        self.warmup = max(0.0, float(warmup))
+        if sample_interval is not None and sample_interval > 0:
+            self._sample_interval = float(sample_interval)
+        for region in self._regions.values():
+            region.blockSignals(True)
+            region.setRegion((0.0, self.warmup))
+            region.blockSignals(False)
+        if self._store is None:
+            self._show_empty_range()
+        self._update_note()
+
+    def set_run_active(self, active: bool) -> None:
+        """A run is going (or paused): as the toolbar's Warm-up field, the shaded region's edge
+        cannot be dragged then (the run keeps the warm-up it started with)."""
+        self._run_active = active
+        self._update_note()
+
+    @property
+    def warmup_regions(self) -> dict[str, pg.LinearRegionItem]:
+        """The shaded warm-up region of each chart (keys of :data:`CHARTS` and "capacity")."""
+        return dict(self._regions)
+
+    def _add_regions(self) -> None:
+        """One shaded warm-up region per chart; only its right edge (the cut) can be dragged."""
+        self._regions.clear()
+        for key, plot in [*self.plots.items(), ("capacity", self.capacity_plot)]:
+            region = pg.LinearRegionItem(
+                values=(0.0, self.warmup), brush=pg.mkBrush(*WARMUP_BRUSH), pen=pg.mkPen(WARMUP_PEN), movable=True
+            )
+            region.setMovable(False)
+            region.lines[1].setMovable(True)
+            region.lines[1].setHoverPen(pg.mkPen("#303030", width=3))
+            region.lines[1].setToolTip("End of the warm-up: drag to change it (an undoable edit)")
+            region.setZValue(-10)
+            region.setVisible(self.warmup > 0)
+            plot.addItem(region, ignoreBounds=True)
+            if key == "queue":
+                pg.InfLineLabel(
+                    region.lines[1], text="◂ warm-up", position=0.95, anchors=[(1, 0), (1, 0)], color="#606060"
+                )
+            region.sigRegionChanged.connect(partial(self._region_moved, key))
+            region.sigRegionChangeFinished.connect(partial(self._region_done, key))
+            self._regions[key] = region
+
+    def _region_moved(self, key: str, region: pg.LinearRegionItem) -> None:
+        _, right = region.getRegion()
+        for other, item in self._regions.items():
+            if other != key:
+                item.blockSignals(True)
+                item.setRegion((0.0, right))
+                item.blockSignals(False)
+
+    def _region_done(self, key: str, region: pg.LinearRegionItem) -> None:
+        _, right = region.getRegion()
+        step = self._sample_interval if self._sample_interval > 0 else 1.0
+        value = max(0.0, round(right / step) * step)
+        value = float(f"{value:.10g}")
+        if value != self.warmup:
+            self.warmup_edited.emit(value)
+        self.set_warmup(self.warmup)  # the document's setting decides; it comes back through set_warmup
+
+    def _update_note(self) -> None:
+        """Say what the shading means, and why a slow run's statistics have not started."""
+        last = self._store.last if self._store is not None else None
+        for region in self._regions.values():
+            region.setVisible(self.warmup > 0)
+            if region.lines[1].movable == self._run_active:
+                region.lines[1].setMovable(not self._run_active)
+        if self.warmup <= 0:
+            text = ""
+        elif last is not None and last.state != "running" and not math.isclose(last.warmup, self.warmup):
+            text = (
+                f"The warm-up is now {self.warmup:,.6g} s but this run used {last.warmup:,.6g} s: "
+                "re-run to apply the new warm-up (the numbers shown still use the run's)."
+            )
+        elif last is not None and last.now < last.warmup:
+            speed = getattr(last, "speed", math.inf)
+            wait = f" (about {_time_text((last.warmup - last.now) / speed)} more at {speed:g}×)" if speed < 1e6 else ""
+            text = (
+                f"Warm-up until t = {last.warmup:,.6g} s{wait}: shaded on the charts, which show it as it "
+                "happens; the statistics (Theory, Results) start after it."
+            )
+        else:
+            text = (
+                f"Shaded: the warm-up (0–{self.warmup:,.6g} s), left out of the statistics; drag its edge to change it."
+            )
+        if self.note_label.text() != text:
+            self.note_label.setText(text)
 
     def _user_moved(self, *_: Any) -> None:
         self.set_follow(False)
+
+    def _prepare_time_axis(self, plot: pg.PlotItem) -> None:
+        """No time before 0 (zoom and pan stop there), and seconds as seconds: an SI prefix
+        on an empty chart's 0–1 range would read "simulated time (ns)"."""
+        plot.getViewBox().setLimits(xMin=0.0)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+
+    def _show_empty_range(self) -> None:
+        """Before any data: 0 up to the follow span (or the warm-up), in seconds."""
+        span = self._span if math.isfinite(self._span) else 100.0
+        self.plots["queue"].setXRange(0.0, max(span, self.warmup * 1.2, 1.0), padding=0.02)
+        for plot in self.plots.values():
+            plot.setYRange(0.0, 1.0, padding=0.03)
 
     def _view_start(self) -> float:
         return max(self._start, self._now - self._span)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -28,31 +29,95 @@ from PySide6.QtWidgets import (
 
 from engine.metrics import SINK_METRICS, STATION_METRICS, json_safe
 
+EMPTY_CAPTION = "Run a model to see its results here."
+
 #: Row order of the table: station metrics (an async server's CPU utilisation beside its
 #: connection utilisation), then the sink metrics not already listed.
 _STATION_ROWS = tuple(
     name for m in STATION_METRICS for name in ((m, "cpu_utilization") if m == "utilization" else (m,))
 )
 METRICS = _STATION_ROWS + tuple(m for m in SINK_METRICS if m not in _STATION_ROWS)
+#: Readable name and unit of each metric of the table.
+LABELS: dict[str, tuple[str, str]] = {
+    "arrivals": ("Arrivals", "requests"),
+    "completed": ("Completed", "requests"),
+    "rejected": ("Rejected", "requests"),
+    "blocking_probability": ("Blocking probability P(block)", ""),
+    "utilization": ("Utilisation ρ", ""),
+    "cpu_utilization": ("Event-loop CPU utilisation ρ_cpu", ""),
+    "mean_queue_length": ("Mean number waiting Lq", "requests"),
+    "mean_in_system": ("Mean number in system L", "requests"),
+    "mean_wait": ("Mean wait Wq", "s"),
+    "mean_response": ("Mean response time W", "s"),
+    "p50_response": ("Response time, median (p50)", "s"),
+    "p95_response": ("Response time, 95th percentile", "s"),
+    "p99_response": ("Response time, 99th percentile", "s"),
+    "throughput": ("Throughput X", "1/s"),
+    "count": ("Requests received", "requests"),
+    "mean_latency": ("Mean end-to-end latency", "s"),
+    "p50_latency": ("End-to-end latency, median (p50)", "s"),
+    "p95_latency": ("End-to-end latency, 95th percentile", "s"),
+    "p99_latency": ("End-to-end latency, 99th percentile", "s"),
+}
+#: Columns of the table.
+COLUMNS = ("Node", "Quantity", "Simulated", "Theory")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _fmt(value: Any, ci: Any = None) -> str:
+def label(metric: str) -> str:
+    """The readable name of ``metric`` with its unit: ``Mean response time W (s)``."""
+    name, unit = LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))
+    return f"{name} ({unit})" if unit else name
+
+
+def number_text(value: Any, ci: Any = None, digits: int = 5) -> str:
+    """``value`` to ``digits`` significant figures (integers in full, thousands grouped); with a
+    95 % half-width ``ci``, the half-width to two significant figures and the value to the same
+    decimal place: ``15,190 ± 240``, ``3.127 ± 0.051``, ``(7.2 ± 7.2) × 10⁻⁵``. "—" for nothing."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
-    text = f"{value:d}" if isinstance(value, int) else f"{value:.5g}"
-    if isinstance(ci, (int, float)) and math.isfinite(ci):
-        text += f" ± {ci:.2g}"
-    return text
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int) and not (isinstance(ci, (int, float)) and math.isfinite(ci) and ci > 0):
+        return f"{value:,d}"
+    x = float(value)
+    if not (isinstance(ci, (int, float)) and math.isfinite(ci) and ci > 0):
+        return f"{x:,.{digits}g}"
+    place = math.floor(math.log10(ci)) - 1  # the decimal place of the half-width's second figure
+    top = max(abs(x), ci)
+    if top < 1e-3 or top >= 1e7:  # a common power of ten keeps both readable
+        exp = math.floor(math.log10(top))
+        decimals = max(exp - place, 0)
+        return f"({x / 10**exp:.{decimals}f} ± {ci / 10**exp:.{decimals}f}) × 10{str(exp).translate(_SUPERSCRIPT)}"
+    decimals = max(-place, 0)
+    return f"{round(x, -place):,.{decimals}f} ± {round(ci, -place):,.{decimals}f}"
+
+
+def run_caption(model: Any, batch: Any) -> str:
+    """Which model and which run a table shows: ``Run of “M/M/1” (seed 1), finished at t = 20,000 s;
+    statistics over 1,000–20,000 s (after the warm-up).``"""
+    seed = model.simulation.seed
+    state = "finished" if batch.state == "finished" else "stopped"
+    start = f"{batch.warmup:,.6g}" if batch.warmup > 0 else "0"
+    after = " (after the warm-up)" if batch.warmup > 0 else ""
+    return (
+        f"Run of “{model.name}” (seed {seed if seed is not None else 'random'}), {state} at t = {batch.now:,.6g} s; "
+        f"statistics over {start}–{batch.results_time:,.6g} s{after}."
+    )
 
 
 class ResultsPanel(QWidget):
-    """A metrics × nodes table of the final (or latest) results, with export buttons."""
+    """A table of the final (or latest) results, one row per node and quantity, with the
+    analytic value beside the simulated one where theory gives it, and export buttons."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.caption = QLabel("Run a model to see its results here.")
+        self.caption = QLabel(EMPTY_CAPTION)
         self.caption.setWordWrap(True)
-        self.table = QTableWidget(0, 0)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.csv_button = QPushButton("Export CSV…")
         self.json_button = QPushButton("Export JSON…")
@@ -67,47 +132,91 @@ class ResultsPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
         self.results: dict[str, dict[str, Any]] = {}
+        self._rows: dict[tuple[str, str], int] = {}
+        self._caption = EMPTY_CAPTION
+        self._run_warmup: float | None = None
+        self._warmup_setting: float | None = None
         self._enable(False)
 
-    def show_results(self, results: Mapping[str, Mapping[str, Any]], caption: str = "") -> None:
-        """Fill the table from ``{node id: {metric: value, …, optional "ci95": {…}}}``."""
+    def show_results(
+        self,
+        results: Mapping[str, Mapping[str, Any]],
+        caption: str = "",
+        warmup: float | None = None,
+        theory: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Fill the table from ``{node id: {metric: value, …, optional "ci95": {…}}}``;
+        ``caption`` says which run it is, ``warmup`` the warm-up that run used (seconds) and
+        ``theory`` maps node ids to analytic metrics (or a reason why there are none)."""
         self.results = {nid: dict(m) for nid, m in results.items()}
-        nodes = list(self.results)
-        rows = [m for m in METRICS if any(m in self.results[n] for n in nodes)]
-        self.table.clear()
+        self._rows = {}
+        self.table.setRowCount(0)
+        rows: list[tuple[str, str]] = [
+            (nid, m) for nid, metrics in self.results.items() for m in METRICS if m in metrics
+        ]
         self.table.setRowCount(len(rows))
-        self.table.setColumnCount(len(nodes))
-        self.table.setHorizontalHeaderLabels(nodes)
-        self.table.setVerticalHeaderLabels(rows)
-        for c, nid in enumerate(nodes):
+        previous = None
+        for r, (nid, name) in enumerate(rows):
             metrics = self.results[nid]
-            ci = metrics.get("ci95", {})
-            for r, name in enumerate(rows):
-                if name in metrics:
-                    self.table.setItem(r, c, QTableWidgetItem(_fmt(metrics[name], ci.get(name))))
+            expected = (theory or {}).get(nid)
+            value = expected.get(name) if isinstance(expected, Mapping) else None
+            cells = (
+                nid if nid != previous else "",
+                label(name),
+                number_text(metrics[name], metrics.get("ci95", {}).get(name)),
+                number_text(value, digits=4) if isinstance(value, (int, float)) else "",
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+            self.table.item(r, 1).setToolTip(name)
+            if isinstance(expected, str) and name == "mean_response":
+                self.table.item(r, 3).setToolTip(expected)
+            self._rows[(nid, name)] = r
+            previous = nid
         self.table.resizeColumnsToContents()
-        self.caption.setText(caption)
-        self._enable(bool(nodes))
+        self._caption = caption
+        self._run_warmup = warmup
+        self._show_caption()
+        self._enable(bool(self.results))
+
+    def note_warmup(self, warmup: float) -> None:
+        """The document's warm-up is now ``warmup`` (seconds); results of a run that used
+        another one say that a re-run is needed to apply it."""
+        self._warmup_setting = warmup
+        self._show_caption()
 
     def clear(self) -> None:
         """Forget the results (another model was opened)."""
         self.results = {}
-        self.table.clear()
+        self._rows = {}
         self.table.setRowCount(0)
-        self.table.setColumnCount(0)
-        self.caption.setText("Run a model to see its results here.")
+        self._caption, self._run_warmup = EMPTY_CAPTION, None
+        self._show_caption()
         self._enable(False)
 
     def value(self, node: str, metric: str) -> str:
         """The text shown for ``metric`` of ``node`` ("" if there is no such cell)."""
-        if node not in self.results:
-            return ""
-        col = list(self.results).index(node)
-        for row in range(self.table.rowCount()):
-            if self.table.verticalHeaderItem(row).text() == metric:
-                item = self.table.item(row, col)
-                return item.text() if item is not None else ""
-        return ""
+        row = self._rows.get((node, metric))
+        item = self.table.item(row, 2) if row is not None else None
+        return item.text() if item is not None else ""
+
+    def theory_value(self, node: str, metric: str) -> str:
+        """The theory column's text for ``metric`` of ``node`` ("" if none)."""
+        row = self._rows.get((node, metric))
+        item = self.table.item(row, 3) if row is not None else None
+        return item.text() if item is not None else ""
+
+    def _show_caption(self) -> None:
+        text = self._caption
+        run, wanted = self._run_warmup, self._warmup_setting
+        if run is not None and wanted is not None and not math.isclose(run, wanted):
+            text += (
+                f" The warm-up is now {wanted:,.6g} s (this run used {run:,.6g} s): re-run to apply the new warm-up."
+            )
+        self.caption.setText(text)
 
     def export_json(self, path: str | Path) -> None:
         """Write the results as strict JSON (NaN as null). Raises OSError."""

@@ -301,6 +301,14 @@ class TheoryPanel(QWidget):
         self.plot.addItem(pg.FillBetweenItem(self._upper, self._lower, brush=pg.mkBrush(70, 130, 220, 70)))
         self._mean = self.plot.plot(pen=pg.mkPen("#3060c0", width=1))
         self._theory_line = self.plot.plot(pen=pg.mkPen("#c03030", width=1, style=Qt.PenStyle.DashLine))
+        # The run's warm-up, shaded as on the dashboard: the estimate starts where it ends.
+        self.warmup_region = pg.LinearRegionItem(
+            (0.0, 0.0), brush=pg.mkBrush(120, 120, 120, 40), pen=pg.mkPen("#888888"), movable=False
+        )
+        self.warmup_region.setZValue(-10)
+        self.warmup_region.setVisible(False)
+        self.plot.addItem(self.warmup_region)
+        self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
         box = QVBoxLayout(bottom)
         box.setContentsMargins(0, 0, 0, 0)
@@ -326,12 +334,22 @@ class TheoryPanel(QWidget):
         self._since = 0.0
         self._shown: Any = None
         self._sinks: list[str] = []
+        self._warmup_setting: float | None = None
+
+    def note_warmup(self, warmup: float) -> None:
+        """The document's warm-up setting is now ``warmup``: a finished run shown with another
+        warm-up says that its numbers need a re-run to use the new cut."""
+        self._warmup_setting = warmup
+        if self._shown is not None and self._model is not None:
+            self.caption.setText(self._caption(self._shown))
 
     def start(self, model: Model, store: SeriesStore) -> None:
         """Begin a run of ``model`` whose live data accumulate in ``store``."""
         self._model, self._store = model, store
         self._since = model.simulation.warmup
         self._shown = None
+        self.warmup_region.setRegion((0.0, model.simulation.warmup))
+        self.warmup_region.setVisible(model.simulation.warmup > 0)
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
@@ -361,6 +379,7 @@ class TheoryPanel(QWidget):
         """Forget the run and its model (another model was opened): an empty tab."""
         self._model = self._store = self._shown = None
         self.theory, self.states, self._steps, self._items, self._sinks = {}, {}, {}, {}, []
+        self.warmup_region.setVisible(False)
         self.tree.clear()
         self.station_box.clear()
         self.caption.setText("")
@@ -440,7 +459,15 @@ class TheoryPanel(QWidget):
         self._replot()
 
     def _caption(self, batch: Any) -> str:
-        """Which model, which run, and which window the simulated column covers."""
+        """Which model, which run, and which window the simulated column covers (and, after
+        the run, whether the warm-up has been changed since)."""
+        text = self._window_caption(batch)
+        wanted = self._warmup_setting
+        if batch.state != "running" and wanted is not None and not math.isclose(wanted, batch.warmup):
+            text += f" The warm-up is now {wanted:,.6g} s: re-run to apply the new warm-up."
+        return text
+
+    def _window_caption(self, batch: Any) -> str:
         model = self._model
         name = model.name if model is not None else "?"
         seed = model.simulation.seed if model is not None else None

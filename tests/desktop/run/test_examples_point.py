@@ -110,7 +110,7 @@ def test_opening_another_model_clears_every_run_view(qtbot, make_host, example) 
     live = host.live
     assert live.results_panel.results and live.dashboard.curve("cpu", "queue").getData()[0] is not None
     host.document.reset(example("md1"))
-    assert live.results_panel.results == {} and live.results_panel.table.columnCount() == 0
+    assert live.results_panel.results == {} and live.results_panel.table.rowCount() == 0
     assert live.dashboard.station_box.count() == 1
     assert live.event_log.toPlainText() == ""
     assert live.store is None and live.badge("cpu") is None
