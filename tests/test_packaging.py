@@ -83,7 +83,7 @@ def test_metainfo_identifies_the_app() -> None:
     assert root.tag == "component" and root.get("type") == "desktop-application"
     assert root.findtext("id") == "io.github.queuestudio.QueueStudio"
     assert root.findtext("metadata_license") == "CC0-1.0"
-    assert root.findtext("project_license") == PYPROJECT["license"]["text"]
+    assert root.findtext("project_license") == PYPROJECT["license"]  # the SPDX expression
     assert root.findtext("name") == desktop_entry()["Name"]
     assert root.findtext("summary")
     assert root.findall("description/p"), "the description needs at least one paragraph"
