@@ -44,6 +44,7 @@ from typing import IO, Any
 from engine import experiments as ex
 from engine.metrics import SERIES, SINK_METRICS, STATION_METRICS, SeriesBatch, json_safe
 from engine.model import Model, ModelError, load_model
+from engine.model.document import fsync_folder
 from engine.replications import (
     MAX_REPLICATIONS,
     MAX_WORKERS,
@@ -394,7 +395,7 @@ class _AtomicFile:
         self.file.close()
         os.replace(self.temp, self.target)
         self.temp = ""
-        _fsync_folder(self.target.parent)
+        fsync_folder(self.target.parent)
 
     def discard(self) -> None:
         if not self.file.closed:
@@ -409,21 +410,6 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - Windows cannot open a folder
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

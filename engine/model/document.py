@@ -582,11 +582,11 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_folder(folder)
+    fsync_folder(folder)
     _remove_stale_temps(target)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Flush the folder's entry for the renamed file (POSIX; Windows cannot open folders)."""
     if os.name != "posix":
         return
