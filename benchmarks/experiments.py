@@ -40,11 +40,12 @@ def mm1(end_time: float) -> Model:
 
 def calibrate(seconds: float) -> float:
     """An end time at which one M/M/1 replication takes about ``seconds`` here."""
-    model = mm1(2000.0)
+    ex.run_task(ex.Task(0, 0, mm1(2000.0), 1))  # warm up (imports, first allocations)
+    model = mm1(50_000.0)
     start = time.perf_counter()
     ex.run_task(ex.Task(0, 0, model, 1))
     took = time.perf_counter() - start
-    return 2000.0 * seconds / took
+    return 50_000.0 * seconds / took
 
 
 def sweep(end_time: float, tasks: int) -> ex.Experiment:
