@@ -19,6 +19,7 @@ from desktop.icons import kind_pixmap
 from desktop.inspector_fields import ChoiceField, Field, NumberField, ProfileField, TextField
 from desktop.inspector_pickers import ConcurrencyField, DistributionField
 from engine.model import Model, ModelError, Node, check_document, model_from_dict, offered_load
+from engine.model.build import LIVE_PARAMS
 from engine.model.schema import KINDS, SIMULATION_FIELDS, Param
 
 _UNSET = object()
@@ -125,12 +126,27 @@ class Inspector(QScrollArea):
         self.setWidget(body)
         self._refresh()
 
-    def set_deferred(self, deferred: bool) -> None:
+    def set_run_active(self, active: bool) -> None:
         """While a run goes (True), typed values are applied on Enter or focus out, one live
-        change each, instead of on every keystroke (see :class:`Field`)."""
-        self._deferred = deferred
-        for field in self.fields.values():
-            field.set_deferred(deferred)
+        change each, instead of on every keystroke (see :class:`Field`), and the fields the
+        running model cannot take (``engine.model.build.LIVE_PARAMS``) are disabled, saying
+        why."""
+        self._deferred = active
+        for name, field in self.fields.items():
+            field.set_deferred(active)
+            self._lock(name, field)
+
+    def _live(self, name: str) -> bool:
+        """Whether field ``name`` of what is shown can change while a run goes."""
+        if self._mode == "node" and self.node_id is not None:
+            return name == "label" or name in LIVE_PARAMS.get(self.document.node(self.node_id).kind, ())
+        return self._mode == "model" and name in ("name", "description")
+
+    def _lock(self, name: str, field: Field) -> None:
+        locked = self._deferred and not self._live(name)
+        field.setEnabled(not locked)
+        help_text = field.property("help_text") or ""
+        field.setToolTip(f"{help_text}\n(Cannot change during a run: stop it first.)".strip() if locked else help_text)
 
     def focus_field(self, name: str | None = None) -> None:
         """Put the keyboard focus in field ``name`` (default: the first)."""
@@ -167,6 +183,7 @@ class Inspector(QScrollArea):
         label = QLabel(text)
         label.setToolTip(help_text)
         field.setToolTip(help_text)
+        field.setProperty("help_text", help_text)
         if field._editors:
             label.setBuddy(field._editors[0])
             field._editors[0].setAccessibleName(text)
@@ -176,6 +193,7 @@ class Inspector(QScrollArea):
         field.revert_requested.connect(self._refresh)
         field.set_deferred(self._deferred)
         self.fields[name] = field
+        self._lock(name, field)
 
     def _node_form(self, layout: QVBoxLayout, node: Node) -> None:
         kind = KINDS.get(node.kind)

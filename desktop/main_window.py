@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.live_run = install_live_run(self)
         self.help_menu = install_help_menu(self)
-        self.live_run.state_changed.connect(lambda state: self.inspector.set_deferred(state in ("running", "paused")))
+        self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
         self._document.settings_changed.connect(self._block_run)

@@ -244,3 +244,17 @@ def test_ctrl_y_redoes(window: MainWindow, qtbot: Any) -> None:
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert window.document.node("arrivals").params["rate"] == 0.5
+
+
+def test_during_a_run_only_what_the_running_model_can_take_is_editable(window: MainWindow, qtbot: Any) -> None:
+    _run_slowly(window, qtbot)
+    fields = inspect_node(window, "arrivals")
+    assert fields["rate"].isEnabled() and fields["label"].isEnabled()
+    for name in ("limit", "profile", "id"):
+        assert not fields[name].isEnabled(), name
+        assert "Cannot change during a run" in fields[name].toolTip()
+    assert not inspect_node(window, "cpu")["queue_policy"].isEnabled()
+    window.live_run.stop()
+    qtbot.waitUntil(lambda: window.live_run.state == "stopped", timeout=5000)
+    fields = inspect_node(window, "arrivals")
+    assert fields["limit"].isEnabled() and "Cannot change" not in fields["limit"].toolTip()
