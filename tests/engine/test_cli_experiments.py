@@ -230,3 +230,13 @@ def test_verbose_logs_what_happens_to_stderr(short_mm1: Path, capsys: Any) -> No
         root.setLevel(level)
     assert code == 0
     assert "INFO engine.cli: queuestudio" in err and "worker(s)" in err
+
+
+def test_without_dask_scheduler_exits_2_saying_how_to_install_it(
+    short_mm1: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    code, _, err = run_cli(
+        "run", str(short_mm1), "--scheduler", "local", "--replications", "2", capsys=capsys
+    )  # fmt: skip
+    assert code == 2 and 'pip install "queuestudio[dask]"' in err
