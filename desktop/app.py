@@ -106,8 +106,11 @@ def create_application() -> QApplication:
     if not isinstance(app, QApplication):
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication([sys.argv[0] if sys.argv else "queuestudio"])
-    app.setApplicationName("Queue Studio")
-    app.setOrganizationName("QueueStudio")
+    # Names without spaces: they make the folders of the settings (~/.config/queuestudio),
+    # the recovery files and the log (~/.local/state/queuestudio) on Linux.
+    app.setApplicationName("queuestudio")
+    app.setApplicationDisplayName("Queue Studio")
+    app.setOrganizationName("queuestudio")
     app.setOrganizationDomain("queuestudio.org")
     app.setDesktopFileName("queuestudio")
     app.setWindowIcon(app_icon())

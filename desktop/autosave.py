@@ -42,11 +42,12 @@ PATTERN = "recovery-*.json"
 
 
 def default_directory() -> Path:
-    """Where recovery files go: ``$QUEUESTUDIO_RECOVERY_DIR``, else the app's data folder."""
+    """Where recovery files go: ``$QUEUESTUDIO_RECOVERY_DIR``, else the app's state folder
+    (``~/.local/state/queuestudio/recovery`` on Linux)."""
     override = os.environ.get(ENV_DIR)
     if override:
         return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.StateLocation)
     return Path(base or tempfile.gettempdir()) / "recovery"
 
 

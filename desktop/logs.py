@@ -1,7 +1,8 @@
 """The app's log and what happens to an error nobody caught.
 
 The log is a rotating file in the platform's data location (``…/Queue Studio/logs`` under
-``QStandardPaths.AppLocalDataLocation``; ``$QUEUESTUDIO_LOG_DIR`` overrides it): three files
+``QStandardPaths.StateLocation``, ``~/.local/state/queuestudio`` on Linux;
+``$QUEUESTUDIO_LOG_DIR`` overrides it): three files
 of at most 1 MB. An exception that reaches the event loop is written there with its
 traceback and shown in a dialog that says what happened and where the log is, instead of
 vanishing when the app was started from a launcher with no terminal.
@@ -33,7 +34,7 @@ def log_directory() -> Path:
     override = os.environ.get(ENV_DIR)
     if override:
         return Path(override)
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.StateLocation)
     return Path(base or Path.home() / ".local" / "state" / "queuestudio") / "logs"
 
 

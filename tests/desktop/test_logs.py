@@ -49,3 +49,26 @@ def test_install_makes_it_the_excepthook(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
     logs.install_excepthook()
     assert sys.excepthook is logs.report_uncaught
+
+
+def test_settings_recovery_and_log_live_in_standard_folders_without_spaces(
+    qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    from desktop import autosave
+    from desktop.app import create_application
+
+    monkeypatch.delenv(autosave.ENV_DIR, raising=False)
+    monkeypatch.delenv(logs.ENV_DIR, raising=False)
+    names = QCoreApplication.organizationName(), QCoreApplication.applicationName()
+    try:
+        create_application()
+        assert QCoreApplication.applicationName() == "queuestudio"
+        settings = QSettings().fileName()
+        for path in (autosave.default_directory(), logs.log_directory(), Path(settings)):
+            assert " " not in str(path), path
+        assert "state" in str(autosave.default_directory()) and "state" in str(logs.log_directory())
+    finally:
+        QCoreApplication.setOrganizationName(names[0])
+        QCoreApplication.setApplicationName(names[1])
