@@ -31,16 +31,14 @@ import copy
 import math
 import multiprocessing
 import os
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from engine.metrics import STATION_METRICS
 from engine.model import Model, ModelError, build, check_document
-from engine.model.build import slice_times
+from engine.model.build import replication_seed, slice_times
 from engine.model.schema import KINDS, SIMULATION_FIELDS
 from engine.replications import Pool, ReplicationFailed, aggregate
 from engine.stats import mean_ci95
@@ -197,20 +195,6 @@ def _with_field(spec: dict[str, Any], name: str, value: float, path: str) -> dic
     integer = isinstance(out[name], int) and not isinstance(out[name], bool)
     out[name] = _typed(value, integer, path)
     return out
-
-
-# ------------------------------------------------------------------ seeds
-def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed of replication ``replication``: from ``seed`` and the index alone, so every
-    variant's replication ``r`` draws the same numbers (common random numbers). The same as
-    the ``replication``-th child of ``SeedSequence(seed).spawn(…)``."""
-    return np.random.SeedSequence(seed, spawn_key=(replication,))
-
-
-def stream_key(node_id: str) -> int:
-    """A stable number for ``node_id``, by which a replication's seed is split into per-node
-    streams (so changing one node does not shift the numbers the others draw)."""
-    return zlib.crc32(node_id.encode("utf-8", "surrogatepass"))
 
 
 # ------------------------------------------------------------------ one task
@@ -850,7 +834,6 @@ __all__ = [
     "ExperimentError",
     "InProcessExecutor",
     "ProcessExecutor",
-    "STATION_METRICS",
     "SweepResult",
     "Task",
     "TaskFailed",
@@ -865,7 +848,6 @@ __all__ = [
     "plan_sweep",
     "replication_seed",
     "run_task",
-    "stream_key",
     "theory_values",
     "warmup_cut",
     "with_param",

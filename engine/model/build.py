@@ -416,5 +416,13 @@ def slice_times(start: float, end: float, slices: int) -> list[float]:
 
 
 def replication_seeds(seed: int | None, count: int) -> list[np.random.SeedSequence]:
-    """Independent seeds for ``count`` replications, spawned from ``seed``."""
+    """Independent seeds for ``count`` replications, spawned from ``seed``: child ``r`` is
+    :func:`replication_seed` ``(seed, r)`` (for ``None``, of one fresh entropy)."""
     return np.random.SeedSequence(seed).spawn(count)
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of replication ``replication``, from ``seed`` and the index alone (the
+    ``replication``-th child of ``SeedSequence(seed).spawn(…)``): the same at every sweep
+    point and in both models of a comparison (common random numbers)."""
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
