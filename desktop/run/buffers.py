@@ -176,6 +176,8 @@ def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: i
 CONVERGENCE_POINTS = 1_024
 #: Quantities :meth:`Convergence.curve` draws: L (number in system) and W (response time).
 CONVERGENCE_QUANTITIES = ("mean_in_system", "mean_response")
+#: Fewest batches :meth:`Convergence.curve` draws a band from.
+MIN_BATCHES = 4
 
 
 class Convergence:
@@ -266,9 +268,10 @@ class Convergence:
         measurement window: L = area / (t − start) and W = response sum / completions, as
         ``Run.results()`` computes them. A later ``since`` (a live change) restarts the
         estimate from the point at ``since``: differences of the totals since then. The
-        half-width is by batch means over ``batches`` groups of equal duration, from the
-        cumulative totals interpolated between points; NaN while fewer than ``2·batches``
-        points lie in the window."""
+        half-width is by batch means over groups of equal duration, from the cumulative
+        totals interpolated between points: ``min(batches, points // 2)`` groups for a point
+        with ``points`` points in its window (wider t quantiles with fewer); NaN below
+        :data:`MIN_BATCHES` groups, or while a group holds no completion."""
         n = self._n
         t = self._t[:n]
         v = self._v[station][:n]
@@ -298,19 +301,26 @@ class Convergence:
             else:
                 raise ValueError(f"unknown quantity {quantity!r}; expected one of {CONVERGENCE_QUANTITIES}")
             mean = np.where(den > 0, num / den, np.nan)
-            # batch means: k groups of equal duration within [t0, t_i] for every point i
+            # batch means: k groups of equal duration within [t0, t_i] for every point i, with
+            # k = min(batches, points // 2) (at least MIN_BATCHES), so that each group spans at
+            # least two recorded intervals
             ct = np.concatenate(([t0], ts))
             cnum = np.concatenate(([0.0], num))
             cden = np.concatenate(([0.0], den if quantity == "mean_response" else ts - t0))
-            edges = t0 + (ts - t0)[:, None] * np.linspace(0.0, 1.0, batches + 1)[None, :]
-            gnum = np.diff(np.interp(edges, ct, cnum), axis=1)
-            gden = np.diff(np.interp(edges, ct, cden), axis=1)
-            groups = np.where(gden > 0, gnum / gden, np.nan)
-            counts = np.isfinite(groups).sum(axis=1)
-            std = np.nanstd(np.where(counts[:, None] >= 2, groups, 0.0), axis=1, ddof=1)
-            k = np.maximum(counts, 2)
-            half = np.array([t975(int(c) - 1) for c in k]) * std / np.sqrt(k)
-        half[(np.arange(1, ts.size + 1) < 2 * batches) | (counts < 2)] = np.nan
+            points = np.arange(1, ts.size + 1)
+            kk = np.minimum(batches, points // 2)
+            half = np.full(ts.size, np.nan)
+            for k in np.unique(kk[kk >= MIN_BATCHES]):
+                rows = np.nonzero(kk == k)[0]
+                edges = t0 + (ts[rows] - t0)[:, None] * np.linspace(0.0, 1.0, int(k) + 1)[None, :]
+                gnum = np.diff(np.interp(edges, ct, cnum), axis=1)
+                gden = np.diff(np.interp(edges, ct, cden), axis=1)
+                full = (gden > 0).all(axis=1)
+                if not full.any():
+                    continue
+                groups = gnum[full] / gden[full]
+                std = np.std(groups, axis=1, ddof=1)
+                half[rows[full]] = t975(int(k) - 1) * std / math.sqrt(int(k))
         return ts.copy(), mean, half
 
 

@@ -183,7 +183,9 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
     Results tab, the exports and the headless CLI show) and only the half-widths come from
     batch means over the live series. After a live change the window starts at the change,
     which the engine's totals do not cover: then the values are the store's (see
-    :meth:`SeriesStore.estimates`)."""
+    :meth:`SeriesStore.estimates`), L and W from the exact totals since the change. The
+    half-widths of L and W are those of the convergence chart (whole window, exact totals,
+    see :meth:`desktop.run.buffers.Convergence.curve`) once it has one."""
     est = store.estimates(station, since)
     results = batch.results.get(station, {}) if batch is not None else {}
     same_window = batch is not None and since <= batch.warmup and batch.results_time > since
@@ -192,14 +194,22 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
             if isinstance(value, (int, float)):
                 old = est.get(key)
                 est[key] = Estimate(float(value), old.half_width if old else math.nan, old.batches if old else 0)
-    elif batch is not None:
-        # Since a live change: L and W from the exact totals since the change (the values
-        # the convergence chart ends on), not from the sampled series.
-        for key in CONVERGENCE_QUANTITIES:
-            t, mean, _ = store.totals.curve(station, since, key)
-            old = est.get(key)
-            if t.size and math.isfinite(mean[-1]) and old is not None:
-                est[key] = Estimate(float(mean[-1]), old.half_width, old.batches)
+    if batch is None:
+        return est
+    # L and W: the band of the convergence chart, over the whole window from the exact
+    # totals (the sampled series cover only their ring's last samples); after a live change
+    # also the value, since the change (the engine's totals count from the warm-up).
+    until = batch.results_time if same_window else math.inf
+    for key in CONVERGENCE_QUANTITIES:
+        t, mean, half = store.totals.curve(station, since, key, until)
+        old = est.get(key)
+        if not t.size or old is None or not math.isfinite(mean[-1]):
+            continue
+        value = old.mean if same_window else float(mean[-1])
+        if math.isfinite(half[-1]) and (not same_window or t[-1] == batch.results_time):
+            est[key] = Estimate(value, float(half[-1]), min(16, t.size // 2))
+        else:
+            est[key] = Estimate(value, old.half_width, old.batches)
     return est
 
 
