@@ -258,7 +258,13 @@ class Convergence:
         return self._t[: self._n].copy()
 
     def curve(
-        self, station: str, since: float, quantity: str = "mean_in_system", until: float = math.inf, batches: int = 16
+        self,
+        station: str,
+        since: float,
+        quantity: str = "mean_in_system",
+        until: float = math.inf,
+        batches: int = 16,
+        last_only: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(times, running mean, 95 % half-width) of ``quantity`` (one of
         :data:`CONVERGENCE_QUANTITIES`) of ``station`` at every point after ``since`` and up to
@@ -271,7 +277,8 @@ class Convergence:
         half-width is by batch means over groups of equal duration, from the cumulative
         totals interpolated between points: ``min(batches, points // 2)`` groups for a point
         with ``points`` points in its window (wider t quantiles with fewer); NaN below
-        :data:`MIN_BATCHES` groups, or while a group holds no completion."""
+        :data:`MIN_BATCHES` groups, or while a group holds no completion (and, with
+        ``last_only``, everywhere but at the newest point)."""
         n = self._n
         t = self._t[:n]
         v = self._v[station][:n]
@@ -309,6 +316,8 @@ class Convergence:
             cden = np.concatenate(([0.0], den if quantity == "mean_response" else ts - t0))
             points = np.arange(1, ts.size + 1)
             kk = np.minimum(batches, points // 2)
+            if last_only:  # only the newest point's band (what a precision check needs)
+                kk[:-1] = 0
             half = np.full(ts.size, np.nan)
             for k in np.unique(kk[kk >= MIN_BATCHES]):
                 rows = np.nonzero(kk == k)[0]

@@ -372,6 +372,7 @@ class TheoryPanel(QWidget):
         self._shown: Any = None
         self._sinks: list[str] = []
         self._warmup_setting: float | None = None
+        self._target: float | None = None
 
     def note_warmup(self, warmup: float) -> None:
         """The document's warm-up setting is now ``warmup``: a finished run shown with another
@@ -496,8 +497,46 @@ class TheoryPanel(QWidget):
             )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
+        self._gauge()
         self._fit_columns()
         self._replot()
+
+    def precision(self, station: str) -> dict[str, float]:
+        """The relative 95 % half-widths of L and W of ``station`` now (half-width / value,
+        NaN while unknown), over the window the table describes, from the exact totals."""
+        out = {}
+        for _, quantity, symbol, _ in CHART_QUANTITIES:
+            rel = math.nan
+            if self._store is not None and station in self._store.stations:
+                t, mean, half = self._store.totals.curve(station, self._since, quantity, last_only=True)
+                if t.size and mean[-1] > 0:
+                    rel = float(half[-1] / mean[-1])
+            out[symbol] = rel
+        return out
+
+    def show_precision(self, target: float | None) -> None:
+        """Show (a relative ``target`` such as 0.02) or hide (None) each station's precision
+        gauge: the relative half-widths of L and W reached so far against the target, in
+        the station's row."""
+        self._target = target
+        self._gauge()
+
+    def _gauge(self) -> None:
+        for sid in self._store.stations if self._store is not None else ():
+            top = self._items.get(sid)
+            if top is None:
+                continue
+            if self._target is None:
+                top.setText(2, "")
+                top.setToolTip(2, "")
+                continue
+            rel = self.precision(sid)
+            done = all(math.isfinite(v) and v <= self._target for v in rel.values())
+            parts = [f"{k} ±{100 * v:.1f}%" if math.isfinite(v) else f"{k} …" for k, v in rel.items()]
+            text = ("✓ " if done else "") + "  ".join(parts) + f"  → {100 * self._target:.3g}%"
+            top.setText(2, text)
+            top.setToolTip(2, "Precision reached: relative 95 % half-widths of L and W, against the target")
+            top.setForeground(2, QBrush(QColor("#2e9e44" if done else "#505050")))
 
     def _caption(self, batch: Any) -> str:
         """Which model, which run, and which window the simulated column covers (and, after
