@@ -201,7 +201,7 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
     # also the value, since the change (the engine's totals count from the warm-up).
     until = batch.results_time if same_window else math.inf
     for key in CONVERGENCE_QUANTITIES:
-        t, mean, half = store.totals.curve(station, since, key, until)
+        t, mean, half = store.totals.curve(station, since, key, until, last_only=True)
         old = est.get(key)
         if not t.size or old is None or not math.isfinite(mean[-1]):
             continue
@@ -769,8 +769,8 @@ class TheoryPanel(QWidget):
                 angle=90,
                 movable=False,
                 pen=pg.mkPen("#7a3db8", width=1, style=Qt.PenStyle.DashDotLine),
-                label=f"restart: live change at t = {at:.4g} s",
-                labelOpts={"position": 0.9, "color": "#7a3db8", "rotateAxis": (1, 0), "anchors": [(0, 0), (0, 0)]},
+                label=f" restart: live change at t = {at:,.6g} s",
+                labelOpts={"position": 0.92, "color": "#7a3db8", "anchors": [(0, 0.5), (0, 0.5)]},
             )
             self.plot.addItem(line)
             self._restarts.append(line)
