@@ -46,6 +46,9 @@ PROGRESS_POLL = 0.5
 #: Wall seconds after Pause without the run pausing (it finishes its slice first) before the
 #: status bar says why.
 PAUSE_NOTICE = 1.0
+#: Run Until Precise runs up to this many times the document's end time (the run stops as
+#: soon as the precision is reached; the end time only bounds a run that never gets there).
+PRECISE_END_FACTOR = 1000.0
 #: Where the theory badge sits on a node card: straddling its bottom-right corner.
 BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
 
@@ -105,10 +108,12 @@ class LiveRunController(QObject):
         self._last_seen = 0.0  # wall time (perf_counter) of the last batch
         self._view_failed = False  # a view raised while drawing this run (said once)
         self._pause_asked: float | None = None  # when Pause was pressed, until the run pauses
+        self._precision: float | None = None  # Run Until Precise's target while it runs
         # A slice may take long (a dense stretch of the model); progress keeps moving meanwhile.
         self._progress_timer = QTimer(self, interval=round(PROGRESS_POLL * 1000))
         self._progress_timer.timeout.connect(self._poll_progress)
         self.controls.run_requested.connect(self.run)
+        self.controls.precise_requested.connect(self.run_until_precise)
         self.controls.pause_requested.connect(self.pause)
         self.controls.step_requested.connect(self.step)
         self.controls.stop_requested.connect(self.stop)
@@ -133,6 +138,45 @@ class LiveRunController(QObject):
             self._worker.resume()
         else:
             self._start(paused=False)
+
+    @Slot()
+    def run_until_precise(self, precision: float | None = None) -> None:
+        """Run (resume, or start a run up to :data:`PRECISE_END_FACTOR` times the end time)
+        until every station's L and W have 95 % half-widths within ``precision`` of their
+        values (default: the toolbar's), then stop by itself. The Theory tab shows the
+        precision reached so far in each station's row."""
+        target = self.controls.precision if precision is None else float(precision)
+        self._precision = target
+        end = self.document.model.simulation.end_time
+        if self._worker is not None:
+            self._worker.resume()
+        else:
+            self._start(paused=False, end_time=end * PRECISE_END_FACTOR)
+        self._precision = target
+        self.theory_panel.show_precision(target)
+        text = f"Running until every station's L and W are within ±{100 * target:.3g} % (95 % confidence)"
+        self.event_log.appendPlainText(text)
+        self.message_posted.emit(text)
+
+    def _check_precision(self, batch: RunBatch) -> None:
+        """Stop a Run Until Precise once every station's L and W are precise enough."""
+        target = self._precision
+        if target is None or self.store is None:
+            return
+        if batch.state == "finished":
+            self._precision = None
+            self.message_posted.emit(
+                f"The run reached its end time before every station was within ±{100 * target:.3g} %"
+            )
+            return
+        reached = [self.theory_panel.precision(sid) for sid in self.store.stations]
+        if reached and all(math.isfinite(v) and v <= target for r in reached for v in r.values()):
+            self._precision = None
+            text = f"t = {batch.now:.6g} s: every station's L and W within ±{100 * target:.3g} %; run stopped"
+            self.event_log.appendPlainText(text)
+            self.message_posted.emit(text)
+            self.theory_panel.refresh(batch)  # the gauges as the run stopped
+            self.stop()
 
     @Slot()
     def pause(self) -> None:
@@ -226,8 +270,10 @@ class LiveRunController(QObject):
         return self._worker is not None
 
     # ------------------------------------------------------------ internals
-    def _start(self, paused: bool) -> None:
+    def _start(self, paused: bool, end_time: float | None = None) -> None:
         model = self.document.model
+        self._precision = None
+        self.theory_panel.show_precision(None)
         stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
         self.store = SeriesStore(stations)
         self.last_batch = None
@@ -243,7 +289,11 @@ class LiveRunController(QObject):
         self.controls.show_progress(0.0, model.simulation.end_time)
         self._last_seen = time.perf_counter()
         self._progress_timer.start()
-        worker = SimulationWorker(model, speed=self.controls.speed, paused=paused, heartbeat=True)
+        run_model = model
+        if end_time is not None:  # Run Until Precise: the same model, a later end
+            run_model = copy.deepcopy(model)
+            run_model.simulation.end_time = end_time
+        worker = SimulationWorker(run_model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
         worker.heartbeat.connect(self._heartbeat)
         worker.state_changed.connect(self._worker_state)
@@ -261,6 +311,7 @@ class LiveRunController(QObject):
         self.last_batch = batch
         self.store.append(batch)
         final = batch.state != "running"
+        self._check_precision(batch)
         for change in batch.changes:
             self.dashboard.add_marker(change.time, f"{change.node_id}.{change.name} = {_short(change.value)}")
             self.event_log.appendPlainText(

@@ -59,10 +59,15 @@ def speed_text(speed: float) -> str:
     return "real time" if abs(speed - 1.0) < 1e-9 else f"{speed:g}×"
 
 
+#: Default relative precision (percent) of Run Until Precise.
+DEFAULT_PRECISION = 2.0
+
+
 class RunControls(QObject):
     """The actions and widgets of the run toolbar; :meth:`add_to` puts them on a QToolBar.
 
     Signals: ``run_requested``, ``pause_requested``, ``step_requested``, ``stop_requested``,
+    ``precise_requested`` (Run Until Precise, at :attr:`precision` of ``precision_box``),
     ``speed_changed(float)`` and ``setting_edited(name, value)`` when the user changed a
     field to a value other than the document's.
     """
@@ -72,6 +77,7 @@ class RunControls(QObject):
     step_requested = Signal()
     stop_requested = Signal()
     replications_requested = Signal()
+    precise_requested = Signal()
     speed_changed = Signal(float)
     setting_edited = Signal(str, object)
 
@@ -99,6 +105,25 @@ class RunControls(QObject):
         self.replications_action.setToolTip(
             "Run independent replications and show each metric's mean ± 95 % confidence half-width (Ctrl+Shift+R)"
         )
+        self.precise_action = self._action(
+            parent,
+            "Run Until Precise",
+            "Ctrl+F5",
+            style.standardIcon(icon.SP_DialogApplyButton),
+            self.precise_requested,
+        )
+        self.precise_action.setToolTip(
+            "Run until every station's L and W are known within the chosen relative precision "
+            "(95 % half-width), then stop (Ctrl+F5)"
+        )
+        self.precision_box = QDoubleSpinBox()
+        self.precision_box.setRange(0.1, 50.0)
+        self.precision_box.setDecimals(1)
+        self.precision_box.setSingleStep(0.5)
+        self.precision_box.setValue(DEFAULT_PRECISION)
+        self.precision_box.setSuffix(" %")
+        self.precision_box.setFixedWidth(72)
+        self.precision_box.setToolTip("Relative precision Run Until Precise aims at: 95 % half-width / value")
         self.speed_slider = QSlider(Qt.Orientation.Horizontal)
         self.speed_slider.setRange(0, SPEED_STEPS)
         self.speed_slider.setFixedWidth(140)
@@ -154,6 +179,8 @@ class RunControls(QObject):
         for action in (self.run_action, self.pause_action, self.step_action, self.stop_action):
             toolbar.addAction(action)
         toolbar.addAction(self.replications_action)
+        toolbar.addAction(self.precise_action)
+        toolbar.addWidget(self.precision_box)
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Speed "))
         toolbar.addWidget(self.speed_slider)
@@ -174,6 +201,12 @@ class RunControls(QObject):
         menu.addActions([self.run_action, self.pause_action, self.step_action, self.stop_action])
         menu.addSeparator()
         menu.addAction(self.replications_action)
+        menu.addAction(self.precise_action)
+
+    @property
+    def precision(self) -> float:
+        """The relative precision Run Until Precise aims at (0.02 for 2 %)."""
+        return self.precision_box.value() / 100.0
 
     @property
     def speed(self) -> float:
@@ -196,6 +229,8 @@ class RunControls(QObject):
         """Enable what makes sense in ``state``: idle, running, paused, finished, stopped or failed."""
         active = state in ("running", "paused")
         self.run_action.setEnabled(state != "running")
+        self.precise_action.setEnabled(state != "running")
+        self.precision_box.setEnabled(state != "running")
         self.pause_action.setEnabled(state == "running")
         self.step_action.setEnabled(True)
         self.stop_action.setEnabled(active)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsEllipseItem,
     QGraphicsItem,
+    QHBoxLayout,
     QLabel,
     QSplitter,
     QTreeWidget,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.run.buffers import Estimate, SeriesStore
+from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
 from engine import distributions, theory
 from engine.model import Model
 
@@ -63,6 +64,11 @@ SINK_QUANTITIES = (("mean_latency", "end-to-end latency (s)"), ("throughput", "X
 MAX_COLUMN = (250, 140, 170)
 #: Key of the network totals' row in the tree.
 NETWORK = "\x00network"
+#: The convergence chart's choices: (label in the box, quantity, symbol, unit).
+CHART_QUANTITIES = (
+    ("L  number in system", "mean_in_system", "L", ""),
+    ("W  response time", "mean_response", "W", "s"),
+)
 #: Badge colours by coverage state.
 COLOURS = {"covers": "#2e9e44", "outside": "#e0a100", "collecting": "#9a9a9a", "none": "#d0d0d0"}
 
@@ -177,7 +183,9 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
     Results tab, the exports and the headless CLI show) and only the half-widths come from
     batch means over the live series. After a live change the window starts at the change,
     which the engine's totals do not cover: then the values are the store's (see
-    :meth:`SeriesStore.estimates`)."""
+    :meth:`SeriesStore.estimates`), L and W from the exact totals since the change. The
+    half-widths of L and W are those of the convergence chart (whole window, exact totals,
+    see :meth:`desktop.run.buffers.Convergence.curve`) once it has one."""
     est = store.estimates(station, since)
     results = batch.results.get(station, {}) if batch is not None else {}
     same_window = batch is not None and since <= batch.warmup and batch.results_time > since
@@ -186,6 +194,22 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
             if isinstance(value, (int, float)):
                 old = est.get(key)
                 est[key] = Estimate(float(value), old.half_width if old else math.nan, old.batches if old else 0)
+    if batch is None:
+        return est
+    # L and W: the band of the convergence chart, over the whole window from the exact
+    # totals (the sampled series cover only their ring's last samples); after a live change
+    # also the value, since the change (the engine's totals count from the warm-up).
+    until = batch.results_time if same_window else math.inf
+    for key in CONVERGENCE_QUANTITIES:
+        t, mean, half = store.totals.curve(station, since, key, until, last_only=True)
+        old = est.get(key)
+        if not t.size or old is None or not math.isfinite(mean[-1]):
+            continue
+        value = old.mean if same_window else float(mean[-1])
+        if math.isfinite(half[-1]) and (not same_window or t[-1] == batch.results_time):
+            est[key] = Estimate(value, float(half[-1]), min(16, t.size // 2))
+        else:
+            est[key] = Estimate(value, old.half_width, old.batches)
     return est
 
 
@@ -292,6 +316,10 @@ class TheoryPanel(QWidget):
         self.tree.header().setStretchLastSection(True)
         self.station_box = QComboBox()
         self.station_box.currentTextChanged.connect(self._replot)
+        self.quantity_box = QComboBox()
+        self.quantity_box.addItems([c[0] for c in CHART_QUANTITIES])
+        self.quantity_box.setToolTip("Which running mean the chart shows")
+        self.quantity_box.currentIndexChanged.connect(self._replot)
         self.plot = pg.PlotWidget(title="Running mean of L with 95% band (dashed: theory)", background="w")
         self.plot.setMinimumHeight(120)
         self.plot.setLabel("bottom", "simulated time", "s")
@@ -300,6 +328,11 @@ class TheoryPanel(QWidget):
         self._lower = self.plot.plot(pen=edge)
         self.plot.addItem(pg.FillBetweenItem(self._upper, self._lower, brush=pg.mkBrush(70, 130, 220, 70)))
         self._mean = self.plot.plot(pen=pg.mkPen("#3060c0", width=1))
+        # Running means of the windows before the last restart (grey, no band).
+        self._earlier = self.plot.plot(pen=pg.mkPen("#a0a0a0", width=1), connect="finite")
+        self._restarts: list[pg.InfiniteLine] = []
+        #: (times, running mean, half-width) last drawn: what a test reads.
+        self.curve: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0), np.empty(0), np.empty(0))
         self._theory_line = self.plot.plot(pen=pg.mkPen("#c03030", width=1, style=Qt.PenStyle.DashLine))
         # The run's warm-up, shaded as on the dashboard: the estimate starts where it ends.
         self.warmup_region = pg.LinearRegionItem(
@@ -312,7 +345,10 @@ class TheoryPanel(QWidget):
         bottom = QWidget()
         box = QVBoxLayout(bottom)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.station_box)
+        pickers = QHBoxLayout()
+        pickers.addWidget(self.station_box, 1)
+        pickers.addWidget(self.quantity_box)
+        box.addLayout(pickers)
         box.addWidget(self.plot)
         self.tree.setMinimumHeight(140)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -327,7 +363,8 @@ class TheoryPanel(QWidget):
         layout.addWidget(split)
         self.theory: dict[str, dict[str, float] | str] = {}
         self.states: dict[str, str] = {}
-        self._steps: dict[str, list[tuple[float, float]]] = {}
+        self._steps: dict[str, list[tuple[float, dict[str, float]]]] = {}
+        self._windows: list[float] = []
         self._items: dict[str, QTreeWidgetItem] = {}
         self._model: Model | None = None
         self._store: SeriesStore | None = None
@@ -335,6 +372,7 @@ class TheoryPanel(QWidget):
         self._shown: Any = None
         self._sinks: list[str] = []
         self._warmup_setting: float | None = None
+        self._target: float | None = None
 
     def note_warmup(self, warmup: float) -> None:
         """The document's warm-up setting is now ``warmup``: a finished run shown with another
@@ -353,6 +391,7 @@ class TheoryPanel(QWidget):
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
+        self._windows = [model.simulation.warmup]
         self._step_theory(model.simulation.warmup)
         self.tree.clear()
         self._items = {}
@@ -379,6 +418,7 @@ class TheoryPanel(QWidget):
         """Forget the run and its model (another model was opened): an empty tab."""
         self._model = self._store = self._shown = None
         self.theory, self.states, self._steps, self._items, self._sinks = {}, {}, {}, {}, []
+        self._windows = []
         self.warmup_region.setVisible(False)
         self.tree.clear()
         self.station_box.clear()
@@ -408,6 +448,8 @@ class TheoryPanel(QWidget):
         """A live change at simulated ``at_time``: theory is recomputed and the window restarts."""
         self._model = model
         self._since = max(self._since, at_time)
+        if not self._windows or self._since > self._windows[-1]:
+            self._windows.append(self._since)
         self.theory = analytic(model)
         self._step_theory(at_time)
 
@@ -455,8 +497,46 @@ class TheoryPanel(QWidget):
             )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
+        self._gauge()
         self._fit_columns()
         self._replot()
+
+    def precision(self, station: str) -> dict[str, float]:
+        """The relative 95 % half-widths of L and W of ``station`` now (half-width / value,
+        NaN while unknown), over the window the table describes, from the exact totals."""
+        out = {}
+        for _, quantity, symbol, _ in CHART_QUANTITIES:
+            rel = math.nan
+            if self._store is not None and station in self._store.stations:
+                t, mean, half = self._store.totals.curve(station, self._since, quantity, last_only=True)
+                if t.size and mean[-1] > 0:
+                    rel = float(half[-1] / mean[-1])
+            out[symbol] = rel
+        return out
+
+    def show_precision(self, target: float | None) -> None:
+        """Show (a relative ``target`` such as 0.02) or hide (None) each station's precision
+        gauge: the relative half-widths of L and W reached so far against the target, in
+        the station's row."""
+        self._target = target
+        self._gauge()
+
+    def _gauge(self) -> None:
+        for sid in self._store.stations if self._store is not None else ():
+            top = self._items.get(sid)
+            if top is None:
+                continue
+            if self._target is None:
+                top.setText(2, "")
+                top.setToolTip(2, "")
+                continue
+            rel = self.precision(sid)
+            done = all(math.isfinite(v) and v <= self._target for v in rel.values())
+            parts = [f"{k} ±{100 * v:.1f}%" if math.isfinite(v) else f"{k} …" for k, v in rel.items()]
+            text = ("✓ " if done else "") + "  ".join(parts) + f"  → {100 * self._target:.3g}%"
+            top.setText(2, text)
+            top.setToolTip(2, "Precision reached: relative 95 % half-widths of L and W, against the target")
+            top.setForeground(2, QBrush(QColor("#2e9e44" if done else "#505050")))
 
     def _caption(self, batch: Any) -> str:
         """Which model, which run, and which window the simulated column covers (and, after
@@ -634,23 +714,71 @@ class TheoryPanel(QWidget):
     def _step_theory(self, at_time: float) -> None:
         for sid, steps in self._steps.items():
             values = self.theory.get(sid)
-            steps.append((at_time, values.get("mean_in_system", math.nan) if isinstance(values, dict) else math.nan))
+            steps.append(
+                (
+                    at_time,
+                    {
+                        q: values.get(q, math.nan) if isinstance(values, dict) else math.nan
+                        for _, q, _, _ in CHART_QUANTITIES
+                    },
+                )
+            )
 
     def _replot(self, *_: Any) -> None:
-        """Draw the selected station's running mean of L and its band since the window opened,
-        recomputed from the stored series, with analytic L as a dashed step line. The band is
-        kept at or above 0: no number of requests is negative."""
+        """Draw the selected station's running mean of L or W and its 95 % band over the whole
+        window, from the exact checkpointed totals (:class:`desktop.run.buffers.Convergence`),
+        with the analytic value as a dashed step line. In the measurement window the curve
+        ends where the table's values were taken, on the same value. Each live change
+        restarts the estimate: a labelled vertical line marks it, and the windows before it
+        stay drawn in grey without a band. The band is kept at or above 0."""
         sid = self.station_box.currentText()
-        if self._store is None or sid not in self._steps:
-            for curve in (self._upper, self._lower, self._mean, self._theory_line):
+        label, quantity, symbol, unit = CHART_QUANTITIES[max(self.quantity_box.currentIndex(), 0)]
+        self.plot.setTitle(f"Running mean of {symbol} with 95% band (dashed: theory)")
+        self.plot.setLabel("left", symbol, unit)
+        for line in self._restarts:
+            self.plot.removeItem(line)
+        self._restarts = []
+        store, batch = self._store, self._shown
+        if store is None or sid not in self._steps:
+            for curve in (self._upper, self._lower, self._mean, self._theory_line, self._earlier):
                 curve.setData([], [])
+            self.curve = (np.empty(0), np.empty(0), np.empty(0))
             return
-        t, mean, hw = self._store.convergence(sid, self._since)
+        windows = self._windows or [self._since]
+        measuring = batch is not None and self._since <= batch.warmup
+        until = batch.results_time if measuring and math.isfinite(batch.results_time) else math.inf
+        t, mean, hw = store.totals.curve(sid, self._since, quantity, until)
+        self.curve = (t, mean, hw)
         hw = np.where(np.isfinite(hw), hw, 0.0)
         self._upper.setData(t, mean + hw)
         self._lower.setData(t, np.maximum(mean - hw, 0.0))
         self._mean.setData(t, mean)
+        xs_old: list[np.ndarray] = []
+        ys_old: list[np.ndarray] = []
+        for begin, end in zip(windows[:-1], windows[1:]):
+            tt, mm, _ = store.totals.curve(sid, begin, quantity, end)
+            xs_old += [tt, np.array([np.nan])]
+            ys_old += [mm, np.array([np.nan])]
+        if xs_old:
+            self._earlier.setData(np.concatenate(xs_old), np.concatenate(ys_old), connect="finite")
+        else:
+            self._earlier.setData([], [])
+        for at in windows[1:]:
+            line = pg.InfiniteLine(
+                at,
+                angle=90,
+                movable=False,
+                pen=pg.mkPen("#7a3db8", width=1, style=Qt.PenStyle.DashDotLine),
+                label=f" restart: live change at t = {at:,.6g} s",
+                labelOpts={"position": 0.92, "color": "#7a3db8", "anchors": [(0, 0.5), (0, 0.5)]},
+            )
+            self.plot.addItem(line)
+            self._restarts.append(line)
         steps = self._steps[sid]
         end = max(t[-1] if t.size else steps[-1][0], steps[-1][0])
         xs = np.repeat([s[0] for s in steps] + [end], 2)[1:-1]
-        self._theory_line.setData(xs, np.repeat([s[1] for s in steps], 2), connect="finite")
+        self._theory_line.setData(xs, np.repeat([s[1][quantity] for s in steps], 2), connect="finite")
+
+    def restart_markers(self) -> list[tuple[float, str]]:
+        """(time, label) of each restart drawn on the chart."""
+        return [(float(line.value()), line.label.toPlainText()) for line in self._restarts]

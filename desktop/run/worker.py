@@ -71,7 +71,7 @@ TICK = 1.0 / 60.0
 #: Longest the worker holds off the simulation waiting for the GUI to acknowledge a batch.
 ACK_WAIT = 0.25
 #: Wall seconds between two checkpoints of the stations' running totals while running.
-CHECKPOINT_INTERVAL = 1.0 / 30.0
+CHECKPOINT_INTERVAL = 1.0 / 100.0
 #: Wall seconds between two heartbeats (see :class:`SimulationWorker`) while running flat out.
 HEARTBEAT = 1.0 / 30.0
 
@@ -98,10 +98,14 @@ class AppliedChange:
 @dataclass(frozen=True)
 class Checkpoint:
     """Every station's exact window totals at simulated ``time``: ``totals[id]`` is
-    (completed, response-time sum, started, wait sum) — see ``Run.totals``."""
+    (completed, response-time sum, started, wait sum) — see ``Run.totals`` — and
+    ``areas[id]`` is (time-integral of the number in system over the window, start of the
+    window), so that ``area / (time - start)`` is the engine's own ``mean_in_system`` at
+    ``time``, to the last bit."""
 
     time: float
     totals: Mapping[str, tuple[int, float, int, float]]
+    areas: Mapping[str, tuple[float, float]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -440,7 +444,12 @@ class SimulationWorker(QObject):
 
     def _checkpoint(self, run: Run) -> None:
         if not self._checkpoints or self._checkpoints[-1].time < run.now:
-            self._checkpoints.append(Checkpoint(run.now, MappingProxyType(run.totals())))
+            now = run.now
+            areas = {}
+            for sid, st in dict(run.stations).items():
+                q_area, srv_area = st.areas(now)[:2]  # summed as WindowStats.window_metrics does
+                areas[sid] = (q_area + srv_area, float(getattr(st, "_m_start", run.warmup)))
+            self._checkpoints.append(Checkpoint(now, MappingProxyType(run.totals()), MappingProxyType(areas)))
 
     def _maybe_emit(self, run: Run) -> None:
         now = time.perf_counter()
