@@ -415,7 +415,7 @@ class DaskExecutor(Executor):
     ``timeout`` seconds, or a worker runs another Queue Studio version.
     """
 
-    def __init__(self, address: str = "local", workers: int | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, address: str = "local", workers: int | None = None, timeout: float = 5.0) -> None:
         try:
             import distributed
         except ImportError:
