@@ -206,8 +206,11 @@ def window_estimates(store: SeriesStore, station: str, since: float, batch: Any)
         if not t.size or old is None or not math.isfinite(mean[-1]):
             continue
         value = old.mean if same_window else float(mean[-1])
-        if math.isfinite(half[-1]) and (not same_window or t[-1] == batch.results_time):
-            est[key] = Estimate(value, float(half[-1]), min(16, t.size // 2))
+        batches = min(16, t.size // 2)
+        # A short run leaves few checkpoints: then the sampled series' interval (many
+        # batches) serves until the exact totals have enough for a verdict.
+        if math.isfinite(half[-1]) and batches >= VERDICT_BATCHES and (not same_window or t[-1] == batch.results_time):
+            est[key] = Estimate(value, float(half[-1]), batches)
         else:
             est[key] = Estimate(value, old.half_width, old.batches)
     return est
@@ -219,14 +222,18 @@ def clipped(e: Estimate, bounds: tuple[float, float]) -> tuple[float, float]:
     return max(e.mean - e.half_width, lo), min(e.mean + e.half_width, hi)
 
 
+#: Batches an interval must rest on before it gives a verdict against theory.
+VERDICT_BATCHES = 8
+
+
 def coverage(theory_values: dict[str, float] | str | None, est: Mapping[str, Estimate]) -> str:
-    """``covers`` when the intervals of ρ and L (from the sampled series, so always available)
-    both contain theory, ``outside`` when one does not, ``collecting`` while an interval rests
-    on fewer than 8 batches, ``none`` without theory."""
+    """``covers`` when the intervals of ρ and L both contain theory, ``outside`` when one does
+    not, ``collecting`` while an interval rests on fewer than :data:`VERDICT_BATCHES`
+    batches, ``none`` without theory."""
     if not isinstance(theory_values, dict):
         return "none"
     keys = [k for k in ("utilization", "mean_in_system") if k in theory_values and k in est]
-    if any(not math.isfinite(est[k].half_width) or est[k].batches < 8 for k in keys):
+    if any(not math.isfinite(est[k].half_width) or est[k].batches < VERDICT_BATCHES for k in keys):
         return "collecting"
     return "covers" if all(est[k].covers(theory_values[k]) for k in keys) else "outside"
 
