@@ -16,9 +16,9 @@ from typing import Any
 from engine import distributions
 from engine.model.document import Model, Node
 from engine.model.schema import KINDS, ServiceDescription
-from engine.model.validate import check_document
+from engine.model.validate import check_document, model_routing
 from engine.queueing import StationResult, UnstableError, mg1, mmc, mmck, mminf
-from engine.routing import Routing, components, model_routing, solve_traffic
+from engine.routing import Routing, components, solve_traffic
 
 
 def _is_exponential(dist: distributions.LatencyDistribution | None) -> bool:

@@ -210,6 +210,9 @@ class Kind:
     #: Parameters that can change while a model runs, each with its setter.
     live: Mapping[str, Setter] = field(default_factory=lambda: MappingProxyType({}))
     describe: Callable[[dict[str, Any]], ServiceDescription] | None = None
+    #: ``arrivals(resolved, t) -> rate``: requests per second the node brings in from
+    #: outside at time ``t`` (a source's λ), for the traffic equations; None: none.
+    arrivals: Callable[[dict[str, Any], float], float] | None = None
     #: ``departures(resolved, out_links) -> reason | None``: why the requests leaving a
     #: node of this kind are not a Poisson stream even when its arrivals are (None: they
     #: are). A node that creates requests (no input) says it as a sentence; one that passes

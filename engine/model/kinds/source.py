@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from engine.components.source import Source
+from engine.distributions import finite_float
 from engine.model.kinds.base import (
     MAX_RATE,
     MIN_RATE,
@@ -81,6 +85,31 @@ def _set_interarrival(source: Source, r: dict[str, Any], context: LiveContext) -
 
 def _set_priority(source: Source, r: dict[str, Any], context: LiveContext) -> None:
     source.context_factory = priority_factory(r["priority"])
+
+
+def arrival_rate(r: dict[str, Any], t: float = 0.0) -> float:
+    """The long-run arrival rate per second of a source with resolved parameters ``r`` (its
+    profile's rate at ``t``). Values that are not rates (a model being edited) count as 0."""
+    if r["profile"] is not None:
+        rate = 0.0
+        for time, value in r["profile"]:
+            if time <= t:
+                rate = value
+        return _rate(rate)
+    if r["interarrival"] is not None:
+        mean = dist(r["interarrival"]).mean
+        return 1.0 / mean if mean > 0 else math.inf
+    return _rate(r["rate"])
+
+
+def _rate(value: Any) -> float:
+    """A rate as a float: 0 for anything that is not a number >= 0, ``inf`` if too large."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return 0.0
+    x = finite_float(value)
+    if x is None:
+        return math.inf if value > 0 else 0.0
+    return max(0.0, x)
 
 
 def _summary(r: dict[str, Any]) -> str:
@@ -168,6 +197,7 @@ KIND = Kind(
     builder=_build,
     output="target",
     live=MappingProxyType({"rate": _set_rate, "interarrival": _set_interarrival, "priority": _set_priority}),
+    arrivals=arrival_rate,
     departures=_departures,
     summarise=_summary,
 )
