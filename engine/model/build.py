@@ -150,30 +150,30 @@ class Run:
         value = params[name]
         if kind == "source":
             if name == "priority":
-                entity.context_factory = _priority_factory(value)
+                entity.set_priority(value)
             elif value is not None:  # None leaves the arrivals to the parameter that is set
                 if name == "rate":
-                    entity.rate = value
+                    entity.set_rate(value)
                 else:
-                    entity.interarrival = _dist(value)
-        elif name in ("service_time", "processing_time", "delay"):
-            setattr(entity, name, _dist(value))
+                    entity.set_interarrival(_dist(value))
+        elif name == "service_time":
+            entity.set_service_time(_dist(value))
+        elif name == "processing_time":
+            entity.set_processing_time(_dist(value))
+        elif name == "delay":
+            entity.set_delay(_dist(value))
         elif name == "queue_capacity":
-            entity._queue_limit = value  # (the document's queue policies have no capacity of their own)
+            entity.set_queue_capacity(value)
         elif name == "num_workers":
             entity.set_capacity(value)
         elif name == "concurrency":
             self._set_concurrency(node_id, entity, value)
         elif name == "max_connections":
-            if value != entity._max:
-                entity._capacity_changed(entity._max, self.sim.now)
-                entity._max = value
+            entity.set_max_connections(value)
         elif name == "cpu_work_distribution":
-            entity._cpu_dist = distributions.ConstantLatency(0.0) if value is None else _dist(value)
-            entity._bind_samplers(self.sim)
+            entity.set_cpu_work(None if value is None else _dist(value))
         elif name == "io_time":
-            entity._io_time = None if value is None else _dist(value)
-            entity._bind_samplers(self.sim)
+            entity.set_io_time(None if value is None else _dist(value))
         elif name == "policy":
             entity.set_policy(value)
         else:  # pragma: no cover - LIVE_PARAMS and this method go together
@@ -185,30 +185,17 @@ class Run:
         autoscaling rule, whose evaluations restart from now."""
         sim = self.sim
         kind = conc.get("kind") if isinstance(conc, dict) else "fixed"
-        model = server.concurrency_model
-        if (kind == "weighted") != isinstance(model, WeightedConcurrency):
+        if (kind == "weighted") != server.is_weighted:
             raise ValueError("cannot switch between weighted and slot concurrency during a run; stop and run again")
         old = self._autoscalers.pop(node_id, None)
         if old is not None:
             old.active = False
-        if isinstance(model, WeightedConcurrency):
-            total = conc["total_capacity"]
-            before = model.limit
-            if total != before:
-                server._capacity_changed(before, sim.now)
-                model._limit = total
-                if total > before and server.depth:
-                    server._dispatch_waiting(sim.now)
+        if server.is_weighted:
+            server.set_total_capacity(conc["total_capacity"])  # starts waiting work at once if it rises
             weight = conc.get("weight")
-            server._weight_sampler = None if weight is None else _dist(weight).sampler(sim, f"{server.name}/weight")
+            server.set_weight(None if weight is None else _dist(weight))
             return
-        initial, low, high = _slot_bounds(conc)
-        if not isinstance(model, DynamicConcurrency):
-            server.set_capacity(model.limit)  # a fixed model becomes a dynamic one
-            model = server.concurrency_model
-        dynamic: DynamicConcurrency = model  # type: ignore[assignment]
-        dynamic._min, dynamic._max = low, high
-        dynamic.set_limit(initial)  # starts waiting work at once if it rises
+        server.set_slot_limits(*_slot_bounds(conc))  # starts waiting work at once if it rises
         auto = conc.get("autoscale") if kind == "dynamic" else None
         if auto is not None:
             self._autoscalers[node_id] = _Autoscaler(sim, server, auto)
@@ -264,7 +251,7 @@ class _Autoscaler:
         self.active = True
         self.evaluations = 0
         _, _, self.busy, self.cap = server.areas(sim.now)
-        self.start = server._m_start
+        self.start = server.window_start
         sim.call_daemon_at(sim.now + self.interval, self.evaluate)
 
     @property
@@ -277,8 +264,8 @@ class _Autoscaler:
         sim, server = self.sim, self.server
         now = sim.now
         _, _, busy, cap = server.areas(now)
-        if server._m_start != self.start:  # the window was reset since the last look
-            self.busy, self.cap, self.start = 0.0, 0.0, server._m_start
+        if server.window_start != self.start:  # the window was reset since the last look
+            self.busy, self.cap, self.start = 0.0, 0.0, server.window_start
         dcap = cap - self.cap
         observed = (busy - self.busy) / dcap if dcap > 0 else 0.0
         self.busy, self.cap = busy, cap
@@ -326,7 +313,7 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
 
         def end_warmup(_: Any) -> None:
             for st in list(run.stations.values()) + list(run.sinks.values()):
-                st._reset_window(sim.now)
+                st.reset_window()
 
         sim.call_daemon_at(settings.warmup, end_warmup)
     if series:
