@@ -196,7 +196,7 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
 
         def end_warmup(_: Any) -> None:
             for st in list(run.stations.values()) + list(run.sinks.values()):
-                st._reset_window(sim.now)
+                st.reset_window()
 
         sim.call_daemon_at(settings.warmup, end_warmup)
     if series:

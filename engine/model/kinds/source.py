@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -52,39 +51,30 @@ def _check(params: dict[str, Any]) -> list[str]:
     return []
 
 
-def priority_factory(priority: Any) -> Callable[[float], dict[str, Any]] | None:
-    """A source's context factory giving every request ``priority`` (None: no factory)."""
-    if priority is None:
-        return None
-
-    def factory(now: float) -> dict[str, Any]:
-        return {"metadata": {"priority": priority}}
-
-    return factory
-
-
 def _build(node_id: str, r: dict[str, Any], sim: Simulation, context: LiveContext) -> Source:
-    kwargs: dict[str, Any] = {"limit": r["limit"], "context_factory": priority_factory(r["priority"])}
     out = Unwired(f"{node_id}:out")
     if r["profile"] is not None:
-        return Source(node_id, out, profile=r["profile"], **kwargs)
-    if r["interarrival"] is not None:
-        return Source(node_id, out, dist(r["interarrival"]), **kwargs)
-    return Source(node_id, out, rate=r["rate"], **kwargs)
+        source = Source(node_id, out, profile=r["profile"], limit=r["limit"])
+    elif r["interarrival"] is not None:
+        source = Source(node_id, out, dist(r["interarrival"]), limit=r["limit"])
+    else:
+        source = Source(node_id, out, rate=r["rate"], limit=r["limit"])
+    source.set_priority(r["priority"])
+    return source
 
 
 def _set_rate(source: Source, r: dict[str, Any], context: LiveContext) -> None:
     if r["rate"] is not None:  # None leaves the arrivals to the parameter that is set
-        source.rate = r["rate"]
+        source.set_rate(r["rate"])
 
 
 def _set_interarrival(source: Source, r: dict[str, Any], context: LiveContext) -> None:
     if r["interarrival"] is not None:
-        source.interarrival = dist(r["interarrival"])
+        source.set_interarrival(dist(r["interarrival"]))
 
 
 def _set_priority(source: Source, r: dict[str, Any], context: LiveContext) -> None:
-    source.context_factory = priority_factory(r["priority"])
+    source.set_priority(r["priority"])
 
 
 def arrival_rate(r: dict[str, Any], t: float = 0.0) -> float:
