@@ -94,8 +94,9 @@ def analytic(model: Model) -> dict[str, dict[str, float] | str]:
         if sid not in nodes:
             continue
         values = r if isinstance(r, str) else dict(r if isinstance(r, dict) else r.as_dict())
-        cpu = service_time(model, sid)
-        if isinstance(values, dict) and model.node(sid).kind == "async_server" and cpu is not None:
+        service = service_of(model, sid) if is_station(model.node(sid).kind) else None
+        cpu = service.mean_service if service is not None and service.event_loop else None
+        if isinstance(values, dict) and cpu is not None:
             values["cpu_utilization"] = values.get("throughput", math.nan) * cpu
         out[sid] = values
     return out
