@@ -234,7 +234,7 @@ def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dic
     if any(results[n.id].blocking_probability > 0 for n in stations):
         results[sink.id] = "requests are lost at a finite queue"
         return
-    external = sum(rates[n.id] for n in model.nodes if not KINDS[n.kind].has_input)
+    external = sum(rates[n.id] for n in model.nodes if KINDS[n.kind].arrivals is not None)
     if external <= 0:
         results[sink.id] = "nothing arrives"
         return
