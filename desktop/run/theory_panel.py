@@ -12,6 +12,8 @@ are batch-means estimates over the data since then.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from PySide6.QtWidgets import (
 from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
 from engine import theory
 from engine.model import Model
-from engine.model.schema import KINDS, ServiceDescription, is_station
+from engine.model.schema import KINDS, Kind, ServiceDescription, is_station
 
 #: (metric name, label, physical range) of the quantities compared with theory, in display
 #: order. ``cpu_utilization`` and ``capacity`` appear only where they mean something (an
@@ -103,12 +105,32 @@ def analytic(model: Model) -> dict[str, dict[str, float] | str]:
 
 
 def service_of(model: Model, station: str) -> ServiceDescription | None:
-    """The station's service description from its kind entry (None if it has none)."""
+    """The station's service description from its kind entry (None if it has none).
+
+    Asked for every station on every refresh, so descriptions are remembered by the
+    kind entry and the parameters' JSON text (a dict lookup instead of building
+    distributions each time)."""
     node = model.node(station)
     kind = KINDS.get(node.kind)
+    if kind is None:
+        return None
     try:
-        return None if kind is None else kind.service(kind.resolve(node.params))
-    except (KeyError, TypeError, ValueError, AttributeError):
+        key = json.dumps(node.params, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _describe(kind, node.params)
+    return _described(node.kind, id(kind), key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _described(kind: str, entry: int, params_json: str) -> ServiceDescription | None:
+    """``entry`` (the id of the kind's entry) keeps a replaced entry's answers apart."""
+    return _describe(KINDS[kind], json.loads(params_json))
+
+
+def _describe(kind: Kind, params: dict[str, Any]) -> ServiceDescription | None:
+    try:
+        return kind.service(kind.resolve(params))
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
 
 
