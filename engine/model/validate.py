@@ -481,9 +481,9 @@ def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> Non
             continue
         succ[link.source].append(link.target)
         pred[link.target].append(link.source)
-    # Requests start at origins (sources) and end at terminals (sinks): Kind.origin / terminal.
-    entering = {n.id for n in model.nodes if _kind_is(n.kind, "origin")}
-    leaving = {n.id for n in model.nodes if _kind_is(n.kind, "terminal")}
+    # Requests start at nodes nothing links into (sources) and end at nodes nothing leaves (sinks).
+    entering = {n.id for n in model.nodes if not _kind_has(n.kind, "has_input")}
+    leaving = {n.id for n in model.nodes if not _kind_has(n.kind, "has_output")}
     sources = [n.id for n in model.nodes if n.id in entering]
     sinks = [n.id for n in model.nodes if n.id in leaving]
     if not sources:
@@ -499,10 +499,10 @@ def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> Non
             problem(node.id, f"node {node.id!r}: requests that reach it can never leave (a cycle without exit)")
 
 
-def _kind_is(kind: str, flag: str) -> bool:
-    """The kind's ``flag`` (``origin`` / ``terminal``); False for an unknown kind."""
+def _kind_has(kind: str, flag: str) -> bool:
+    """The kind's ``flag`` (``has_input`` / ``has_output``); True for an unknown kind."""
     entry = KINDS.get(kind)
-    return entry is not None and bool(getattr(entry, flag))
+    return entry is None or bool(getattr(entry, flag))
 
 
 def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:

@@ -182,10 +182,6 @@ class Kind:
 
     ``has_input`` / ``has_output``: whether links may enter / leave it. ``is_station``: the
     one test of "a station" (it queues and serves, and reports the station metrics).
-    ``origin``: requests start here (a source), so it need not be reachable from one;
-    ``terminal``: requests end here (a sink), so it needs no out-link. By default a kind
-    without input is an origin and one without output a terminal; a kind that both
-    receives and sends requests may be both (a closed population whose requests return).
     ``chooses_link``: it picks one out-link per request by its own policy (a router), so
     link probabilities mean nothing there. ``exclusive``: parameters of which at most one
     is given; setting one (in the editor or a live run) clears the others.
@@ -198,8 +194,6 @@ class Kind:
     has_input: bool = True
     has_output: bool = True
     is_station: bool = True
-    origin: bool | None = None
-    terminal: bool | None = None
     chooses_link: bool = False
     exclusive: tuple[str, ...] = ()
     #: ``normalise(resolved) -> resolved``: kind-specific resolution after the defaults
@@ -227,12 +221,6 @@ class Kind:
     #: Burke's theorem on their :meth:`service`.
     departures: Callable[[dict[str, Any], int], str | None] | None = None
     summarise: Callable[[dict[str, Any]], str] = _no_summary
-
-    def __post_init__(self) -> None:
-        if self.origin is None:
-            object.__setattr__(self, "origin", not self.has_input)
-        if self.terminal is None:
-            object.__setattr__(self, "terminal", not self.has_output)
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, or None."""
