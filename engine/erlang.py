@@ -211,7 +211,7 @@ def log_erlang_c(c: int, a: float) -> float:
     Uses 1/C = ρ + (1 − ρ)/B with ρ = a/c, so nothing cancels even when ρ is close to 1.
     """
     cf = as_float(c)
-    if cf == math.inf or a == 0.0:
+    if cf == math.inf or a / cf == 0.0:  # also a denormal a whose ratio to c underflows: C is 0 then
         return -math.inf
     log_t = log_erlang_sums(c, a)[0]
     return -_add(math.log(a / cf), math.log((cf - a) / cf) + log_t)

@@ -570,3 +570,9 @@ def test_theory_and_its_formulas_import_no_cycle() -> None:
         "assert engine.theory.mmc is engine.queueing.mmc\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_erlang_c_of_a_denormal_load_is_zero_not_a_math_error() -> None:
+    # a / c underflows to 0 for a denormal offered load (found by Hypothesis above).
+    assert theory.erlang_c(146, 3.6e-322) == 0.0
+    assert theory.mmc(9.20153098046688e-15, 2.533891978671461e307, 146).p_wait == 0.0
