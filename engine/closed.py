@@ -47,6 +47,7 @@ __all__ = [
     "ClosedStation",
     "ClosedResult",
     "ClosedBounds",
+    "ClientsResult",
     "MAX_MULTISERVER",
     "mva",
     "mva_curve",
@@ -86,6 +87,20 @@ class ClosedStation:
 
 
 @dataclass(frozen=True)
+class ClientsResult(StationResult):
+    """The clients of a closed network, named like their simulated metrics: ``throughput``
+    X (requests returned per second), ``mean_response`` R (send → return),
+    ``mean_in_system`` X·R (requests out in the network), ``mean_thinking`` X·Z,
+    ``population`` N and ``think_time`` Z; ``utilization`` X·R/N is the share of the
+    clients with a request out. Nobody queues at the clients: ``mean_queue_length`` and
+    ``mean_wait`` are 0."""
+
+    mean_thinking: float = 0.0
+    population: int = 0
+    think_time: float = 0.0
+
+
+@dataclass(frozen=True)
 class ClosedResult:
     """Exact steady state of a closed network with ``population`` clients.
 
@@ -113,6 +128,21 @@ class ClosedResult:
     def cycle_time(self) -> float:
         """Mean seconds from one send to the next of a client: R + Z (= N/X)."""
         return self.response_time + self.think_time
+
+    def clients(self) -> ClientsResult:
+        """The clients' side of the result (see :class:`ClientsResult`)."""
+        x, r = self.throughput, self.response_time
+        return ClientsResult(
+            utilization=x * r / self.population if self.population else 0.0,
+            mean_queue_length=0.0,
+            mean_in_system=x * r,
+            mean_wait=0.0,
+            mean_response=r,
+            throughput=x,
+            mean_thinking=self.mean_thinking,
+            population=self.population,
+            think_time=self.think_time,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Totals and ``stations`` (name → ``StationResult.as_dict()``) as plain values."""

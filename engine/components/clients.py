@@ -45,8 +45,9 @@ class Clients(WindowStats, Forwarding, Entity):
     sent, ``completed`` requests returned, ``throughput`` returns per second,
     ``mean_response`` and ``p50/p95/p99_response`` from send to return,
     ``mean_in_system`` the time-average number of requests out in the network,
-    ``mean_thinking`` the time-average number of clients thinking, and ``population``.
-    Utilisation, queue length and waiting time mean nothing here and are NaN.
+    ``mean_thinking`` the time-average number of clients thinking, ``population``, and
+    ``utilization`` the time-average share of the clients that have a request out (not
+    thinking). Nobody queues at the clients: ``mean_queue_length`` and ``mean_wait`` are 0.
 
     Raises TypeError/ValueError for a population that is not an int >= 0 or a think time
     that is not a LatencyDistribution.
@@ -113,10 +114,12 @@ class Clients(WindowStats, Forwarding, Entity):
         """
         n = _population(population)
         delta = n - self._population
-        self._population = n
         if self._sim is None or not self._sim._started:
+            self._population = n
             return  # the run's start sets every client thinking
         now = self._sim.now
+        self._capacity_changed(self._capacity_now(), now)
+        self._population = n
         if delta > 0:
             keep = min(delta, self._retiring)
             self._retiring -= keep
@@ -196,6 +199,7 @@ class Clients(WindowStats, Forwarding, Entity):
         if not self._completed % FOLD_EVERY:
             self._fold()
         if self._retiring:
+            self._capacity_changed(self._capacity_now(), now)
             self._retiring -= 1
         else:
             self._start_thinking(now)
@@ -208,7 +212,8 @@ class Clients(WindowStats, Forwarding, Entity):
         self._think_t = now
 
     def _capacity_now(self) -> float:
-        return math.inf
+        # Clients in the loop: those still to retire count until their request is back.
+        return float(self._population + self._retiring)
 
     def window_metrics(self, now: float) -> dict[str, Any]:
         """The metrics over the window from its start to ``now`` (see the class docstring)."""
@@ -217,9 +222,6 @@ class Clients(WindowStats, Forwarding, Entity):
         area = self._think_area + len(self._thinking) * (now - self._think_t)
         nan = math.nan
         metrics.update(
-            utilization=nan,
-            mean_queue_length=nan,
-            mean_wait=nan,
             blocking_probability=nan,
             mean_thinking=area / span if span > 0 else nan,
             population=self._population,

@@ -8,8 +8,8 @@ transient is negligible). Each assertion checks that the MVA value lies in the t
 widened by 4.78/2.26 ≈ 2.1). Measured 95 % half-widths: 0.3–0.5 % of X, 0.8 % of R, 0.25 %
 of the number thinking, 0.5–0.7 % of the utilisations and about 1 % of the per-visit
 responses (every MVA value fell within 0.9 half-widths of the simulated mean), so an engine
-error of 2–3 % fails the test. With eleven such assertions the chance of a failure by bad
-luck is about 1 % and, the seeds being fixed, the outcome is the same on every run.
+error of 2–3 % fails the test. With fifteen such assertions the chance of a failure by bad
+luck is below 2 % and, the seeds being fixed, the outcome is the same on every run.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def test_population_is_conserved_and_littles_law_holds():
     m = users.window_metrics(sim.now)
     # Every client is thinking or has a request out: the two time averages add up to N.
     assert m["mean_thinking"] + m["mean_in_system"] == pytest.approx(N, rel=1e-9)
+    # Utilisation: the share of the clients with a request out.
+    assert m["utilization"] == pytest.approx(m["mean_in_system"] / N, rel=1e-9)
+    assert m["mean_queue_length"] == 0.0 and m["mean_wait"] == 0.0
     assert m["mean_in_system"] == pytest.approx(m["throughput"] * m["mean_response"], rel=0.01)
     assert m["mean_thinking"] == pytest.approx(m["throughput"] * 1.5, rel=0.03)
     # The interactive response time law holds whatever the think-time distribution.
@@ -109,12 +112,12 @@ def test_population_is_conserved_and_littles_law_holds():
 
 
 @pytest.mark.parametrize("c_web", [1, 2])
-@pytest.mark.parametrize("metric", ["throughput", "mean_response", "mean_thinking"])
+@pytest.mark.parametrize("metric", ["throughput", "mean_response", "mean_thinking", "utilization"])
 def test_simulation_agrees_with_mva_for_the_clients(c_web, metric):
     res = mva([ClosedStation("web", S_WEB, 1, c_web), ClosedStation("db", S_DB)], N, Z)
-    expected = {"throughput": res.throughput, "mean_response": res.response_time, "mean_thinking": res.mean_thinking}
+    expected = getattr(res.clients(), metric)
     lo, hi = _interval([rep["users"][metric] for rep in _replications(c_web)])
-    assert lo <= expected[metric] <= hi, (metric, lo, expected[metric], hi)
+    assert lo <= expected <= hi, (metric, lo, expected, hi)
 
 
 @pytest.mark.parametrize("station", ["web", "db"])
@@ -172,6 +175,9 @@ def test_raising_after_lowering_keeps_clients_that_were_to_retire():
     sim.run()
     assert users.population == 3
     assert users.thinking + users.outstanding == 3
+    # Capacity was 4 clients until the one retiring came back (at 20), then 3.
+    m = users.window_metrics(sim.now)
+    assert 0 < m["utilization"] <= 1
 
 
 def test_a_warmup_reset_starts_a_new_window():
