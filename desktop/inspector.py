@@ -19,13 +19,10 @@ from desktop.icons import kind_pixmap
 from desktop.inspector_fields import ChoiceField, Field, NumberField, ProfileField, TextField
 from desktop.inspector_pickers import ConcurrencyField, DistributionField
 from engine.model import Model, ModelError, Node, check_document, model_from_dict, offered_load
-from engine.model.build import LIVE_PARAMS
-from engine.model.schema import KINDS, SIMULATION_FIELDS, Param
+from engine.model.build import live_params
+from engine.model.schema import KINDS, SIMULATION_FIELDS, Kind, Param
 
 _UNSET = object()
-
-#: Source parameters of which only one may be given: setting one clears the others.
-EXCLUSIVE = {"source": ("rate", "interarrival", "profile")}
 
 
 def field_label(label: str, unit: str) -> str:
@@ -49,6 +46,12 @@ def make_field(param: Param) -> Field:
     if param.type == "profile":
         return ProfileField()
     raise ValueError(f"no editor for parameter type {param.type!r}")
+
+
+def _has_offered_load(kind: Kind) -> bool:
+    """Whether a station of ``kind`` has an offered load ρ (an infinite-server station has none)."""
+    service = kind.service(kind.resolve({}))
+    return service is not None and not service.infinite
 
 
 def node_problems(node: Node) -> list[str]:
@@ -129,7 +132,7 @@ class Inspector(QScrollArea):
     def set_run_active(self, active: bool) -> None:
         """While a run goes (True), typed values are applied on Enter or focus out, one live
         change each, instead of on every keystroke (see :class:`Field`), and the fields the
-        running model cannot take (``engine.model.build.LIVE_PARAMS``) are disabled, saying
+        running model cannot take (not in the kind entry's ``live`` mapping) are disabled, saying
         why."""
         self._deferred = active
         for name, field in self.fields.items():
@@ -139,7 +142,7 @@ class Inspector(QScrollArea):
     def _live(self, name: str) -> bool:
         """Whether field ``name`` of what is shown can change while a run goes."""
         if self._mode == "node" and self.node_id is not None:
-            return name == "label" or name in LIVE_PARAMS.get(self.document.node(self.node_id).kind, ())
+            return name == "label" or name in live_params(self.document.node(self.node_id).kind)
         return self._mode == "model" and name in ("name", "description")
 
     def _lock(self, name: str, field: Field) -> None:
@@ -208,7 +211,7 @@ class Inspector(QScrollArea):
             self._add(
                 form, param.name, field_label(param.label, param.unit), make_field(param), param.help.replace("`", "")
             )
-        if kind is not None and kind.is_station and node.kind != "delay":
+        if kind is not None and _has_offered_load(kind):
             self.rho_label = QLabel()
             self.rho_label.setToolTip("Offered load ρ = λ·E[S]/c from the traffic equations of the current model")
             form.addRow("offered load", self.rho_label)
@@ -268,8 +271,10 @@ class Inspector(QScrollArea):
 
     def _param_changes(self, node: Node, name: str, value: Any) -> dict[str, Any]:
         changes = {name: value}
-        if value is not None and value is not MISSING and name in EXCLUSIVE.get(node.kind, ()):
-            changes.update({other: MISSING for other in EXCLUSIVE[node.kind] if other != name and other in node.params})
+        # A kind's exclusive parameters (a source's rate, interarrival, profile): setting one clears the others.
+        exclusive = KINDS[node.kind].exclusive if node.kind in KINDS else ()
+        if value is not None and value is not MISSING and name in exclusive:
+            changes.update({other: MISSING for other in exclusive if other != name and other in node.params})
         return changes
 
     def _problem(self, name: str, value: Any) -> str | None:

@@ -15,58 +15,29 @@ from typing import Any
 
 from engine import distributions
 from engine.model.document import Model, Node
+from engine.model.schema import KINDS, ServiceDescription
 from engine.model.validate import check_document
 from engine.queueing import StationResult, UnstableError, mg1, mmc, mmck, mminf
 from engine.routing import Routing, components, model_routing, solve_traffic
-
-STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
-#: max_connections at or above which an async server is treated as unlimited.
-UNLIMITED_CONNECTIONS = 10000
-
-
-def _service(node: Node) -> distributions.LatencyDistribution | None:
-    p = node.params
-    spec = {"server": p.get("service_time"), "thread_pool": p.get("processing_time"), "delay": p.get("delay")}.get(
-        node.kind
-    )
-    if node.kind == "async_server":
-        spec = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-    return None if spec is None else distributions.from_spec(spec)
-
-
-def _servers(node: Node) -> int | str:
-    """Server count, or the reason there is no fixed one."""
-    if node.kind == "thread_pool":
-        return int(node.params.get("num_workers", 4))
-    conc = node.params.get("concurrency", 1)
-    if isinstance(conc, int):
-        return conc
-    kind = conc.get("kind")
-    if kind == "fixed":
-        return int(conc["c"])
-    if kind == "dynamic":
-        return "autoscaling changes c during the run" if conc.get("autoscale") else int(conc["initial"])
-    return "weighted concurrency has no closed form"
 
 
 def _is_exponential(dist: distributions.LatencyDistribution | None) -> bool:
     return isinstance(dist, distributions.ExponentialLatency)
 
 
-def _source_reason(node: Node) -> str | None:
-    p = node.params
-    if p.get("profile") is not None:
-        return "the arrival rate follows a profile (no steady state)"
-    if p.get("limit") is not None:
-        return "a source stops after a limit (no steady state)"
-    if p.get("interarrival") is not None and not _is_exponential(distributions.from_spec(p["interarrival"])):
-        return f"arrivals are not Poisson ({p['interarrival'].get('dist')} inter-arrival times)"
-    return None
-
-
 def _name(dist: distributions.LatencyDistribution | None) -> str:
     spec = dist.to_spec() if dist is not None else {"dist": "none"}
     return str(spec.get("dist"))
+
+
+def _is_station(node: Node) -> bool:
+    kind = KINDS.get(node.kind)
+    return kind is not None and kind.is_station
+
+
+def _is_sink(node: Node) -> bool:
+    kind = KINDS.get(node.kind)
+    return kind is not None and not kind.has_output
 
 
 def analyze_model(model: Model) -> dict[str, StationResult | str]:
@@ -77,7 +48,7 @@ def analyze_model(model: Model) -> dict[str, StationResult | str]:
     each station's formula takes milliseconds whatever its server count or queue length.
     """
     if check_document(model).errors:
-        return {n.id: "the model has errors" for n in model.nodes if n.kind in STATION_KINDS + ("sink",)}
+        return {n.id: "the model has errors" for n in model.nodes if _is_station(n) or _is_sink(n)}
     routing = model_routing(model)
     traffic = solve_traffic(routing.gamma, routing.edges)
     rates = dict(zip(routing.ids, traffic.rates, strict=True))
@@ -86,42 +57,47 @@ def analyze_model(model: Model) -> dict[str, StationResult | str]:
     for link in model.links:
         outs.setdefault(link.source, []).append(link.target)
     in_cycle = _cycle_nodes(model)
-    services = {n.id: _service(n) for n in model.nodes if n.kind in STATION_KINDS}
-    burke = {n.id: _burke(n, services.get(n.id)) for n in model.nodes}
-    reasons = _arrival_reasons(model, nodes, outs, burke)
-    cycle_is_jackson = all(burke[m] or nodes[m].kind in ("router", "delay", "source") for m in in_cycle)
+    resolved = {n.id: KINDS[n.kind].resolve(n.params) for n in model.nodes}
+    services = {n.id: KINDS[n.kind].service(resolved[n.id]) for n in model.nodes if _is_station(n)}
+    burke = {n.id: _burke(services.get(n.id)) for n in model.nodes}
+    reasons = _arrival_reasons(model, nodes, resolved, outs, burke)
+    # Inside a loop, Jackson's theorem needs every station to be M/M/c (or M/G/∞); the
+    # nodes that are not stations pass requests on at random or not at all.
+    cycle_is_jackson = all(burke[m] or not _is_station(nodes[m]) for m in in_cycle)
     results: dict[str, Any] = {}
     for node in model.nodes:
-        if node.kind not in STATION_KINDS:
+        service = services.get(node.id)
+        if service is None:
             continue
         lam = rates.get(node.id, 0.0)
         if not traffic.converged:
             results[node.id] = "the traffic equations of this network are too large to solve here"
             continue
-        results[node.id] = _solve(
-            node, services[node.id], lam, reasons.get(node.id), node.id in in_cycle, cycle_is_jackson
-        )
+        results[node.id] = _solve(service, lam, reasons.get(node.id), node.id in in_cycle, cycle_is_jackson)
     _sinks(model, routing, rates, results)
     return results
 
 
-def _emitted(node: Node, outs: dict[str, list[str]], burke: bool) -> str | None:
+def _emitted(node: Node, resolved: dict[str, Any], outs: dict[str, list[str]], burke: bool) -> str | None:
     """Why the requests leaving ``node`` are not a Poisson stream whatever its arrivals
     (None if it passes on what it receives: a delay, an M/M/c, a random or single split)."""
-    if node.kind == "source":
-        return _source_reason(node)
-    if node.kind == "router":
-        policy = node.params.get("policy", "round_robin")
-        if policy != "random" and len(outs.get(node.id, [])) > 1:
-            return f"router {node.id!r} splits by {policy}, which does not keep arrivals Poisson"
-        return None
-    if node.kind in STATION_KINDS and not burke:
+    kind = KINDS[node.kind]
+    if kind.departures is not None:
+        why = kind.departures(resolved, len(outs.get(node.id, [])))
+        if why is None or kind.has_input:
+            return None if why is None else f"{kind.name} {node.id!r} {why}"
+        return why
+    if kind.is_station and not burke:
         return f"arrivals come from {node.id!r}, whose departures are not Poisson"
     return None
 
 
 def _arrival_reasons(
-    model: Model, nodes: dict[str, Node], outs: dict[str, list[str]], burke: dict[str, bool]
+    model: Model,
+    nodes: dict[str, Node],
+    resolved: dict[str, dict[str, Any]],
+    outs: dict[str, list[str]],
+    burke: dict[str, bool],
 ) -> dict[str, str]:
     """Why arrivals into each node are not Poisson (nodes whose arrivals are, are absent).
 
@@ -129,7 +105,7 @@ def _arrival_reasons(
     non-Poisson stream, through nodes that only pass their arrivals on. One breadth-first
     pass from every such emitter, in document order; each node is labelled once.
     """
-    emitted = {node.id: _emitted(node, outs, burke[node.id]) for node in model.nodes}
+    emitted = {node.id: _emitted(node, resolved[node.id], outs, burke[node.id]) for node in model.nodes}
     reasons: dict[str, str] = {}
     for node in model.nodes:
         why = emitted[node.id]
@@ -141,24 +117,28 @@ def _arrival_reasons(
             if target in reasons or target not in nodes or target == node.id:
                 continue
             reasons[target] = why
-            if emitted[target] is None and nodes[target].kind != "sink":
+            if emitted[target] is None and not _is_sink(nodes[target]):
                 queue.extend(outs.get(target, []))
     return reasons
 
 
-def _burke(node: Node, service: distributions.LatencyDistribution | None) -> bool:
-    """Whether the station's departures are Poisson when its arrivals are (M/M/c, unlimited queue)."""
-    if node.kind == "delay":
-        return True
-    if node.kind not in ("server", "thread_pool"):
+def _burke(service: ServiceDescription | None) -> bool:
+    """Whether a station's departures are Poisson when its arrivals are: an infinite-server
+    station, or c exponential servers with an unlimited queue (Burke's theorem)."""
+    if service is None:
         return False
-    c = _servers(node)
-    return isinstance(c, int) and _is_exponential(service) and node.params.get("queue_capacity") is None
+    if service.infinite:
+        return True
+    return (
+        not service.event_loop
+        and service.servers is not None
+        and _is_exponential(service.service)
+        and service.queue_capacity is None
+    )
 
 
 def _solve(
-    node: Node,
-    service: distributions.LatencyDistribution | None,
+    service: ServiceDescription,
     lam: float,
     arrivals_reason: str | None,
     in_cycle: bool,
@@ -171,33 +151,34 @@ def _solve(
         return arrivals_reason
     if in_cycle and not cycle_is_jackson:
         return "it sits in a feedback loop with non-exponential or finite stations"
+    dist = service.service
     try:
-        if node.kind == "delay":
-            assert service is not None
-            if service.mean <= 0:
+        if service.infinite:
+            assert dist is not None
+            if dist.mean <= 0:
                 return StationResult(0.0, 0.0, 0.0, 0.0, 0.0, lam)
-            return mminf(lam, 1.0 / service.mean)
-        if node.kind == "async_server":
-            return _async(node, lam, service)
-        c = _servers(node)
-        if isinstance(c, str):
-            return c
-        assert service is not None
-        capacity = node.params.get("queue_capacity")
-        if service.mean <= 0:
+            return mminf(lam, 1.0 / dist.mean)
+        if service.event_loop:
+            return _event_loop(service, lam)
+        c = service.servers
+        if c is None:
+            return service.reason
+        assert dist is not None
+        capacity = service.queue_capacity
+        if dist.mean <= 0:
             return "service time is zero"
-        mu = 1.0 / service.mean
+        mu = 1.0 / dist.mean
         if capacity is not None:
-            if not _is_exponential(service):
-                return f"finite queue with {_name(service)} service has no closed form here"
+            if not _is_exponential(dist):
+                return f"finite queue with {_name(dist)} service has no closed form here"
             return mmck(lam, mu, c, c + int(capacity))
-        if _is_exponential(service):
+        if _is_exponential(dist):
             return mmc(lam, mu, c)
         if c == 1:
-            if not math.isfinite(service.variance):
-                return f"{_name(service)} service has infinite variance: the mean wait is infinite"
-            return mg1(lam, service.mean, service.variance)
-        return f"service is {_name(service)} and c > 1"
+            if not math.isfinite(dist.variance):
+                return f"{_name(dist)} service has infinite variance: the mean wait is infinite"
+            return mg1(lam, dist.mean, dist.variance)
+        return f"service is {_name(dist)} and c > 1"
     except UnstableError as exc:
         return f"offered load ρ = {exc.rho:.3g} ≥ 1: no steady state"
     except ValueError as exc:
@@ -206,26 +187,28 @@ def _solve(
         return "the numbers are too large for a closed form"
 
 
-def _async(node: Node, lam: float, cpu: distributions.LatencyDistribution | None) -> StationResult | str:
-    limit = int(node.params.get("max_connections", UNLIMITED_CONNECTIONS))
-    io_spec = node.params.get("io_time", {"dist": "exponential", "mean": 0.1})
-    io = 0.0 if io_spec is None else distributions.from_spec(io_spec).mean
+def _event_loop(service: ServiceDescription, lam: float) -> StationResult | str:
+    """An async server: its CPU work is one FIFO server (M/G/1), its I/O an infinite-server
+    stage after it; with a connection limit only the M/M/1/K without I/O is solved."""
+    cpu = service.service
+    io = 0.0 if service.io is None else service.io.mean
     if cpu is None or cpu.mean <= 0:
         return "no CPU work: the server is a pure delay"
-    if limit < UNLIMITED_CONNECTIONS:
+    if service.blocking and service.connections is not None:
         if io > 0:
             return "a connection limit together with an I/O phase has no closed form here"
         if not _is_exponential(cpu):
             return f"a connection limit with {_name(cpu)} CPU work has no closed form here"
-        return mmck(lam, 1.0 / cpu.mean, 1, limit)
+        return mmck(lam, 1.0 / cpu.mean, 1, service.connections)
     if not math.isfinite(cpu.variance):
         return f"{_name(cpu)} CPU work has infinite variance"
     base = mg1(lam, cpu.mean, cpu.variance)
     # The I/O wait is an infinite-server stage after the CPU: it adds its mean to the
-    # response and lam·io to the number in system, and no waiting.
+    # response and lam·io to the number in system, and no waiting. The seed's utilisation
+    # of an async server is connections in use / max_connections.
     response = base.mean_response + io
     return StationResult(
-        utilization=lam * response / limit,
+        utilization=lam * response / (service.connections or math.inf),
         mean_queue_length=base.mean_queue_length,
         mean_in_system=lam * response,
         mean_wait=base.mean_wait,
@@ -237,13 +220,13 @@ def _async(node: Node, lam: float, cpu: distributions.LatencyDistribution | None
 
 def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dict[str, Any]) -> None:
     """End-to-end latency by Little's law over the whole network, when there is one sink."""
-    sinks = [n for n in model.nodes if n.kind == "sink"]
+    sinks = [n for n in model.nodes if _is_sink(n)]
     for sink in sinks:
         results[sink.id] = "several sinks: end-to-end latency per sink is not solved"
     if len(sinks) != 1:
         return
     sink = sinks[0]
-    stations = [n for n in model.nodes if n.kind in STATION_KINDS]
+    stations = [n for n in model.nodes if _is_station(n)]
     unsolved = [n.id for n in stations if not isinstance(results.get(n.id), StationResult)]
     if unsolved:
         results[sink.id] = f"station {unsolved[0]!r} is not solved"
@@ -251,7 +234,7 @@ def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dic
     if any(results[n.id].blocking_probability > 0 for n in stations):
         results[sink.id] = "requests are lost at a finite queue"
         return
-    external = sum(rates[n.id] for n in model.nodes if n.kind == "source")
+    external = sum(rates[n.id] for n in model.nodes if not KINDS[n.kind].has_input)
     if external <= 0:
         results[sink.id] = "nothing arrives"
         return

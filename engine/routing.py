@@ -22,15 +22,23 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from engine import distributions
 from engine.distributions import finite_float
 
-if TYPE_CHECKING:
-    from engine.model.document import Model
+
+class Model(Protocol):
+    """What the traffic equations read of a model document (:class:`engine.model.Model`,
+    which sits above this module: the model package imports it, never the reverse)."""
+
+    @property
+    def nodes(self) -> Any: ...
+    @property
+    def links(self) -> Any: ...
+
 
 __all__ = ["Routing", "Traffic", "model_routing", "solve_traffic", "arrival_rates", "source_rate", "components"]
 

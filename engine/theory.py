@@ -17,13 +17,16 @@ time law live in :mod:`engine.closed`.
 
 This module is the public face: the formulas live in :mod:`engine.queueing` (with the
 log-space sums in :mod:`engine.erlang`), the model-wide analysis in :mod:`engine.analysis`.
-Neither imports this module, so there is no import cycle.
+The arrow points one way: this module imports both, and neither imports this module (a
+new formula goes in :mod:`engine.queueing` or a module beside it, which the analysis
+imports; ``tests/engine/test_kinds.py`` fails on an import cycle).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from engine.analysis import analyze_model
 from engine.closed import (
     ClosedBounds,
     ClosedResult,
@@ -86,6 +89,4 @@ def analyze(model: Any) -> dict[str, Any]:
     Bounded in time for any model the validator accepts (10^4 nodes, 10^9 servers or queue
     places). See :mod:`engine.analysis` for when each station counts as solved.
     """
-    from engine.analysis import analyze_model  # imported on use: it pulls in engine.model
-
     return analyze_model(model)

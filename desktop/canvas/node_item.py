@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from desktop.icons import kind_color, kind_pixmap
+from engine.model.kinds.base import describe_dist as describe_dist  # the link labels' too
 from engine.model.schema import KINDS
 
 if TYPE_CHECKING:
@@ -28,60 +29,13 @@ ICON = 26
 LIVE_HEIGHT = 18.0
 BADGE_RADIUS = 9.0
 
-_DIST_NAMES = {
-    "constant": "const",
-    "exponential": "exp",
-    "uniform": "unif",
-    "erlang": "Erlang",
-    "lognormal": "logN",
-    "pareto": "Pareto",
-    "empirical": "empirical",
-}
-
-
-def describe_dist(spec: Any) -> str:
-    """A short description of a distribution object for the canvas ("exp 1 s")."""
-    if not isinstance(spec, dict):
-        return "none"
-    name = _DIST_NAMES.get(str(spec.get("dist")), str(spec.get("dist")))
-    value = spec.get("value", spec.get("mean"))
-    if spec.get("dist") == "uniform":
-        return f"unif {spec.get('low', '?'):g}–{spec.get('high', '?'):g} s" if _numbers(spec, "low", "high") else name
-    return f"{name} {value:g} s" if isinstance(value, (int, float)) else name
-
-
-def _numbers(spec: dict[str, Any], *keys: str) -> bool:
-    return all(isinstance(spec.get(k), (int, float)) for k in keys)
-
 
 def summary(kind: str, params: dict[str, Any]) -> list[str]:
-    """The lines under a node's name: its main parameters (its kind when it has none)."""
-    parts: list[str] = []
-    if kind == "source":
-        if params.get("interarrival") is not None:
-            parts.append(f"every {describe_dist(params['interarrival'])}")
-        elif params.get("profile") is not None:
-            parts.append("rate profile")
-        elif isinstance(params.get("rate", 1.0), (int, float)):
-            parts.append(f"λ {params.get('rate', 1.0):g}/s")
-    elif kind == "server":
-        conc = params.get("concurrency", 1)
-        parts.append(
-            f"{conc.get('kind', '?')} servers" if isinstance(conc, dict) else f"{conc} server{'s' if conc != 1 else ''}"
-        )
-        parts.append(describe_dist(params.get("service_time")))
-    elif kind == "thread_pool":
-        parts.append(f"{params.get('num_workers', 4)} workers")
-        parts.append(describe_dist(params.get("processing_time")))
-    elif kind == "async_server":
-        parts.append(f"I/O {describe_dist(params.get('io_time'))}")
-    elif kind == "router":
-        parts.append(str(params.get("policy", "round_robin")).replace("_", " "))
-    elif kind == "delay":
-        parts.append(describe_dist(params.get("delay")))
-    if parts:
-        return parts
-    return [KINDS[kind].label if kind in KINDS else f"unknown kind {kind!r}"]
+    """The lines under a node's name: its kind entry's summary of its parameters."""
+    entry = KINDS.get(kind)
+    if entry is None:
+        return [f"unknown kind {kind!r}"]
+    return entry.summary(entry.resolve(params)).splitlines()
 
 
 class BadgeItem(QGraphicsItem):

@@ -25,8 +25,9 @@ from desktop.run.controls import RunControls
 from desktop.run.dashboard import Dashboard
 from desktop.run.replications import ReplicationRunner
 from desktop.run.results import ResultsPanel, run_caption
-from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
+from desktop.run.theory_panel import TheoryBadge, TheoryPanel
 from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
+from engine.model.schema import is_station
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ class LiveRunController(QObject):
         model = self.document.model
         self._precision = None
         self.theory_panel.show_precision(None)
-        stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
+        stations = [n.id for n in model.nodes if is_station(n.kind)]
         self.store = SeriesStore(stations)
         self.last_batch = None
         self.dashboard.start(self.store, model.simulation.sample_interval)

@@ -35,11 +35,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
-from engine import distributions, theory
+from engine import theory
 from engine.model import Model
+from engine.model.schema import KINDS, ServiceDescription, is_station
 
-#: Node kinds that are stations (they queue and serve).
-STATION_KINDS = ("server", "thread_pool", "async_server", "delay")
 #: (metric name, label, physical range) of the quantities compared with theory, in display
 #: order. ``cpu_utilization`` and ``capacity`` appear only where they mean something (an
 #: async server's event loop; a capacity that can move), ``blocking_probability`` only where
@@ -78,7 +77,7 @@ def analytic(model: Model) -> dict[str, dict[str, float] | str]:
     ``mean_latency`` and ``throughput``) or the reason why theory does not apply, from
     ``engine.theory.analyze``. An async server also gets ``cpu_utilization`` = X·E[CPU work]
     (the utilisation law on its event loop, which is one server)."""
-    nodes = [n.id for n in model.nodes if n.kind in STATION_KINDS + ("sink",)]
+    nodes = [n.id for n in model.nodes if is_station(n.kind) or n.kind == "sink"]
     analyze: Callable[[Model], dict[str, Any]] | None = getattr(theory, "analyze", None)
     if analyze is None:
         try:
@@ -102,40 +101,36 @@ def analytic(model: Model) -> dict[str, dict[str, float] | str]:
     return out
 
 
-def service_time(model: Model, station: str) -> float | None:
-    """Mean service (server), processing (pool) or CPU (async server) time in seconds, or None."""
+def service_of(model: Model, station: str) -> ServiceDescription | None:
+    """The station's service description from its kind entry (None if it has none)."""
     node = model.node(station)
-    p = node.params
-    key = {"server": "service_time", "thread_pool": "processing_time"}.get(node.kind)
+    kind = KINDS.get(node.kind)
     try:
-        if node.kind == "async_server":
-            spec = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-            return None if spec is None else distributions.from_spec(spec).mean
-        if key is None:
-            return None
-        if (
-            node.kind == "server"
-            and isinstance(p.get("concurrency"), dict)
-            and p["concurrency"].get("kind") == "weighted"
-        ):
-            return None  # busy capacity counts weights, not requests: the law is not X·S/c
-        return distributions.from_spec(p[key]).mean
-    except (KeyError, TypeError, ValueError):
+        return None if kind is None else kind.service(kind.resolve(node.params))
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
+def service_time(model: Model, station: str) -> float | None:
+    """E[S] in seconds of a station that holds one unit of capacity per request (a server's
+    service, a pool's processing, an async server's CPU time), or None (a delay; weighted
+    concurrency, whose busy capacity counts weights, so the law is not X·S/c)."""
+    service = service_of(model, station)
+    if service is None or service.infinite or service.weighted:
+        return None
+    return service.mean_service
+
+
 def has_moving_capacity(model: Model, station: str) -> bool:
-    """Whether a station's capacity can change by itself during a run (dynamic concurrency)."""
-    conc = model.node(station).params.get("concurrency")
-    return isinstance(conc, dict) and conc.get("kind") == "dynamic"
+    """Whether a station's capacity can change by itself during a run (an autoscaling rule)."""
+    service = service_of(model, station)
+    return service is not None and service.moving
 
 
 def can_block(model: Model, station: str) -> bool:
     """Whether arrivals can be turned away (a finite queue, or a connection limit)."""
-    node = model.node(station)
-    if node.kind == "async_server":
-        return int(node.params.get("max_connections", 10000)) < 10000
-    return node.params.get("queue_capacity") is not None
+    service = service_of(model, station)
+    return service is not None and service.blocking
 
 
 @dataclass(frozen=True)
@@ -435,7 +430,7 @@ class TheoryPanel(QWidget):
     def preview(self, model: Model) -> None:
         """Show ``model``'s analytic values (or why there are none) before it runs; the
         simulated column waits for Run."""
-        stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
+        stations = [n.id for n in model.nodes if is_station(n.kind)]
         store = SeriesStore(stations, capacity=1, checkpoint_capacity=1)
         self.start(model, store)
         self.caption.setText(f"Theory for “{model.name}”; press Run to compare it with a simulation.")

@@ -78,7 +78,10 @@ def render() -> str:
         "## nodes",
         "",
         "Each node has an `id` (unique), a `kind`, a `position` `[x, y]` on the canvas, an "
-        "optional `label` and `params`:",
+        "optional `label` and `params`. A parameter a node does not give takes its default. "
+        "Parameters marked *live* can change while a run goes (the inspector's live edits): "
+        "each applies from that instant exactly as a run started with the new value would "
+        "have it; any other change needs a new run.",
         "",
     ]
     for kind in KINDS.values():
@@ -86,9 +89,15 @@ def render() -> str:
         if not kind.params:
             out += ["No parameters.", ""]
             continue
-        out += ["| parameter | type | unit | allowed | default | meaning |", "| --- | --- | --- | --- | --- | --- |"]
+        out += [
+            "| parameter | type | unit | allowed | default | live | meaning |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for p in kind.params:
-            out.append(f"| `{p.name}` | {p.type} | {p.unit or '—'} | {_range(p) or '—'} | {_default(p)} | {p.help} |")
+            live = "yes" if p.name in kind.live else "—"
+            out.append(
+                f"| `{p.name}` | {p.type} | {p.unit or '—'} | {_range(p) or '—'} | {_default(p)} | {live} | {p.help} |"
+            )
         out.append("")
     out += [
         "### Concurrency objects",
@@ -103,6 +112,15 @@ def render() -> str:
         f"- `autoscale` (dynamic only): {', '.join(f'`{f}`' for f in AUTOSCALE_FIELDS)} — every `interval` "
         "seconds the limit moves by `step` towards keeping the observed utilisation within "
         "`target_utilization` ± `band`.",
+        "",
+        "What theory and the load check take as the number of servers c (one rule, "
+        "`ServiceDescription` in `engine/model/kinds/base.py`): an integer or `fixed` gives c; "
+        "a `dynamic` concurrency **without** `autoscale` keeps its `initial` limit for the "
+        "whole run (only a live edit moves it), so c = `initial` and theory solves it like a "
+        "fixed server; **with** `autoscale` the limit moves by itself during the run, so there "
+        "is no fixed c and no closed form, and the load check divides by the most the rule can "
+        "reach (`max`; without a `max`, no overload is reported). `weighted` concurrency has "
+        "no closed form; its offered load is λ·E[S]·max(1, E[weight]) / `total_capacity`.",
         "",
         "## Distributions",
         "",

@@ -29,13 +29,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.distributions import finite_float
 from engine.model.schema import SIMULATION_FIELDS
-
-if TYPE_CHECKING:
-    from engine.model.validate import Report
+from engine.model.validate import Report, check_document, identity_problems
 
 FORMAT = "queuestudio-model"
 VERSION = 1
@@ -272,8 +270,6 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
     Raises :class:`ModelError` listing every problem, structural or not. With
     ``check_graph=False`` graph problems (unreachable nodes and the like) are not errors.
     """
-    from engine.model.validate import check_document
-
     problems = _Problems()
     model = _parse(data, problems)
     del data  # the Model holds what it needs; let a big parsed document go before checking
@@ -291,8 +287,6 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
 
 def open_dict(data: Any, *, source: str | None = None) -> tuple[Model, Report]:
     """The editor's reading of parsed JSON: see :func:`opens_model`."""
-    from engine.model.validate import check_document, identity_problems
-
     problems = _Problems()
     model = _parse(data, problems)
     del data  # the Model holds what it needs; let a big parsed document go before checking

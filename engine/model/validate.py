@@ -7,11 +7,12 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from engine import distributions, routing
 from engine.distributions import DISTRIBUTION_FIELDS, finite_float
 from engine.model.schema import (
+    AUTOSCALE_DEFAULTS,
     AUTOSCALE_FIELDS,
     CONCURRENCY_FIELDS,
     KINDS,
@@ -22,8 +23,30 @@ from engine.model.schema import (
     Param,
 )
 
-if TYPE_CHECKING:
-    from engine.model.document import Link, Model
+
+# What validation reads of a model. :mod:`engine.model.document` (whose Model, Node and
+# Link have these fields) imports this module, never the other way round.
+class Link(Protocol):
+    source: str
+    target: str
+    probability: Any
+    latency: Any
+
+
+class Node(Protocol):
+    id: str
+    kind: str
+    params: dict[str, Any]
+
+
+class Model(Protocol):
+    @property
+    def simulation(self) -> Any: ...
+    @property
+    def nodes(self) -> Any: ...
+    @property
+    def links(self) -> Any: ...
+
 
 PROBABILITY_TOLERANCE = 1e-6
 #: More points of time series than this over a run is worth a warning (not an error).
@@ -259,21 +282,21 @@ def _check_concurrency(value: Any) -> str | None:
         unknown = sorted(set(auto) - set(AUTOSCALE_FIELDS))
         if unknown:
             return f"concurrency.autoscale: unknown field {unknown[0]!r}"
-        target = auto.get("target_utilization", 0.7)
+        target = auto.get("target_utilization", AUTOSCALE_DEFAULTS["target_utilization"])
         if not _is_number(target) or not 0 < target < 1:
             return f"concurrency.autoscale.target_utilization must be between 0 and 1, got {target!r}"
-        interval = auto.get("interval", 10.0)
+        interval = auto.get("interval", AUTOSCALE_DEFAULTS["interval"])
         if not _is_number(interval) or interval <= 0:
             return f"concurrency.autoscale.interval must be > 0 seconds, got {interval!r}"
         problem = _check_time(float(interval), "concurrency.autoscale.interval", zero=False)
         if problem:
             return problem
-        step = auto.get("step", 1)
+        step = auto.get("step", AUTOSCALE_DEFAULTS["step"])
         if not isinstance(step, int) or isinstance(step, bool) or step < 1:
             return f"concurrency.autoscale.step must be an integer >= 1, got {step!r}"
         if step > MAX_COUNT:
             return f"concurrency.autoscale.step must be <= {MAX_COUNT:g}, got {step!r}"
-        band = auto.get("band", 0.1)
+        band = auto.get("band", AUTOSCALE_DEFAULTS["band"])
         if not _is_number(band) or not 0 <= band < 1:
             return f"concurrency.autoscale.band must be between 0 and 1, got {band!r}"
     return None
@@ -388,22 +411,13 @@ def _check_node(node: Any, report: Report) -> None:
             problem = _check_param(spec, node.params.get(spec.name))
             if problem:
                 report.error(node.id, f"{where}: {problem}")
-    if node.kind == "source":
-        given = [k for k in ("rate", "interarrival", "profile") if node.params.get(k) is not None]
-        if len(given) > 1:
-            report.error(node.id, f"{where}: give only one of rate, interarrival or profile (got {', '.join(given)})")
-        elif not given and "rate" in node.params:
-            report.error(node.id, f"{where}: give one of rate, interarrival or profile")
-        elif (
-            given == ["interarrival"]
-            and not check_distribution(node.params["interarrival"], "interarrival")
-            and _mean(node.params["interarrival"]) <= 0
-        ):
-            report.error(node.id, f"{where}: interarrival mean must be > 0 (arrivals would never stop at one instant)")
+    if kind.check is not None:
+        for problem in kind.check(node.params):
+            report.error(node.id, f"{where}: {problem}")
 
 
 def _check_links(model: Model, outs: dict[str, list[Link]], report: Report) -> None:
-    kinds = {n.id: n.kind for n in model.nodes}
+    kinds = {n.id: KINDS.get(n.kind) for n in model.nodes}
     for i, link in enumerate(model.links):
         where = f"link {i}"
         if not _probability_ok(link.probability):
@@ -412,10 +426,11 @@ def _check_links(model: Model, outs: dict[str, list[Link]], report: Report) -> N
             report.error(where, f"{where}: probability must be a number between 0 and 1, got {shown}")
         if link.source not in kinds or link.target not in kinds:
             continue
-        if kinds[link.target] == "source":
-            report.error(where, f"{where}: cannot link into source {link.target!r}")
-        if kinds[link.source] == "sink":
-            report.error(where, f"{where}: cannot link out of sink {link.source!r}")
+        into, out_of = kinds[link.target], kinds[link.source]
+        if into is not None and not into.has_input:
+            report.error(where, f"{where}: cannot link into {into.name} {link.target!r}")
+        if out_of is not None and not out_of.has_output:
+            report.error(where, f"{where}: cannot link out of {out_of.name} {link.source!r}")
         if link.latency is not None:
             problem = check_distribution(link.latency, "latency", time=True)
             if problem:
@@ -423,10 +438,11 @@ def _check_links(model: Model, outs: dict[str, list[Link]], report: Report) -> N
     for node in model.nodes:
         node_outs = outs.get(node.id, [])
         probs = [link.probability for link in node_outs]
-        if node.kind == "router":
+        kind = kinds[node.id]
+        if kind is not None and kind.chooses_link:
             if any(p is not None for p in probs):
                 report.warn(
-                    node.id, f"node {node.id!r}: a router chooses by its policy; link probabilities are ignored"
+                    node.id, f"node {node.id!r}: a {kind.name} chooses by its policy; link probabilities are ignored"
                 )
             continue
         if not node_outs or all(p is None for p in probs):
@@ -465,19 +481,28 @@ def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> Non
             continue
         succ[link.source].append(link.target)
         pred[link.target].append(link.source)
-    sources = [n.id for n in model.nodes if n.kind == "source"]
-    sinks = [n.id for n in model.nodes if n.kind == "sink"]
+    # Requests start at nodes nothing links into (sources) and end at nodes nothing leaves (sinks).
+    entering = {n.id for n in model.nodes if not _kind_has(n.kind, "has_input")}
+    leaving = {n.id for n in model.nodes if not _kind_has(n.kind, "has_output")}
+    sources = [n.id for n in model.nodes if n.id in entering]
+    sinks = [n.id for n in model.nodes if n.id in leaving]
     if not sources:
         problem(None, "the model has no source: nothing will arrive")
     reachable = _closure(sources, succ)
     exits = _closure(sinks, pred)
     for node in model.nodes:
-        if node.kind != "sink" and not outs.get(node.id):
+        if node.id not in leaving and not outs.get(node.id):
             problem(node.id, f"node {node.id!r} has no out-link: its requests have nowhere to go (link it to a sink)")
-        elif node.kind != "source" and node.id not in reachable:
+        elif node.id not in entering and node.id not in reachable:
             problem(node.id, f"node {node.id!r} is unreachable from any source")
-        elif node.kind != "sink" and node.id not in exits and node.id not in dangling:
+        elif node.id not in leaving and node.id not in exits and node.id not in dangling:
             problem(node.id, f"node {node.id!r}: requests that reach it can never leave (a cycle without exit)")
+
+
+def _kind_has(kind: str, flag: str) -> bool:
+    """The kind's ``flag`` (``has_input`` / ``has_output``); True for an unknown kind."""
+    entry = KINDS.get(kind)
+    return entry is None or bool(getattr(entry, flag))
 
 
 def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
@@ -501,33 +526,17 @@ def arrival_rates(model: Model) -> dict[str, float]:
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:
-    """ρ = λ·E[S]/c of a station, or None for nodes without one (sources, routers, sinks, delays)."""
-    p = node.params
-    try:
-        if node.kind == "server":
-            mean = _mean(p.get("service_time"))
-            conc = p.get("concurrency", 1)
-            if isinstance(conc, dict):
-                kind = conc.get("kind")
-                if kind == "fixed":
-                    c = conc["c"]
-                elif kind == "dynamic":
-                    c = conc.get("max") or conc["initial"]
-                else:
-                    weight = conc.get("weight")
-                    w = _mean(weight) if weight else 1.0
-                    return arrival_rate * mean * max(1.0, w) / conc["total_capacity"]
-            else:
-                c = conc
-            return arrival_rate * mean / c
-        if node.kind == "thread_pool":
-            return arrival_rate * _mean(p.get("processing_time")) / p.get("num_workers", 4)
-        if node.kind == "async_server":
-            cpu = p.get("cpu_work_distribution", {"dist": "exponential", "mean": 0.01})
-            return arrival_rate * (_mean(cpu) if cpu else 0.0)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+    """ρ = λ·E[S]·demand/capacity of a station (its kind's
+    :meth:`~engine.model.schema.Kind.service`), or None for nodes without one (sources,
+    routers, sinks, delays) and for parameters that do not make a station."""
+    kind = KINDS.get(node.kind)
+    if kind is None:
         return None
-    return None
+    try:
+        service = kind.service(kind.resolve(node.params))
+        return None if service is None else service.offered_load(arrival_rate)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return None
 
 
 def _check_load(model: Model, report: Report) -> None:
@@ -540,11 +549,14 @@ def _check_load(model: Model, report: Report) -> None:
             "large to solve here, so their arrival rates are unknown",
         )
     for node in model.nodes:
-        rho = offered_load(node, rates.get(node.id, 0.0))
+        kind = KINDS[node.kind]
+        service = kind.service(kind.resolve(node.params))
+        if service is None:
+            continue
+        rho = service.offered_load(rates.get(node.id, 0.0))
         if rho is None or not rho >= 1:  # nan (an unknown rate) is no overload
             continue
-        bounded = node.kind != "async_server" and node.params.get("queue_capacity") is not None
-        if not bounded:
+        if service.queue_capacity is None:
             report.warn(
                 node.id,
                 f"node {node.id!r}: offered load ρ = {rho:.3g} ≥ 1 with an unbounded queue; "

@@ -1,5 +1,5 @@
 """Live edits apply fully (issue 13): every parameter a running model takes
-(``engine.model.build.LIVE_PARAMS``) takes effect from the instant of the change exactly as
+(the ``live`` mapping of its kind's entry in ``engine.model.schema.KINDS``) takes effect from the instant of the change exactly as
 it would from the start of a run.
 
 Each case builds a model with the old value, runs a while, changes the parameter with
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from engine.model import build, model_from_dict
-from engine.model.build import LIVE_PARAMS
+from engine.model.schema import KINDS
 
 CHANGE_AT = 1000.0
 END = 7000.0
@@ -141,7 +141,7 @@ def _ids(case: tuple[Any, ...]) -> str:
 
 def test_every_live_parameter_of_every_kind_is_covered():
     covered = {(kind, name) for kind, name, *_ in CASES}
-    assert covered == {(kind, name) for kind, names in LIVE_PARAMS.items() for name in names}
+    assert covered == {(kind.name, name) for kind in KINDS.values() for name in kind.live}
 
 
 def _with(doc: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def _config(run: Any, kind: str, node_id: str) -> dict[str, Any]:
         }
     if kind in ("server", "thread_pool"):
         model = e.concurrency_model if kind == "server" else e._model
-        scaler = run._autoscalers.get(node_id)
+        scaler = run.contexts[node_id].state.get("autoscaler")
         return {
             "model": type(model).__name__ if kind == "server" else "slots",
             "limit": model.limit,
@@ -247,7 +247,7 @@ def test_a_live_dynamic_concurrency_applies_its_bounds_and_its_autoscale_rule():
     server = run.stations["st"]
     model = server.concurrency_model
     assert (model.current_limit, model.min_limit, model.max_limit) == (1, 1, 3)
-    scaler = run._autoscalers["st"]
+    scaler = run.contexts["st"].state["autoscaler"]
     seen = set()
     while run.now < 1500:
         run.run_until(run.now + 5.0)
@@ -261,9 +261,9 @@ def test_a_live_dynamic_concurrency_applies_its_bounds_and_its_autoscale_rule():
 def test_replacing_an_autoscaled_concurrency_stops_its_rule():
     run = _load(_doc(_server(concurrency=copy.deepcopy(AUTOSCALED)), rate=1.5))
     run.run_until(300)
-    first = run._autoscalers["st"]
+    first = run.contexts["st"].state["autoscaler"]
     run.set_param("st", "concurrency", 1)
-    assert "st" not in run._autoscalers and not first.active
+    assert "autoscaler" not in run.contexts["st"].state and not first.active
     count = first.evaluations
     run.run_until(600)
     assert first.evaluations == count
@@ -279,7 +279,7 @@ def test_a_second_autoscale_rule_replaces_the_first():
     slower["autoscale"]["interval"] = 50.0
     run.set_param("st", "concurrency", slower)
     run.run_until(800)
-    assert run._autoscalers["st"].evaluations == 10  # only the new rule, every 50 s
+    assert run.contexts["st"].state["autoscaler"].evaluations == 10  # only the new rule, every 50 s
 
 
 def test_switching_slot_and_weighted_concurrency_mid_run_is_refused_and_changes_nothing():
