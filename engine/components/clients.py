@@ -76,6 +76,7 @@ class Clients(WindowStats, Forwarding, Entity):
         self._retiring = 0  # clients to retire as their requests come back
         self._think_area = 0.0
         self._think_t = 0.0
+        self._running = False  # the run has started and the clients with it
         self._init_window()
 
     # ------------------------------------------------------------- properties
@@ -114,10 +115,10 @@ class Clients(WindowStats, Forwarding, Entity):
         """
         n = _population(population)
         delta = n - self._population
-        if self._sim is None or not self._sim._started:
+        if not self._running:
             self._population = n
             return  # the run's start sets every client thinking
-        now = self._sim.now
+        now = self.sim.now
         self._capacity_changed(self._capacity_now(), now)
         self._population = n
         if delta > 0:
@@ -148,6 +149,7 @@ class Clients(WindowStats, Forwarding, Entity):
 
     def _start(self) -> None:
         now = self.sim.now
+        self._running = True
         self._think_t = now
         for _ in range(self._population):
             self._start_thinking(now)
