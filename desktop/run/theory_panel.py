@@ -121,6 +121,13 @@ def service_time(model: Model, station: str) -> float | None:
     return service.mean_service
 
 
+def think_time(model: Model, node_id: str) -> float | None:
+    """Z in seconds of a closed population (a kind that closes a loop: clients), else None."""
+    kind = KINDS.get(model.node(node_id).kind)
+    service = service_of(model, node_id) if kind is not None and kind.closes_loop else None
+    return None if service is None else service.mean_service
+
+
 def has_moving_capacity(model: Model, station: str) -> bool:
     """Whether a station's capacity can change by itself during a run (an autoscaling rule)."""
     service = service_of(model, station)
@@ -149,10 +156,17 @@ class LawCheck:
 
 
 def law_checks(
-    est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, service: float | None, kind: str = ""
+    est: Mapping[str, Estimate],
+    results: Mapping[str, Any],
+    in_system: int,
+    service: float | None,
+    kind: str = "",
+    think: float | None = None,
 ) -> list[LawCheck]:
     """Little's law for the system and the queue, the utilisation law (against the time-average
-    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance."""
+    capacity c_avg the run had, or, for an async server, on its single CPU), for a closed
+    population with think time ``think`` the interactive response time law R = N/X − Z, and
+    flow balance."""
     lam = est["throughput"].mean
     checks = [
         LawCheck("Little's law", "L", est["mean_in_system"].mean, "λW", lam * est["mean_response"].mean),
@@ -163,6 +177,10 @@ def law_checks(
     elif service is not None and kind in ("server", "thread_pool"):
         c = est["capacity"].mean
         checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c_avg", lam * service / c))
+    if think is not None:
+        n = float(results.get("population", math.nan))
+        law = theory.interactive_response_time(n, lam, think)
+        checks.append(LawCheck("Response time law", "R", est["mean_response"].mean, "N/X−Z", law))
     arrivals = float(results.get("arrivals", math.nan))
     out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
     checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))
@@ -475,7 +493,8 @@ class TheoryPanel(QWidget):
             present = live.queue_length + live.in_service if live is not None else 0
             kind = _kind(self._model, sid)
             service = service_time(self._model, sid) if kind else None
-            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind)
+            think = think_time(self._model, sid) if kind else None
+            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind, think)
             self._fill(top, sid, self.theory.get(sid), est, checks, finished)
             state = coverage(self.theory.get(sid), est)
             label = {

@@ -101,9 +101,20 @@ class Clients(WindowStats, Forwarding, Entity):
         return self._in_service
 
     @property
+    def in_service(self) -> int:
+        """Same as :attr:`outstanding` (the clients' "busy" ones wait for an answer)."""
+        return self._in_service
+
+    @property
     def depth(self) -> int:
         """Always 0: nobody queues at the clients."""
         return 0
+
+    @property
+    def utilization(self) -> float:
+        """Share of the clients with a request out now (0.0 without clients)."""
+        capacity = self._capacity_now()
+        return self._in_service / capacity if capacity else 0.0
 
     # ------------------------------------------------------------- live changes
     def set_population(self, population: int) -> None:

@@ -12,7 +12,7 @@ from engine.model.kinds.base import Kind, LiveContext, Param, ServiceDescription
 
 KINDS: dict[str, Kind] = {
     module.KIND.name: module.KIND
-    for module in (source, clients, server, thread_pool, async_server, router, delay, sink)
+    for module in (source, server, thread_pool, async_server, router, delay, sink, clients)
 }
 
 __all__ = ["KINDS", "Kind", "LiveContext", "Param", "ServiceDescription"]
