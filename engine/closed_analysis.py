@@ -22,7 +22,7 @@ import math
 from typing import Any
 
 from engine import distributions
-from engine.closed import ClosedStation, mva
+from engine.closed import MAX_MULTISERVER, ClosedStation, mva
 from engine.model.kinds.clients import NAME, closed_loops
 from engine.model.schema import KINDS
 from engine.queueing import StationResult
@@ -30,6 +30,19 @@ from engine.routing import model_routing, solve_traffic
 
 #: Separates a station's name from the part of it (an async server's CPU and I/O stages).
 _PART = "\x00"
+#: Work (see :func:`mva_work`) above which the analysis of a model does not run the MVA, so
+#: that analysing any model the validator accepts takes a few seconds at most (about
+#: 1.5 s at this budget on one core).
+MAX_WORK = 2_000_000
+
+
+def mva_work(stations: list[ClosedStation], population: int) -> float:
+    """A measure of the MVA's time: population × (stations + servers/50 of the multi-server
+    stations that queue) × 2^(their number); ``inf`` past :data:`MAX_MULTISERVER` of them."""
+    multi = [st.servers for st in stations if st.servers is not None and 1 < st.servers < population]
+    if len(multi) > MAX_MULTISERVER:
+        return math.inf
+    return population * (len(stations) + sum(multi) / 50) * 2 ** len(multi)  # type: ignore[arg-type]
 
 
 def closed_members(model: Any) -> set[str]:
@@ -113,6 +126,9 @@ def _solve_loop(
             stations.append(ClosedStation(name, latency, rate * share, None))
     if population > 0 and think == 0 and all(st.demand == 0 for st in stations):
         return "every request and think time takes no time: the throughput has no bound"
+    work = mva_work(stations, population)
+    if work > MAX_WORK:
+        return f"exact MVA would take ~{work:.2g} steps here (more than {MAX_WORK:.0g}); see engine.theory.mva"
     try:
         res = mva(stations, population, think)
     except ValueError as exc:

@@ -12,7 +12,7 @@ import pytest
 
 from engine.analysis import analyze_model
 from engine.closed import ClientsResult, ClosedStation, mva
-from engine.model import build, check_document, load_model, model_from_dict
+from engine.model import ModelError, build, check_document, load_model, model_from_dict
 from engine.model.schema import KINDS
 from engine.queueing import StationResult
 
@@ -270,3 +270,15 @@ def test_the_model_document_round_trips_a_clients_node():
     m = model_from_dict(copy.deepcopy(d))
     node = next(n for n in m.nodes if n.id == "users")
     assert node.kind == "clients" and node.params["population"] == 5
+
+
+def test_a_population_beyond_the_limit_is_refused_with_why():
+    with pytest.raises(ModelError, match="population must be <= 100000 .*memory"):
+        model_from_dict(loop(n=100_001))
+
+
+def test_analysis_declines_an_mva_too_large_to_run_quickly():
+    d = loop(n=100_000)
+    d["nodes"][1]["params"]["concurrency"] = 50_000
+    got = analyze_model(model_from_dict(d))
+    assert isinstance(got["users"], str) and "exact MVA would take" in got["users"]

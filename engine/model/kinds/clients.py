@@ -25,10 +25,13 @@ from types import MappingProxyType
 from typing import Any
 
 from engine.components.clients import Clients
-from engine.model.kinds.base import MAX_COUNT, Kind, LiveContext, Param, ServiceDescription, describe_dist, dist
+from engine.model.kinds.base import Kind, LiveContext, Param, ServiceDescription, describe_dist, dist
 from engine.simulation import Simulation
 
 NAME = "clients"
+#: The largest population a model may hold: each client is an object and a scheduled call
+#: of the simulation (about 250 bytes), and 10^5 users is far beyond what a lesson needs.
+MAX_POPULATION = 100_000
 
 
 def _build(node_id: str, r: dict[str, Any], sim: Simulation, context: LiveContext) -> Clients:
@@ -68,7 +71,8 @@ KIND = Kind(
             10,
             "clients",
             minimum=0,
-            maximum=MAX_COUNT,
+            maximum=MAX_POPULATION,
+            why_maximum="each client is simulated as its own think period and request, so memory grows with N",
         ),
         Param(
             "think_time",
