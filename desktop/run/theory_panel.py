@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
 from engine import theory
+from engine.closed_analysis import closed_members
 from engine.model import Model
 from engine.model.schema import KINDS, ServiceDescription, is_station
 
@@ -672,7 +673,9 @@ class TheoryPanel(QWidget):
         and simulated) and Little's law for the whole path, L_net = X·W_end-to-end, when there
         is one sink."""
         top = self._items[NETWORK]
-        stations = self._store.stations if self._store is not None else ()
+        # The open network only: a closed loop (its clients and stations) is no part of the path to a sink.
+        closed = closed_members(self._model) if self._model is not None else set()
+        stations = [sid for sid in (self._store.stations if self._store is not None else ()) if sid not in closed]
         theory_l = [self.theory.get(sid) for sid in stations]
         t_total = (
             sum(v.get("mean_in_system", math.nan) for v in theory_l if isinstance(v, dict))
@@ -684,7 +687,7 @@ class TheoryPanel(QWidget):
         sims = [results.get(sid, {}).get("mean_in_system", math.nan) for sid in stations]
         s_total = float(sum(sims)) if sims else math.nan
         if self._store is not None and batch is not None:
-            band = self._store.total_in_system(self._since)
+            band = self._store.total_in_system(self._since, stations=stations)
             est = Estimate(s_total if window else band.mean, band.half_width, band.batches)
         else:
             est = Estimate(s_total)

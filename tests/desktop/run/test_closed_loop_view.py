@@ -8,6 +8,7 @@ import math
 from desktop.icons import KIND_COLORS, examples, kind_pixmap
 from desktop.run.buffers import Estimate
 from desktop.run.theory_panel import law_checks, think_time
+from engine.model import model_from_dict
 
 
 def test_clients_have_an_icon_a_colour_and_an_example() -> None:
@@ -46,3 +47,34 @@ def test_the_example_runs_in_the_app_and_the_law_holds(qtbot, make_host, example
     # of a 1500 s window (X is known to ~1 %, so N/X − Z to ~5 % of R at N = 20).
     assert math.isclose(law, res["mean_response"], rel_tol=0.15)
     assert panel.row("users", "Little's law")
+
+
+def test_the_network_totals_leave_a_closed_loop_out(qtbot, make_host) -> None:
+    exp = {"dist": "exponential", "mean": 0.5}
+    model = model_from_dict(
+        {
+            "format": "queuestudio-model",
+            "version": 1,
+            "simulation": {"end_time": 400, "warmup": 0, "seed": 2, "sample_interval": 1.0},
+            "nodes": [
+                {"id": "users", "kind": "clients", "params": {"population": 5, "think_time": exp}},
+                {"id": "db", "kind": "server", "params": {"service_time": exp}},
+                {"id": "arrivals", "kind": "source", "params": {"rate": 1.0}},
+                {"id": "batch", "kind": "server", "params": {"service_time": exp}},
+                {"id": "done", "kind": "sink"},
+            ],
+            "links": [
+                {"from": "users", "to": "db"},
+                {"from": "db", "to": "users"},
+                {"from": "arrivals", "to": "batch"},
+                {"from": "batch", "to": "done"},
+            ],
+        }
+    )
+    host = make_host(model)
+    host.live.run()
+    qtbot.waitUntil(lambda: host.live.state == "finished", timeout=60000)
+    panel = host.live.theory_panel
+    panel.refresh(host.live.last_batch)
+    row = panel.row("\x00network", "L  requests in the network")
+    assert row and float(row[1]) == 1.0  # the M/M/1 'batch' at rho = 0.5 alone
