@@ -17,9 +17,9 @@ from engine import distributions
 from engine.closed_analysis import analyze_closed, closed_members
 from engine.model.document import Model, Node
 from engine.model.schema import KINDS, ServiceDescription
-from engine.model.validate import check_document
+from engine.model.validate import check_document, model_routing
 from engine.queueing import StationResult, UnstableError, mg1, mmc, mmck, mminf
-from engine.routing import Routing, components, model_routing, solve_traffic
+from engine.routing import Routing, components, solve_traffic
 
 
 def _is_exponential(dist: distributions.LatencyDistribution | None) -> bool:
@@ -237,7 +237,7 @@ def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dic
     if any(results[n.id].blocking_probability > 0 for n in stations):
         results[sink.id] = "requests are lost at a finite queue"
         return
-    external = sum(rates[n.id] for n in model.nodes if not KINDS[n.kind].has_input)
+    external = sum(rates[n.id] for n in model.nodes if KINDS[n.kind].arrivals is not None)
     if external <= 0:
         results[sink.id] = "nothing arrives"
         return

@@ -10,6 +10,10 @@ time linear in their size and create no fill. Networks whose elimination would f
 (many nodes all linked to each other) fall back to a dense solve up to 2,000 nodes and
 to a bounded iteration beyond.
 
+This module knows nothing of model documents: :func:`engine.model.validate.model_routing`
+reads a model's routing (each node kind's external arrivals and splitting rule) from its
+kind entries.
+
 The nodes of a closed class (a loop that requests can never leave) get the rate ``inf`` if
 anything flows into it and 0 otherwise; :attr:`Traffic.trapped` lists them. Nodes that
 only lead into such a loop keep their finite rates.
@@ -22,25 +26,10 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 import numpy as np
 
-from engine import distributions
-from engine.distributions import finite_float
-
-
-class Model(Protocol):
-    """What the traffic equations read of a model document (:class:`engine.model.Model`,
-    which sits above this module: the model package imports it, never the reverse)."""
-
-    @property
-    def nodes(self) -> Any: ...
-    @property
-    def links(self) -> Any: ...
-
-
-__all__ = ["Routing", "Traffic", "model_routing", "solve_traffic", "arrival_rates", "source_rate", "components"]
+__all__ = ["Routing", "Traffic", "solve_traffic", "components"]
 
 #: A row whose shares leave less than this unrouted has no exit (rounding, not a leak).
 EXIT_TOLERANCE = 1e-9
@@ -77,80 +66,6 @@ class Traffic:
     rates: list[float]
     trapped: list[int]
     converged: bool = True
-
-
-def source_rate(params: dict[str, Any], t: float = 0.0) -> float:
-    """A source's long-run arrival rate per second (its profile's rate at ``t``)."""
-    if params.get("profile") is not None:
-        rate = 0.0
-        for time, r in params["profile"]:
-            if time <= t:
-                rate = r
-        return _rate(rate)
-    if params.get("interarrival") is not None:
-        mean = distributions.from_spec(params["interarrival"]).mean
-        return 1.0 / mean if mean > 0 else math.inf
-    return _rate(params.get("rate", 1.0))
-
-
-def _rate(value: Any) -> float:
-    """A rate as a float: 0 for anything that is not a number >= 0, ``inf`` if too large."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return 0.0
-    x = finite_float(value)
-    if x is None:
-        return math.inf if value > 0 else 0.0
-    return max(0.0, x)
-
-
-def _probability(value: Any) -> float | None:
-    x = finite_float(value)
-    return None if x is None else max(0.0, x)
-
-
-def model_routing(model: Model) -> Routing:
-    """The sparse routing of ``model``. A router splits evenly over its out-links, any other
-    node by its links' probabilities (evenly if none is given); links to unknown nodes are
-    ignored; a node whose shares add up to more than 1 (an error the validator reports) is
-    scaled down to 1. Sources whose rate cannot be computed get 0."""
-    ids = [n.id for n in model.nodes]
-    index = {node_id: i for i, node_id in enumerate(ids)}
-    outs: dict[str, list[Any]] = {}
-    for link in model.links:
-        if link.target in index:
-            outs.setdefault(link.source, []).append(link)
-    gamma = [0.0] * len(ids)
-    edges: list[dict[int, float]] = [{} for _ in ids]
-    for node in model.nodes:
-        i = index[node.id]
-        if node.kind == "source":
-            try:
-                gamma[i] = source_rate(node.params)
-            except (TypeError, ValueError, OverflowError):
-                gamma[i] = 0.0
-        links = outs.get(node.id, [])
-        if not links or node.kind == "sink":
-            continue
-        row = edges[i]
-        for link in links:
-            p = _probability(link.probability) if node.kind != "router" else None
-            share = p if p is not None else 1.0 / len(links)
-            j = index[link.target]
-            row[j] = row.get(j, 0.0) + share
-        total = sum(row.values())
-        if total > 1.0:
-            for j in row:
-                row[j] /= total
-    return Routing(ids, gamma, edges)
-
-
-def arrival_rates(model: Model) -> dict[str, float]:
-    """Long-run arrival rate per second at every node (``inf`` where the flow has no steady
-    state: it enters a loop with no exit). Time and memory linear in nodes plus links for
-    the usual networks."""
-    routing = model_routing(model)
-    traffic = solve_traffic(routing.gamma, routing.edges)
-    return dict(zip(routing.ids, traffic.rates, strict=True))
 
 
 def components(n: int, succ: Sequence[Sequence[int]]) -> list[list[int]]:

@@ -3,8 +3,10 @@
 Every heap entry is ``(time, seq, fn, arg)``: at ``time`` the loop calls ``fn(arg)``.
 ``seq`` comes from a per-simulation counter, so ties run in scheduling order and the heap
 never compares the callables. User events go through :meth:`Simulation._dispatch`; the
-built-in components schedule their own bound methods directly, which is what keeps the
-hot path free of per-event dispatch logic.
+built-in components schedule their own bound methods through the public seam
+(:meth:`Simulation.call_at`, :meth:`Simulation.call_soon`, and the bound callables of
+:meth:`Simulation.scheduler` and :meth:`Simulation.daemon_scheduler` for the hot path),
+which keeps the loop free of per-event dispatch logic and the heap private to this module.
 """
 
 from __future__ import annotations
@@ -286,8 +288,56 @@ class Simulation:
             heapq.heappush(self._heap, (event.time, next(self._seq), self._dispatch, event))
 
     def call_at(self, time: float, fn: Callable[[Any], Any], arg: Any = None) -> None:
-        """Call ``fn(arg)`` at ``time`` (the components' fast path; no checks)."""
+        """Call ``fn(arg)`` at ``time`` (no checks: ``time`` must not be earlier than ``now``).
+
+        Calls due at the same time run in the order they were scheduled. Components that
+        schedule on every request take the same thing as one bound callable from
+        :meth:`scheduler`.
+        """
         heapq.heappush(self._heap, (time, next(self._seq), fn, arg))
+
+    def call_soon(self, fn: Callable[[Any], Any], arg: Any = None) -> None:
+        """Call ``fn(arg)`` at the current time, after every call already due now."""
+        heapq.heappush(self._heap, (self.now, next(self._seq), fn, arg))
+
+    def scheduler(self) -> Callable[[float, Callable[[Any], Any], Any], None]:
+        """A callable ``at(time, fn, arg)`` that does what :meth:`call_at` does, bound to
+        this simulation once: the components' hot path (one call per scheduled event, no
+        attribute lookups). ``time`` must not be earlier than ``now``."""
+        # Inlined for speed: the heap push itself stays inside the kernel module.
+        heap = self._heap
+        push = heapq.heappush
+        seq = self._seq.__next__
+
+        def at(time: float, fn: Callable[[Any], Any], arg: Any = None) -> None:
+            push(heap, (time, seq(), fn, arg))
+
+        return at
+
+    def daemon_scheduler(self, fn: Callable[[Any], Any]) -> Callable[[float, Any], None]:
+        """A callable ``at(time, arg)`` scheduling ``fn(arg)`` at ``time`` as a daemon call
+        (see :meth:`call_daemon_at`: it does not keep a run without end time alive), bound
+        once for a component that schedules ``fn`` again and again (a source's arrivals)."""
+        heap = self._heap
+        push = heapq.heappush
+        seq = self._seq.__next__
+
+        def run(arg: Any) -> None:
+            self._daemon_pending -= 1
+            fn(arg)
+
+        run.__wrapped__ = fn  # type: ignore[attr-defined]  # stall reports name fn's owner
+
+        def at(time: float, arg: Any = None) -> None:
+            self._daemon_pending += 1
+            push(heap, (time, seq(), run, arg))
+
+        return at
+
+    @property
+    def started(self) -> bool:
+        """Whether the run has started (the sources have scheduled their first arrivals)."""
+        return self._started
 
     def call_daemon_at(self, time: float, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Like :meth:`call_at`, but the call does not keep a run without end time alive."""
@@ -600,6 +650,7 @@ def _involved(sim: Simulation, fn: Callable[[Any], Any], arg: Any) -> list[tuple
     stall reports). Something that is not an entity may name itself by a ``stall_name``."""
     if fn == sim._run_daemon:
         fn, arg = arg
+    fn = getattr(fn, "__wrapped__", fn)
     owner = getattr(fn, "__self__", None)
     found = []
     if isinstance(owner, Entity):

@@ -75,8 +75,8 @@ def _counter(run: Run, node_id: str, index: int) -> Callable[[], int] | None:
         return lambda: downstream.routed[index]
     if isinstance(entity, Source):
         return lambda: entity.generated
-    if hasattr(entity, "_completed"):
-        return lambda: entity._completed
+    if hasattr(entity, "total_completed"):
+        return lambda: entity.total_completed
     return None
 
 

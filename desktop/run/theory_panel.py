@@ -12,6 +12,8 @@ are batch-means estimates over the data since then.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
 from engine import theory
 from engine.closed_analysis import closed_members
 from engine.model import Model
-from engine.model.schema import KINDS, ServiceDescription, is_station
+from engine.model.schema import KINDS, Kind, ServiceDescription, is_station
 
 #: (metric name, label, physical range) of the quantities compared with theory, in display
 #: order. ``cpu_utilization`` and ``capacity`` appear only where they mean something (an
@@ -95,20 +97,41 @@ def analytic(model: Model) -> dict[str, dict[str, float] | str]:
         if sid not in nodes:
             continue
         values = r if isinstance(r, str) else dict(r if isinstance(r, dict) else r.as_dict())
-        cpu = service_time(model, sid)
-        if isinstance(values, dict) and model.node(sid).kind == "async_server" and cpu is not None:
+        service = service_of(model, sid) if is_station(model.node(sid).kind) else None
+        cpu = service.mean_service if service is not None and service.event_loop else None
+        if isinstance(values, dict) and cpu is not None:
             values["cpu_utilization"] = values.get("throughput", math.nan) * cpu
         out[sid] = values
     return out
 
 
 def service_of(model: Model, station: str) -> ServiceDescription | None:
-    """The station's service description from its kind entry (None if it has none)."""
+    """The station's service description from its kind entry (None if it has none).
+
+    Asked for every station on every refresh, so descriptions are remembered by the
+    kind entry and the parameters' JSON text (a dict lookup instead of building
+    distributions each time)."""
     node = model.node(station)
     kind = KINDS.get(node.kind)
+    if kind is None:
+        return None
     try:
-        return None if kind is None else kind.service(kind.resolve(node.params))
-    except (KeyError, TypeError, ValueError, AttributeError):
+        key = json.dumps(node.params, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return _describe(kind, node.params)
+    return _described(node.kind, id(kind), key)
+
+
+@functools.lru_cache(maxsize=4096)
+def _described(kind: str, entry: int, params_json: str) -> ServiceDescription | None:
+    """``entry`` (the id of the kind's entry) keeps a replaced entry's answers apart."""
+    return _describe(KINDS[kind], json.loads(params_json))
+
+
+def _describe(kind: Kind, params: dict[str, Any]) -> ServiceDescription | None:
+    try:
+        return kind.service(kind.resolve(params))
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
         return None
 
 

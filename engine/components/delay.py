@@ -51,6 +51,11 @@ class Delay(WindowStats, Forwarding, Entity):
         if self._sim is not None:
             self._draw = value.sampler(self._sim, self.name)
 
+    def set_delay(self, delay: LatencyDistribution) -> None:
+        """Hold requests arriving from now on for times drawn from ``delay`` (requests held
+        now keep the time they drew); the node's random stream continues."""
+        self.delay = delay
+
     @property
     def in_service(self) -> int:
         """Requests being held now."""

@@ -45,6 +45,20 @@ class Sink(Entity):
         return None
 
     @property
+    def completed(self) -> int:
+        """Requests received in the current measurement window (same as :attr:`count`)."""
+        return self._count
+
+    @property
+    def window_start(self) -> float:
+        """Simulated time (seconds) at which the current measurement window started."""
+        return self._m_start
+
+    def reset_window(self) -> None:
+        """Start a new measurement window now (the end of a warm-up)."""
+        self._reset_window(0.0 if self._sim is None else self._sim.now)
+
+    @property
     def count(self) -> int:
         """Requests received."""
         return self._count

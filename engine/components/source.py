@@ -49,6 +49,18 @@ def _profile(profile: Any) -> tuple[list[float], list[float]]:
     return times, rates
 
 
+class _PriorityContext:
+    """A context factory giving each request the same priority in its metadata."""
+
+    __slots__ = ("priority",)
+
+    def __init__(self, priority: float) -> None:
+        self.priority = priority
+
+    def __call__(self, now: float) -> dict[str, Any]:
+        return {"metadata": {"priority": self.priority}}
+
+
 class Source(Entity):
     """Generates requests for ``target``.
 
@@ -91,6 +103,7 @@ class Source(Entity):
         self.limit = limit
         self.stop_after = stop_after
         self.context_factory = context_factory
+        self._priority: float | None = None
         self._interarrival = interarrival
         self._rate: float | None = None
         self._profile: tuple[list[float], list[float]] | None = None
@@ -166,6 +179,32 @@ class Source(Entity):
         self._rate = None
         self._profile = None
         self._rebind()
+
+    def set_rate(self, rate: float) -> None:
+        """Poisson arrivals at ``rate`` per second from now on: the pending arrival is
+        forgotten and the next drawn from now, exactly as a run started now with that rate
+        (the exponential has no memory). Clears an inter-arrival distribution or profile."""
+        self.rate = rate
+
+    def set_interarrival(self, dist: LatencyDistribution) -> None:
+        """Renewal arrivals with inter-arrival times from ``dist`` from now on: the next
+        arrival comes one drawn time after now, as at the start of a run. Clears a rate or
+        profile."""
+        self.interarrival = dist
+
+    @property
+    def priority(self) -> float | None:
+        """The priority every request gets in its metadata (None = none; see :meth:`set_priority`)."""
+        return self._priority
+
+    def set_priority(self, priority: float | None) -> None:
+        """Give every request generated from now on ``{"metadata": {"priority": priority}}``
+        as its context (a priority queue serves low keys first); None gives requests no
+        context. Replaces the ``context_factory``."""
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, (int, float))):
+            raise TypeError(f"priority must be a number or None, got {priority!r}")
+        self._priority = priority
+        self.context_factory = None if priority is None else _PriorityContext(priority)
 
     @property
     def profile(self) -> list[tuple[float, float]] | None:

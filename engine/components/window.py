@@ -53,6 +53,28 @@ class WindowStats:
         self._m_busy_end = 0.0
         self._responses.clear()
 
+    @property
+    def completed(self) -> int:
+        """Completions in the current measurement window (since the start, or since the end
+        of the warm-up)."""
+        return self._completed - self._m_completed0
+
+    @property
+    def total_completed(self) -> int:
+        """Completions since the run started, never reset (a cumulative counter)."""
+        return self._completed
+
+    @property
+    def window_start(self) -> float:
+        """Simulated time (seconds) at which the current measurement window started."""
+        return self._m_start
+
+    def reset_window(self) -> None:
+        """Start a new measurement window now (the end of a warm-up); requests present
+        stay counted in the time averages from now on."""
+        sim: Any = getattr(self, "_sim", None)
+        self._reset_window(0.0 if sim is None else sim.now)
+
     def _fold(self) -> None:
         if len(self._responses.values) >= self._responses.exact_limit:
             self._responses.fold()

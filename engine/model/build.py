@@ -24,8 +24,10 @@ from engine.simulation import Simulation
 class Run:
     """A model built into a :class:`Simulation`, ready to advance in slices.
 
-    ``stations`` maps node ids to their engine entities (servers, pools, async servers,
-    delays), ``sinks`` and ``sources`` likewise. ``recorder`` samples the time series
+    ``stations`` maps the ids of the nodes whose kind is a station
+    (:attr:`~engine.model.schema.Kind.is_station`) to their engine entities, which report
+    the station metrics; ``sinks``, ``sources`` and ``routers`` map ids to the entities of
+    those classes. ``recorder`` samples the time series
     when ``series`` was requested.
     """
 
@@ -40,13 +42,13 @@ class Run:
         self.model = model
         self.sim = sim
         self.nodes = nodes
-        kinds = {n.id: n.kind for n in model.nodes}
         #: Per node, what its kind keeps for the run (see :class:`LiveContext`).
         self.contexts: dict[str, LiveContext] = contexts if contexts is not None else {}
-        self.stations: dict[str, WindowStats] = {i: e for i, e in nodes.items() if isinstance(e, WindowStats)}  # type: ignore[misc]
+        stations = {n.id for n in model.nodes if KINDS[n.kind].is_station}
+        self.stations: dict[str, WindowStats] = {i: e for i, e in nodes.items() if i in stations}  # type: ignore[misc]
         self.sinks: dict[str, Sink] = {i: e for i, e in nodes.items() if isinstance(e, Sink)}
         self.sources: dict[str, Source] = {i: e for i, e in nodes.items() if isinstance(e, Source)}
-        self.routers: dict[str, Router] = {i: e for i, e in nodes.items() if kinds.get(i) == "router"}  # type: ignore[misc]
+        self.routers: dict[str, Router] = {i: e for i, e in nodes.items() if isinstance(e, Router)}
         self.recorder = recorder
         self.end_time = model.simulation.end_time
         self.warmup = model.simulation.warmup
@@ -196,7 +198,7 @@ def build(model: Model, *, seed: Any = None, end_time: float | None = None, seri
 
         def end_warmup(_: Any) -> None:
             for st in list(run.stations.values()) + list(run.sinks.values()):
-                st._reset_window(sim.now)
+                st.reset_window()
 
         sim.call_daemon_at(settings.warmup, end_warmup)
     if series:

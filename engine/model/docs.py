@@ -11,7 +11,7 @@ import sys
 from engine.distributions import DISTRIBUTION_FIELDS
 from engine.model.document import MAX_FILE_BYTES, MAX_NESTING, MAX_PROBLEMS
 from engine.model.schema import (
-    AUTOSCALE_FIELDS,
+    AUTOSCALE_DEFAULTS,
     CONCURRENCY_FIELDS,
     KINDS,
     MAX_COUNT,
@@ -109,7 +109,8 @@ def render() -> str:
         fields = ", ".join([f"`{f}`" for f in required] + [f"`{f}` (optional)" for f in optional])
         out.append(f"- `{kind_name}`: {fields}")
     out += [
-        f"- `autoscale` (dynamic only): {', '.join(f'`{f}`' for f in AUTOSCALE_FIELDS)} — every `interval` "
+        f"- `autoscale` (dynamic only): {', '.join(f'`{f}` (default {d:g})' for f, d in AUTOSCALE_DEFAULTS.items())} "
+        "— every `interval` "
         "seconds the limit moves by `step` towards keeping the observed utilisation within "
         "`target_utilization` ± `band`.",
         "",

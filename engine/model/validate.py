@@ -526,12 +526,61 @@ def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
 
 
 # ------------------------------------------------------------------ flows
+def model_routing(model: Model) -> routing.Routing:
+    """The sparse routing of ``model`` for the traffic equations (:mod:`engine.routing`).
+
+    External arrivals are each node kind's :attr:`~engine.model.schema.Kind.arrivals`
+    (a source's λ; 0 where it cannot be computed). A node that chooses its out-link by
+    policy (a router) splits evenly over its out-links, any other node by its links'
+    probabilities (evenly if none is given); nothing leaves a node without output (a
+    sink); links to unknown nodes are ignored; a node whose shares add up to more than 1
+    (an error the validator reports) is scaled down to 1.
+    """
+    ids = [n.id for n in model.nodes]
+    index = {node_id: i for i, node_id in enumerate(ids)}
+    outs: dict[str, list[Link]] = {}
+    for link in model.links:
+        if link.target in index:
+            outs.setdefault(link.source, []).append(link)
+    gamma = [0.0] * len(ids)
+    edges: list[dict[int, float]] = [{} for _ in ids]
+    for node in model.nodes:
+        i = index[node.id]
+        kind = KINDS.get(node.kind)
+        if kind is not None and kind.arrivals is not None:
+            try:
+                gamma[i] = kind.arrivals(kind.resolve(node.params), 0.0)
+            except (TypeError, ValueError, OverflowError, KeyError, AttributeError):
+                gamma[i] = 0.0
+        links = outs.get(node.id, [])
+        if not links or (kind is not None and not kind.has_output):
+            continue
+        row = edges[i]
+        for link in links:
+            p = None if kind is not None and kind.chooses_link else _share(link.probability)
+            share = p if p is not None else 1.0 / len(links)
+            j = index[link.target]
+            row[j] = row.get(j, 0.0) + share
+        total = sum(row.values())
+        if total > 1.0:
+            for j in row:
+                row[j] /= total
+    return routing.Routing(ids, gamma, edges)
+
+
+def _share(value: Any) -> float | None:
+    x = finite_float(value)
+    return None if x is None else max(0.0, x)
+
+
 def arrival_rates(model: Model) -> dict[str, float]:
     """Long-run arrival rate per second at every node from the traffic equations λ = γ + Pᵀλ
     (``inf`` where the flow enters a loop it can never leave, ``nan`` where the sparse
-    solver gave up). One home: :func:`engine.routing.arrival_rates`, linear in nodes plus
-    links for the usual networks, never an N×N matrix."""
-    return routing.arrival_rates(model)
+    solver gave up): :func:`model_routing` solved by :func:`engine.routing.solve_traffic`,
+    linear in nodes plus links for the usual networks, never an N×N matrix."""
+    found = model_routing(model)
+    traffic = routing.solve_traffic(found.gamma, found.edges)
+    return dict(zip(found.ids, traffic.rates, strict=True))
 
 
 def offered_load(node: Any, arrival_rate: float) -> float | None:

@@ -23,6 +23,9 @@ from engine import distributions, erlang, routing, theory
 from engine.analysis import _cycle_nodes, analyze_model
 from engine.model import load_model
 from engine.model.document import Link, Model, Node
+from engine.model.kinds.source import arrival_rate as source_rate
+from engine.model.schema import KINDS
+from engine.model.validate import arrival_rates
 from engine.theory import StationResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -339,7 +342,7 @@ def dense_rates(model: Model) -> dict[str, float]:
     for node in model.nodes:
         i = index[node.id]
         if node.kind == "source":
-            gamma[i] = routing.source_rate(node.params)
+            gamma[i] = source_rate(KINDS["source"].resolve(node.params))
         outs = [link for link in model.links if link.source == node.id]
         for link in outs if node.kind != "sink" else []:
             share = link.probability if link.probability is not None and node.kind != "router" else 1 / len(outs)
@@ -357,7 +360,7 @@ OPEN_EXAMPLES = [p for p in EXAMPLES if '"clients"' not in p.read_text(encoding=
 def test_sparse_traffic_equations_agree_with_the_dense_solve_on_the_examples(path: Path) -> None:
     model = load_model(path)
     expected = dense_rates(model)
-    got = routing.arrival_rates(model)
+    got = arrival_rates(model)
     assert got.keys() == expected.keys()
     for node_id, value in expected.items():
         assert got[node_id] == pytest.approx(value, rel=1e-12, abs=1e-15), node_id
@@ -451,10 +454,8 @@ def test_a_router_splits_evenly_and_probabilities_split_a_station() -> None:
             Link("c", "out"),
         ],
     )
-    assert routing.arrival_rates(model) == pytest.approx(
-        {"in": 6.0, "lb": 6.0, "a": 2.0, "b": 3.5, "c": 2.0, "out": 6.0}
-    )
-    assert routing.arrival_rates(model) == pytest.approx(dense_rates(model))
+    assert arrival_rates(model) == pytest.approx({"in": 6.0, "lb": 6.0, "a": 2.0, "b": 3.5, "c": 2.0, "out": 6.0})
+    assert arrival_rates(model) == pytest.approx(dense_rates(model))
 
 
 # ------------------------------------------------------------------ statistics

@@ -94,8 +94,45 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         self._bind_samplers(sim)
 
     def _bind_samplers(self, sim: Simulation) -> None:
+        self._bind_cpu(sim)
+        self._bind_io(sim)
+
+    def _bind_cpu(self, sim: Simulation) -> None:
         self._draw_cpu = self._cpu_dist.sampler(sim, f"{self.name}/cpu")
+
+    def _bind_io(self, sim: Simulation) -> None:
         self._draw_io = None if self._io_time is None else self._io_time.sampler(sim, f"{self.name}/io")
+
+    # ------------------------------------------------------------ live setters
+    def set_max_connections(self, n: int) -> None:
+        """Allow ``n`` connections open at once from now on, as a run started with it:
+        connections arriving while ``n`` or more are open are rejected; lowering it closes
+        none of those open now.
+
+        Raises TypeError for a non-int, ValueError for ``n`` < 1.
+        """
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"max_connections must be an int, got {n!r}")
+        if n < 1:
+            raise ValueError(f"max_connections must be >= 1, got {n!r}")
+        if n != self._max and self._sim is not None:
+            self._capacity_changed(self._max, self._sim.now)
+        self._max = n
+
+    def set_cpu_work(self, dist: LatencyDistribution | None) -> None:
+        """Draw the CPU work of requests whose CPU work starts from now on from ``dist``
+        (None = ``ConstantLatency(0)``: no CPU work); the ``"<name>/cpu"`` stream continues."""
+        self._cpu_dist = ConstantLatency(0.0) if dist is None else check_distribution(dist, "cpu_work_distribution")
+        if self._sim is not None:
+            self._bind_cpu(self._sim)
+
+    def set_io_time(self, dist: LatencyDistribution | None) -> None:
+        """Draw the I/O wait of requests whose I/O starts from now on from ``dist`` (None =
+        no I/O; an ``io_handler``, if any, still takes precedence); the ``"<name>/io"``
+        stream continues."""
+        self._io_time = None if dist is None else check_distribution(dist, "io_time")
+        if self._sim is not None:
+            self._bind_io(self._sim)
 
     def _reset_window(self, now: float) -> None:
         super()._reset_window(now)

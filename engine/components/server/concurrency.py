@@ -154,6 +154,14 @@ class DynamicConcurrency(_Slots):
             for listener in list(self._listeners):
                 listener(old, limit)
 
+    def set_bounds(self, min_limit: int, max_limit: int | None) -> None:
+        """Change the bounds (the limit itself is left as it is; :meth:`set_limit` clamps
+        into the new bounds). Raises as the constructor does for invalid bounds."""
+        low = _whole(min_limit, "min_limit", 1)
+        if max_limit is not None:
+            _whole(max_limit, "max_limit", low)
+        self._min, self._max = low, max_limit
+
     def scale_up(self, amount: int = 1) -> None:
         """Raise the limit by ``amount`` (ValueError if negative)."""
         self.set_limit(self._limit + _whole(amount, "amount", 0))
@@ -177,6 +185,10 @@ class WeightedConcurrency:
     def __init__(self, total_capacity: int) -> None:
         self._limit = _whole(total_capacity, "total_capacity", 1)
         self._active = 0
+
+    def set_total_capacity(self, total_capacity: int) -> None:
+        """Change the total (work in flight keeps its units, even above a lowered total)."""
+        self._limit = _whole(total_capacity, "total_capacity", 1)
 
     @staticmethod
     def _check(weight: int) -> int:

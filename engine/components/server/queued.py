@@ -55,14 +55,9 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             raise TypeError(
                 f"queue_policy must be a QueuePolicy (FIFOQueue, LIFOQueue, PriorityQueue), got {queue_policy!r}"
             )
-        if queue_capacity is not None:
-            if isinstance(queue_capacity, bool) or not isinstance(queue_capacity, int):
-                raise TypeError(f"queue_capacity must be an int or None, got {queue_capacity!r}")
-            if queue_capacity < 0:
-                raise ValueError(f"queue_capacity must be >= 0, got {queue_capacity!r}")
-        limits = [c for c in (queue_capacity, queue_policy.capacity) if c is not None]
-        self._queue_limit: int | None = min(limits) if limits else None
         self._queue = queue_policy
+        self._queue_limit: int | None = None
+        self.set_queue_capacity(queue_capacity)
         self._model = model
         # Built-in slot models take weight 1 and expose _active/_limit: the fast path.
         self._slots = type(model) in (FixedConcurrency, DynamicConcurrency)
@@ -328,6 +323,22 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             self._waiting -= 1
             self._begin(event, now)
 
+    def set_queue_capacity(self, capacity: int | None) -> None:
+        """Let at most ``capacity`` requests wait from now on (None = unlimited; 0 makes a
+        loss system), as a run started with it would: arrivals finding that many waiting
+        are rejected. Lowering it below the number waiting now turns nobody away; the queue
+        drains to the new bound. The queue policy's own capacity, if any, still applies.
+
+        Raises TypeError for a non-int, ValueError for a negative capacity.
+        """
+        if capacity is not None:
+            if isinstance(capacity, bool) or not isinstance(capacity, int):
+                raise TypeError(f"queue_capacity must be an int or None, got {capacity!r}")
+            if capacity < 0:
+                raise ValueError(f"queue_capacity must be >= 0, got {capacity!r}")
+        limits = [c for c in (capacity, self._queue.capacity) if c is not None]
+        self._queue_limit = min(limits) if limits else None
+
     def set_capacity(self, limit: int) -> None:
         """Change the number of slots during a run (a live what-if).
 
@@ -336,6 +347,14 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"capacity must be an integer >= 1, got {limit!r}")
+        model = self._dynamic()
+        high = model.max_limit
+        model.set_bounds(min(limit, model.min_limit), None if high is None else max(limit, high))
+        model.set_limit(limit)
+
+    def _dynamic(self) -> DynamicConcurrency:
+        """The slot model as a DynamicConcurrency (a fixed one is replaced by a dynamic one
+        with the same limit and active count); TypeError for any other model."""
         model = self._model
         if type(model) is FixedConcurrency:
             dynamic = DynamicConcurrency(model.limit, 1, None)
@@ -343,12 +362,8 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             dynamic.add_listener(self._on_limit_change)
             self._model = model = dynamic
         if not isinstance(model, DynamicConcurrency):
-            raise TypeError(f"{self.name}: a {type(model).__name__} cannot change its capacity")
-        if model.max_limit is not None and limit > model.max_limit:
-            model._max = limit
-        if limit < model.min_limit:
-            model._min = limit
-        model.set_limit(limit)
+            raise TypeError(f"{self.name}: a {type(model).__name__} cannot change its slot count")
+        return model
 
     def _on_limit_change(self, old: int, new: int) -> None:
         sim = self._sim

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from engine.components.server.concurrency import ConcurrencyModel, FixedConcurrency
+from engine.components.server.concurrency import (
+    ConcurrencyModel,
+    DynamicConcurrency,
+    FixedConcurrency,
+    WeightedConcurrency,
+)
 from engine.components.server.queued import QueuedResource
 from engine.components.server.stats import ServerStats
 from engine.distributions import ConstantLatency, LatencyDistribution
@@ -64,10 +69,78 @@ class Server(QueuedResource):
         if service_time is None:
             service_time = ConstantLatency(DEFAULT_SERVICE_TIME)
         self._service_time = check_distribution(service_time, "service_time")
+        self._weight: LatencyDistribution | None = None
         super().__init__(name, model, queue_policy, queue_capacity, downstream)
 
     def _bind_samplers(self, sim: Simulation) -> None:
         self._sample = self._draw = self._service_time.sampler(sim, self.name)
+        if self._weight is not None and self._weight_sampler is None:
+            self._bind_weight(sim)
+
+    def _bind_weight(self, sim: Simulation) -> None:
+        w = self._weight
+        self._weight_sampler = None if w is None else w.sampler(sim, f"{self.name}/weight")
+
+    # ------------------------------------------------------------ live setters
+    def set_service_time(self, dist: LatencyDistribution) -> None:
+        """Draw the service times of requests starting from now on from ``dist`` (requests
+        in service keep theirs); the node's random stream continues."""
+        self.service_time = dist
+
+    def set_slot_limits(self, initial: int, minimum: int = 1, maximum: int | None = None) -> None:
+        """Give a slot server the limit ``initial`` within ``[minimum, maximum]`` (None =
+        no upper bound) from now on, as a run started with them: raising the limit starts
+        waiting work at once, lowering it pre-empts nothing. A fixed model becomes a
+        DynamicConcurrency.
+
+        Raises TypeError for a weighted or custom concurrency model, ValueError for bounds
+        the DynamicConcurrency constructor refuses.
+        """
+        if not self._slots:
+            raise TypeError(f"{self.name}: a {type(self._model).__name__} has no slot limits")
+        DynamicConcurrency(initial, minimum, maximum)  # validates, as at the start of a run
+        model = self._dynamic()
+        model.set_bounds(minimum, maximum)
+        model.set_limit(initial)
+
+    def set_total_capacity(self, total: int) -> None:
+        """Give a weighted server ``total`` capacity units from now on: raising it starts
+        the waiting requests that now fit at once; lowering it pre-empts nothing (work in
+        flight keeps its units) and requests heavier than the new total that arrive from
+        now on are rejected. A request already waiting that is heavier than the new total
+        waits (and holds those behind it) until the total rises again.
+
+        Raises TypeError unless the server has a WeightedConcurrency.
+        """
+        model = self._model
+        if not isinstance(model, WeightedConcurrency):
+            raise TypeError(f"{self.name}: set_total_capacity needs a WeightedConcurrency, not {type(model).__name__}")
+        before = model.limit
+        model.set_total_capacity(total)
+        sim = self._sim
+        if total != before and sim is not None:
+            self._capacity_changed(before, sim.now)
+            if total > before and self._waiting:
+                self._dispatch_waiting(sim.now)
+
+    def set_weight(self, dist: LatencyDistribution | None) -> None:
+        """Draw the weight of each arriving request that carries none from ``dist`` from
+        now on (rounded up, at least 1), on the node's own ``"<name>/weight"`` stream; None
+        gives such requests weight 1. Weights matter to a weighted server only."""
+        self._weight = None if dist is None else check_distribution(dist, "weight")
+        self._weight_sampler = None
+        if self._sim is not None:
+            self._bind_weight(self._sim)
+
+    @property
+    def weight(self) -> LatencyDistribution | None:
+        """The distribution of the weights drawn for requests that carry none (None = 1)."""
+        return self._weight
+
+    @property
+    def is_weighted(self) -> bool:
+        """Whether requests take their weight in capacity units (a WeightedConcurrency)."""
+        return isinstance(self._model, WeightedConcurrency)
 
     def _service_of(self, event: Event) -> float:
         return self._sample()

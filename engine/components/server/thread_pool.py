@@ -127,6 +127,12 @@ class ThreadPool(QueuedResource):
         if self._sim is not None:
             self._bind_samplers(self._sim)
 
+    def set_processing_time(self, dist: LatencyDistribution | None) -> None:
+        """Draw the processing times of tasks starting from now on (that carry none of
+        their own) from ``dist``; None falls back to the default time. The node's random
+        stream continues."""
+        self.processing_time = dist
+
     @property
     def average_processing_time(self) -> float:
         """Average observed processing time in seconds (0.0 before any completion)."""

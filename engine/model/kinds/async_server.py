@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from engine import distributions
 from engine.components.server import AsyncServer
 from engine.model.kinds.base import Kind, LiveContext, Param, ServiceDescription, describe_dist, maybe_dist
 from engine.simulation import Simulation
@@ -22,21 +21,15 @@ def _build(node_id: str, r: dict[str, Any], sim: Simulation, context: LiveContex
 
 
 def _set_max_connections(server: AsyncServer, r: dict[str, Any], context: LiveContext) -> None:
-    value = r["max_connections"]
-    if value != server._max:
-        server._capacity_changed(server._max, context.sim.now)
-        server._max = value
+    server.set_max_connections(r["max_connections"])
 
 
 def _set_cpu_work(server: AsyncServer, r: dict[str, Any], context: LiveContext) -> None:
-    cpu = maybe_dist(r["cpu_work_distribution"])
-    server._cpu_dist = distributions.ConstantLatency(0.0) if cpu is None else cpu
-    server._bind_samplers(context.sim)
+    server.set_cpu_work(maybe_dist(r["cpu_work_distribution"]))
 
 
 def _set_io_time(server: AsyncServer, r: dict[str, Any], context: LiveContext) -> None:
-    server._io_time = maybe_dist(r["io_time"])
-    server._bind_samplers(context.sim)
+    server.set_io_time(maybe_dist(r["io_time"]))
 
 
 def _describe(r: dict[str, Any]) -> ServiceDescription:

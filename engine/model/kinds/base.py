@@ -199,8 +199,9 @@ class Kind:
     #: ``normalise(resolved) -> resolved``: kind-specific resolution after the defaults
     #: (a source given an ``interarrival`` has no ``rate``).
     normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    #: ``check(params) -> [problem, …]``: rules across parameters, on raw params whose
-    #: parameters each passed their own check.
+    #: ``check(params) -> [problem, …]``: rules across parameters, on the raw params
+    #: (any of which may have failed its own check: report only what no single
+    #: parameter's check already says).
     check: Callable[[dict[str, Any]], list[str]] | None = None
     builder: Builder | None = None
     #: The component attribute its out-links feed (see :meth:`connect`), unless ``wire``
@@ -210,6 +211,9 @@ class Kind:
     #: Parameters that can change while a model runs, each with its setter.
     live: Mapping[str, Setter] = field(default_factory=lambda: MappingProxyType({}))
     describe: Callable[[dict[str, Any]], ServiceDescription] | None = None
+    #: ``arrivals(resolved, t) -> rate``: requests per second the node brings in from
+    #: outside at time ``t`` (a source's λ), for the traffic equations; None: none.
+    arrivals: Callable[[dict[str, Any], float], float] | None = None
     #: ``departures(resolved, out_links) -> reason | None``: why the requests leaving a
     #: node of this kind are not a Poisson stream even when its arrivals are (None: they
     #: are). A node that creates requests (no input) says it as a sentence; one that passes

@@ -15,7 +15,7 @@ def _build(node_id: str, r: dict[str, Any], sim: Simulation, context: LiveContex
 
 
 def _set_delay(delay: Delay, r: dict[str, Any], context: LiveContext) -> None:
-    delay.delay = dist(r["delay"])
+    delay.set_delay(dist(r["delay"]))
 
 
 def _describe(r: dict[str, Any]) -> ServiceDescription:

@@ -39,5 +39,5 @@ def queue_of(resolved: dict[str, Any]) -> QueuePolicy:
 
 
 def set_queue_capacity(component: Any, resolved: dict[str, Any], context: LiveContext) -> None:
-    """Live setter of ``queue_capacity`` (the document's queue policies have no capacity of their own)."""
-    component._queue_limit = resolved["queue_capacity"]
+    """Live setter of ``queue_capacity``."""
+    component.set_queue_capacity(resolved["queue_capacity"])

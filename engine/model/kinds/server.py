@@ -82,39 +82,24 @@ def _set_concurrency(server: Server, r: dict[str, Any], context: LiveContext) ->
     """Give ``server`` the concurrency in ``r`` from now on, as a run started with it would
     have it: the limit, its bounds, request weights and the autoscaling rule, whose
     evaluations restart from now."""
-    sim = context.sim
     conc = r["concurrency"]
-    model = server.concurrency_model
-    if (conc["kind"] == "weighted") != isinstance(model, WeightedConcurrency):
+    if (conc["kind"] == "weighted") != server.is_weighted:
         raise ValueError("cannot switch between weighted and slot concurrency during a run; stop and run again")
     old = context.state.pop("autoscaler", None)
     if old is not None:
         old.active = False
-    if isinstance(model, WeightedConcurrency):
-        total = conc["total_capacity"]
-        before = model.limit
-        if total != before:
-            server._capacity_changed(before, sim.now)
-            model._limit = total
-            if total > before and server.depth:
-                server._dispatch_waiting(sim.now)
-        weight = conc["weight"]
-        server._weight_sampler = None if weight is None else dist(weight).sampler(sim, f"{server.name}/weight")
+    if server.is_weighted:
+        server.set_total_capacity(conc["total_capacity"])  # starts waiting work at once if it rises
+        server.set_weight(maybe_dist(conc["weight"]))
         return
-    initial, low, high = slot_bounds(conc)
-    if not isinstance(model, DynamicConcurrency):
-        server.set_capacity(model.limit)  # a fixed model becomes a dynamic one
-        model = server.concurrency_model
-    dynamic: DynamicConcurrency = model  # type: ignore[assignment]
-    dynamic._min, dynamic._max = low, high
-    dynamic.set_limit(initial)  # starts waiting work at once if it rises
+    server.set_slot_limits(*slot_bounds(conc))  # starts waiting work at once if it rises
     auto = conc["autoscale"] if conc["kind"] == "dynamic" else None
     if auto is not None:
-        context.state["autoscaler"] = Autoscaler(sim, server, auto)
+        context.state["autoscaler"] = Autoscaler(context.sim, server, auto)
 
 
 def _set_service_time(server: Server, r: dict[str, Any], context: LiveContext) -> None:
-    server.service_time = dist(r["service_time"])
+    server.set_service_time(dist(r["service_time"]))
 
 
 class Autoscaler:
@@ -132,7 +117,7 @@ class Autoscaler:
         self.active = True
         self.evaluations = 0
         _, _, self.busy, self.cap = server.areas(sim.now)
-        self.start = server._m_start
+        self.start = server.window_start
         sim.call_daemon_at(sim.now + self.interval, self.evaluate)
 
     @property
@@ -145,8 +130,8 @@ class Autoscaler:
         sim, server = self.sim, self.server
         now = sim.now
         _, _, busy, cap = server.areas(now)
-        if server._m_start != self.start:  # the window was reset since the last look
-            self.busy, self.cap, self.start = 0.0, 0.0, server._m_start
+        if server.window_start != self.start:  # the window was reset since the last look
+            self.busy, self.cap, self.start = 0.0, 0.0, server.window_start
         dcap = cap - self.cap
         observed = (busy - self.busy) / dcap if dcap > 0 else 0.0
         self.busy, self.cap = busy, cap

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from engine.components.source import Source
+from engine.distributions import finite_float
 from engine.model.kinds.base import (
     MAX_RATE,
     MIN_RATE,
@@ -48,39 +51,55 @@ def _check(params: dict[str, Any]) -> list[str]:
     return []
 
 
-def priority_factory(priority: Any) -> Callable[[float], dict[str, Any]] | None:
-    """A source's context factory giving every request ``priority`` (None: no factory)."""
-    if priority is None:
-        return None
-
-    def factory(now: float) -> dict[str, Any]:
-        return {"metadata": {"priority": priority}}
-
-    return factory
-
-
 def _build(node_id: str, r: dict[str, Any], sim: Simulation, context: LiveContext) -> Source:
-    kwargs: dict[str, Any] = {"limit": r["limit"], "context_factory": priority_factory(r["priority"])}
     out = Unwired(f"{node_id}:out")
     if r["profile"] is not None:
-        return Source(node_id, out, profile=r["profile"], **kwargs)
-    if r["interarrival"] is not None:
-        return Source(node_id, out, dist(r["interarrival"]), **kwargs)
-    return Source(node_id, out, rate=r["rate"], **kwargs)
+        source = Source(node_id, out, profile=r["profile"], limit=r["limit"])
+    elif r["interarrival"] is not None:
+        source = Source(node_id, out, dist(r["interarrival"]), limit=r["limit"])
+    else:
+        source = Source(node_id, out, rate=r["rate"], limit=r["limit"])
+    source.set_priority(r["priority"])
+    return source
 
 
 def _set_rate(source: Source, r: dict[str, Any], context: LiveContext) -> None:
     if r["rate"] is not None:  # None leaves the arrivals to the parameter that is set
-        source.rate = r["rate"]
+        source.set_rate(r["rate"])
 
 
 def _set_interarrival(source: Source, r: dict[str, Any], context: LiveContext) -> None:
     if r["interarrival"] is not None:
-        source.interarrival = dist(r["interarrival"])
+        source.set_interarrival(dist(r["interarrival"]))
 
 
 def _set_priority(source: Source, r: dict[str, Any], context: LiveContext) -> None:
-    source.context_factory = priority_factory(r["priority"])
+    source.set_priority(r["priority"])
+
+
+def arrival_rate(r: dict[str, Any], t: float = 0.0) -> float:
+    """The long-run arrival rate per second of a source with resolved parameters ``r`` (its
+    profile's rate at ``t``). Values that are not rates (a model being edited) count as 0."""
+    if r["profile"] is not None:
+        rate = 0.0
+        for time, value in r["profile"]:
+            if time <= t:
+                rate = value
+        return _rate(rate)
+    if r["interarrival"] is not None:
+        mean = dist(r["interarrival"]).mean
+        return 1.0 / mean if mean > 0 else math.inf
+    return _rate(r["rate"])
+
+
+def _rate(value: Any) -> float:
+    """A rate as a float: 0 for anything that is not a number >= 0, ``inf`` if too large."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return 0.0
+    x = finite_float(value)
+    if x is None:
+        return math.inf if value > 0 else 0.0
+    return max(0.0, x)
 
 
 def _summary(r: dict[str, Any]) -> str:
@@ -168,6 +187,7 @@ KIND = Kind(
     builder=_build,
     output="target",
     live=MappingProxyType({"rate": _set_rate, "interarrival": _set_interarrival, "priority": _set_priority}),
+    arrivals=arrival_rate,
     departures=_departures,
     summarise=_summary,
 )

@@ -22,7 +22,7 @@ def _set_num_workers(pool: ThreadPool, r: dict[str, Any], context: LiveContext) 
 
 
 def _set_processing_time(pool: ThreadPool, r: dict[str, Any], context: LiveContext) -> None:
-    pool.processing_time = dist(r["processing_time"])
+    pool.set_processing_time(dist(r["processing_time"]))
 
 
 def _describe(r: dict[str, Any]) -> ServiceDescription:
