@@ -25,8 +25,9 @@ from engine import distributions
 from engine.closed import MAX_MULTISERVER, ClosedStation, mva
 from engine.model.kinds.clients import NAME, closed_loops
 from engine.model.schema import KINDS
+from engine.model.validate import model_routing
 from engine.queueing import StationResult
-from engine.routing import model_routing, solve_traffic
+from engine.routing import solve_traffic
 
 #: Separates a station's name from the part of it (an async server's CPU and I/O stages).
 _PART = "\x00"
