@@ -8,6 +8,7 @@ import math
 from desktop.icons import KIND_COLORS, examples, kind_pixmap
 from desktop.run.buffers import Estimate
 from desktop.run.theory_panel import law_checks, think_time
+from engine.closed import ClosedStation, mva
 from engine.model import model_from_dict
 
 
@@ -78,3 +79,15 @@ def test_the_network_totals_leave_a_closed_loop_out(qtbot, make_host) -> None:
     panel.refresh(host.live.last_batch)
     row = panel.row("\x00network", "L  requests in the network")
     assert row and float(row[1]) == 1.0  # the M/M/1 'batch' at rho = 0.5 alone
+
+
+def test_the_population_changes_live_and_theory_follows(qtbot, make_host, example) -> None:
+    host = make_host(example("closed_web", end_time=1e7))
+    live = host.live
+    live.run()
+    qtbot.waitUntil(lambda: live.last_batch is not None and live.last_batch.now > 600, timeout=30000)
+    host.document.set_param("users", "population", 5)
+    qtbot.waitUntil(lambda: live.last_batch.results.get("users", {}).get("population") == 5, timeout=10000)
+    expected = mva([ClosedStation("web", 0.1, 1, 2), ClosedStation("db", 0.2)], 5, 3.0)
+    qtbot.waitUntil(lambda: live.theory_panel.theory["users"]["throughput"] == expected.throughput, timeout=5000)
+    live.stop()
