@@ -28,6 +28,7 @@ from typing import Any
 
 from engine.analysis import analyze_model
 from engine.closed import (
+    ClientsResult,
     ClosedBounds,
     ClosedResult,
     ClosedStation,
@@ -71,6 +72,7 @@ __all__ = [
     "jackson",
     "ClosedStation",
     "ClosedResult",
+    "ClientsResult",
     "ClosedBounds",
     "mva",
     "mva_curve",
