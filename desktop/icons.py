@@ -39,6 +39,7 @@ LESSON_ORDER = (
     "load_balanced_pools",
     "async_db",
     "autoscaling_web",
+    "closed_web",
 )
 
 
@@ -62,6 +63,7 @@ KIND_COLORS: dict[str, str] = {
     "router": "#d9771e",
     "delay": "#a0701a",
     "sink": "#5d6673",
+    "clients": "#c0397a",
 }
 
 

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any
 
 from engine import distributions
+from engine.closed_analysis import analyze_closed, closed_members
 from engine.model.document import Model, Node
 from engine.model.schema import KINDS, ServiceDescription
 from engine.model.validate import check_document, model_routing
@@ -56,7 +57,8 @@ def analyze_model(model: Model) -> dict[str, StationResult | str]:
     outs: dict[str, list[str]] = {}
     for link in model.links:
         outs.setdefault(link.source, []).append(link.target)
-    in_cycle = _cycle_nodes(model)
+    closed = closed_members(model)  # closed loops are solved by MVA (engine.closed_analysis)
+    in_cycle = _cycle_nodes(model) - closed
     resolved = {n.id: KINDS[n.kind].resolve(n.params) for n in model.nodes}
     services = {n.id: KINDS[n.kind].service(resolved[n.id]) for n in model.nodes if _is_station(n)}
     burke = {n.id: _burke(services.get(n.id)) for n in model.nodes}
@@ -67,14 +69,15 @@ def analyze_model(model: Model) -> dict[str, StationResult | str]:
     results: dict[str, Any] = {}
     for node in model.nodes:
         service = services.get(node.id)
-        if service is None:
+        if service is None or node.id in closed:
             continue
         lam = rates.get(node.id, 0.0)
         if not traffic.converged:
             results[node.id] = "the traffic equations of this network are too large to solve here"
             continue
         results[node.id] = _solve(service, lam, reasons.get(node.id), node.id in in_cycle, cycle_is_jackson)
-    _sinks(model, routing, rates, results)
+    _sinks(model, routing, rates, results, closed)
+    results.update(analyze_closed(model))
     return results
 
 
@@ -218,7 +221,7 @@ def _event_loop(service: ServiceDescription, lam: float) -> StationResult | str:
     )
 
 
-def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dict[str, Any]) -> None:
+def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dict[str, Any], closed: set[str]) -> None:
     """End-to-end latency by Little's law over the whole network, when there is one sink."""
     sinks = [n for n in model.nodes if _is_sink(n)]
     for sink in sinks:
@@ -226,7 +229,7 @@ def _sinks(model: Model, routing: Routing, rates: dict[str, float], results: dic
     if len(sinks) != 1:
         return
     sink = sinks[0]
-    stations = [n for n in model.nodes if _is_station(n)]
+    stations = [n for n in model.nodes if _is_station(n) and n.id not in closed]
     unsolved = [n.id for n in stations if not isinstance(results.get(n.id), StationResult)]
     if unsolved:
         results[sink.id] = f"station {unsolved[0]!r} is not solved"

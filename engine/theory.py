@@ -11,6 +11,10 @@ that are not numbers at all raise TypeError. Nothing overflows: any server count
 length (10^9 and beyond) is computed in log space in milliseconds, and a result too large
 for a float is ``inf``.
 
+Closed networks (a fixed population of clients with think time): exact mean value analysis,
+asymptotic and balanced job bounds, the saturation point N* and the interactive response
+time law live in :mod:`engine.closed`.
+
 This module is the public face: the formulas live in :mod:`engine.queueing` (with the
 log-space sums in :mod:`engine.erlang`), the model-wide analysis in :mod:`engine.analysis`.
 The arrow points one way: this module imports both, and neither imports this module (a
@@ -23,6 +27,17 @@ from __future__ import annotations
 from typing import Any
 
 from engine.analysis import analyze_model
+from engine.closed import (
+    ClientsResult,
+    ClosedBounds,
+    ClosedResult,
+    ClosedStation,
+    closed_bounds,
+    interactive_response_time,
+    mva,
+    mva_curve,
+    saturation_population,
+)
 from engine.queueing import (
     NetworkResult,
     StationResult,
@@ -55,6 +70,15 @@ __all__ = [
     "priority_nonpreemptive_mg1",
     "mm1_response_percentile",
     "jackson",
+    "ClosedStation",
+    "ClosedResult",
+    "ClientsResult",
+    "ClosedBounds",
+    "mva",
+    "mva_curve",
+    "closed_bounds",
+    "saturation_population",
+    "interactive_response_time",
     "analyze",
 ]
 

@@ -465,14 +465,14 @@ class SeriesStore:
         out["blocking_probability"] = little_batch_means(rejected, arrived, weights, batches)
         return out
 
-    def total_in_system(self, since: float, batches: int = 16) -> Estimate:
+    def total_in_system(self, since: float, batches: int = 16, stations: Iterable[str] | None = None) -> Estimate:
         """Batch-means estimate of the number of requests in all the stations together (the
-        sum of their L series) after simulated time ``since``."""
+        sum of their L series; of ``stations`` only when given) after simulated time ``since``."""
         t = self.times()
         keep = slice(int(np.searchsorted(t, since, side="right")) + 1, None)
         weights = (np.diff(t, prepend=2 * t[0] - t[1]) if t.size > 1 else np.ones(t.size))[keep]
         total = np.zeros(weights.size)
-        for sid in self.stations:
+        for sid in self.stations if stations is None else stations:
             total = total + self.series(sid, "queue_length")[keep] + self.series(sid, "in_service")[keep]
         return batch_means(total, weights, batches)
 

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
 from engine import theory
+from engine.closed_analysis import closed_members
 from engine.model import Model
 from engine.model.schema import KINDS, Kind, ServiceDescription, is_station
 
@@ -144,6 +145,13 @@ def service_time(model: Model, station: str) -> float | None:
     return service.mean_service
 
 
+def think_time(model: Model, node_id: str) -> float | None:
+    """Z in seconds of a closed population (a kind that closes a loop: clients), else None."""
+    kind = KINDS.get(model.node(node_id).kind)
+    service = service_of(model, node_id) if kind is not None and kind.closes_loop else None
+    return None if service is None else service.mean_service
+
+
 def has_moving_capacity(model: Model, station: str) -> bool:
     """Whether a station's capacity can change by itself during a run (an autoscaling rule)."""
     service = service_of(model, station)
@@ -172,10 +180,17 @@ class LawCheck:
 
 
 def law_checks(
-    est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, service: float | None, kind: str = ""
+    est: Mapping[str, Estimate],
+    results: Mapping[str, Any],
+    in_system: int,
+    service: float | None,
+    kind: str = "",
+    think: float | None = None,
 ) -> list[LawCheck]:
     """Little's law for the system and the queue, the utilisation law (against the time-average
-    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance."""
+    capacity c_avg the run had, or, for an async server, on its single CPU), for a closed
+    population with think time ``think`` the interactive response time law R = N/X − Z, and
+    flow balance."""
     lam = est["throughput"].mean
     checks = [
         LawCheck("Little's law", "L", est["mean_in_system"].mean, "λW", lam * est["mean_response"].mean),
@@ -186,6 +201,10 @@ def law_checks(
     elif service is not None and kind in ("server", "thread_pool"):
         c = est["capacity"].mean
         checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c_avg", lam * service / c))
+    if think is not None:
+        n = float(results.get("population", math.nan))
+        law = theory.interactive_response_time(n, lam, think)
+        checks.append(LawCheck("Response time law", "R", est["mean_response"].mean, "N/X−Z", law))
     arrivals = float(results.get("arrivals", math.nan))
     out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
     checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))
@@ -498,7 +517,8 @@ class TheoryPanel(QWidget):
             present = live.queue_length + live.in_service if live is not None else 0
             kind = _kind(self._model, sid)
             service = service_time(self._model, sid) if kind else None
-            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind)
+            think = think_time(self._model, sid) if kind else None
+            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind, think)
             self._fill(top, sid, self.theory.get(sid), est, checks, finished)
             state = coverage(self.theory.get(sid), est)
             label = {
@@ -676,7 +696,9 @@ class TheoryPanel(QWidget):
         and simulated) and Little's law for the whole path, L_net = X·W_end-to-end, when there
         is one sink."""
         top = self._items[NETWORK]
-        stations = self._store.stations if self._store is not None else ()
+        # The open network only: a closed loop (its clients and stations) is no part of the path to a sink.
+        closed = closed_members(self._model) if self._model is not None else set()
+        stations = [sid for sid in (self._store.stations if self._store is not None else ()) if sid not in closed]
         theory_l = [self.theory.get(sid) for sid in stations]
         t_total = (
             sum(v.get("mean_in_system", math.nan) for v in theory_l if isinstance(v, dict))
@@ -688,7 +710,7 @@ class TheoryPanel(QWidget):
         sims = [results.get(sid, {}).get("mean_in_system", math.nan) for sid in stations]
         s_total = float(sum(sims)) if sims else math.nan
         if self._store is not None and batch is not None:
-            band = self._store.total_in_system(self._since)
+            band = self._store.total_in_system(self._since, stations=stations)
             est = Estimate(s_total if window else band.mean, band.half_width, band.batches)
         else:
             est = Estimate(s_total)

@@ -142,6 +142,15 @@ def render() -> str:
         "probabilities unless it is a router. Links into a source, out of a sink, and a second "
         "link between the same two nodes are refused.",
         "",
+        "A **closed loop** starts and ends at a `clients` node: its out-links lead its requests into "
+        "the network, and a link back into it closes the loop (a request that reaches it has come "
+        "back). Every node a clients node's requests can reach must lead back to it; refused, each "
+        "naming the node: a sink or another clients node on the loop, a node from which the loop "
+        "cannot get back, a source feeding any node of the loop, and a station on it that could "
+        "turn a request away (a finite `queue_capacity`, or `max_connections` below the "
+        "population). Open parts may sit beside closed loops in one model. See "
+        "docs/closed-networks.md for the theory (mean value analysis).",
+        "",
         "## Limits",
         "",
         "Values that cannot be simulated meaningfully are refused, each message saying the limit and why:",

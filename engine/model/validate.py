@@ -482,15 +482,23 @@ def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> Non
         succ[link.source].append(link.target)
         pred[link.target].append(link.source)
     # Requests start at nodes nothing links into (sources) and end at nodes nothing leaves (sinks).
-    entering = {n.id for n in model.nodes if not _kind_has(n.kind, "has_input")}
-    leaving = {n.id for n in model.nodes if not _kind_has(n.kind, "has_output")}
+    loops = {n.id for n in model.nodes if _kind_has(n.kind, "closes_loop", False)}
+    entering = {n.id for n in model.nodes if not _kind_has(n.kind, "has_input")} | loops
+    leaving = {n.id for n in model.nodes if not _kind_has(n.kind, "has_output")} | loops
     sources = [n.id for n in model.nodes if n.id in entering]
     sinks = [n.id for n in model.nodes if n.id in leaving]
     if not sources:
         problem(None, "the model has no source: nothing will arrive")
     reachable = _closure(sources, succ)
     exits = _closure(sinks, pred)
+    for name in dict.fromkeys(n.kind for n in model.nodes if n.kind in KINDS):
+        kind = KINDS[name]
+        if kind.graph_check is not None:
+            for where, message in kind.graph_check(model):
+                problem(where, message)
     for node in model.nodes:
+        if node.id in loops:
+            continue  # its kind's graph check speaks for it
         if node.id not in leaving and not outs.get(node.id):
             problem(node.id, f"node {node.id!r} has no out-link: its requests have nowhere to go (link it to a sink)")
         elif node.id not in entering and node.id not in reachable:
@@ -499,10 +507,11 @@ def _check_graph(model: Model, outs: dict[str, list[Link]], problem: Any) -> Non
             problem(node.id, f"node {node.id!r}: requests that reach it can never leave (a cycle without exit)")
 
 
-def _kind_has(kind: str, flag: str) -> bool:
-    """The kind's ``flag`` (``has_input`` / ``has_output``); True for an unknown kind."""
+def _kind_has(kind: str, flag: str, unknown: bool = True) -> bool:
+    """The kind's ``flag`` (``has_input`` / ``has_output`` / ``closes_loop``); ``unknown``
+    for an unknown kind."""
     entry = KINDS.get(kind)
-    return entry is None or bool(getattr(entry, flag))
+    return unknown if entry is None else bool(getattr(entry, flag))
 
 
 def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:

@@ -41,6 +41,7 @@ METRICS = ("mean_response", "mean_in_system", "utilization", "mean_wait", "throu
 SOLVED = {
     "async_db.json": {"api"},
     "autoscaling_web.json": set(),
+    "closed_web.json": {"users", "web", "db"},
     "jackson_feedback.json": {"cpu", "disk", "done"},
     "load_balanced_pools.json": set(),
     "md1.json": {"machine", "done"},

@@ -19,6 +19,7 @@ import pytest
 
 from engine.metrics import LIVE_SERIES, SERIES, SINK_METRICS, STATION_METRICS
 from engine.model import ModelError, build, load_model, model_from_dict, replication_seeds
+from engine.model.schema import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.json"))
@@ -55,7 +56,7 @@ def test_every_example_builds_and_runs(path):
     run = build(m, end_time=end)
     run.run(slices=4)
     results = run.results()
-    stations = {n.id for n in m.nodes if n.kind in ("server", "thread_pool", "async_server", "delay")}
+    stations = {n.id for n in m.nodes if KINDS[n.kind].is_station}
     sinks = {n.id for n in m.nodes if n.kind == "sink"}
     assert set(results) == stations | sinks
     assert set(run.stations) == stations and set(run.sinks) == sinks

@@ -351,7 +351,12 @@ def dense_rates(model: Model) -> dict[str, float]:
     return dict(zip(ids, lam.tolist(), strict=True))
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+#: Examples with a closed loop have no open traffic equations to compare (I − Pᵀ is singular
+#: on a loop nothing leaves); their visit ratios are tested in test_closed_models.py.
+OPEN_EXAMPLES = [p for p in EXAMPLES if '"clients"' not in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("path", OPEN_EXAMPLES, ids=lambda p: p.name)
 def test_sparse_traffic_equations_agree_with_the_dense_solve_on_the_examples(path: Path) -> None:
     model = load_model(path)
     expected = dense_rates(model)

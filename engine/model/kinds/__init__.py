@@ -7,11 +7,12 @@ changes, theory, the canvas, the inspector, the palette and the docs all read th
 
 from __future__ import annotations
 
-from engine.model.kinds import async_server, delay, router, server, sink, source, thread_pool
+from engine.model.kinds import async_server, clients, delay, router, server, sink, source, thread_pool
 from engine.model.kinds.base import Kind, LiveContext, Param, ServiceDescription
 
 KINDS: dict[str, Kind] = {
-    module.KIND.name: module.KIND for module in (source, server, thread_pool, async_server, router, delay, sink)
+    module.KIND.name: module.KIND
+    for module in (source, server, thread_pool, async_server, router, delay, sink, clients)
 }
 
 __all__ = ["KINDS", "Kind", "LiveContext", "Param", "ServiceDescription"]

@@ -221,6 +221,12 @@ class Kind:
     #: Burke's theorem on their :meth:`service`.
     departures: Callable[[dict[str, Any], int], str | None] | None = None
     summarise: Callable[[dict[str, Any]], str] = _no_summary
+    #: Requests start here and end here (a closed population whose loop closes back into
+    #: it): for the graph checks it is both where requests come from and where they leave.
+    closes_loop: bool = False
+    #: ``graph_check(model) -> [(node id, problem), …]``: rules of this kind across the
+    #: whole graph, run once by the validator when the model has a node of this kind.
+    graph_check: Callable[[Any], list[tuple[str, str]]] | None = None
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, or None."""
