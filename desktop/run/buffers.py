@@ -26,9 +26,9 @@ import numpy as np
 from engine.metrics import LIVE_SERIES
 from engine.stats import t975
 
-#: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
+#: Running totals of a station at each checkpoint (see :class:`desktop.run.batch.Checkpoint`).
 CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
-#: Instantaneous state (:class:`desktop.run.worker.StationLive` attributes) kept between samples.
+#: Instantaneous state (:class:`desktop.run.batch.StationLive` attributes) kept between samples.
 INSTANT_FIELDS = ("queue_length", "utilization")
 INSTANT_CAPACITY = 4_096
 #: Running response-time percentiles of a station, recorded whenever a batch brings new results.
@@ -182,7 +182,7 @@ MIN_BATCHES = 4
 
 class Convergence:
     """The stations' exact running totals over the whole run, at the worker's checkpoints
-    (:class:`desktop.run.worker.Checkpoint`), in bounded memory: at most ``cap`` points; when
+    (:class:`desktop.run.batch.Checkpoint`), in bounded memory: at most ``cap`` points; when
     full, every other point is dropped (the totals are cumulative, so dropping a point merges
     the two intervals around it and loses nothing but resolution). The newest point and the
     points where an estimate restarts (live changes, see :meth:`pin`) are always kept.
@@ -337,7 +337,7 @@ class SeriesStore:
     """The live data of one run, per station: the sampled series, the checkpoints of running
     totals, and the running response-time percentiles.
 
-    ``append`` takes a :class:`desktop.run.worker.RunBatch`; views read arrays with
+    ``append`` takes a :class:`desktop.run.batch.RunBatch`; views read arrays with
     :meth:`series` and :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`,
     :meth:`percentile` and :meth:`percentile_times`.
     """

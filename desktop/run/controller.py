@@ -5,7 +5,6 @@ canvas. :mod:`desktop.run.integration` puts it into a main window."""
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QWidget
 from desktop.canvas.node_item import HEIGHT, WIDTH
 from desktop.commands import SetParams, SetSetting
 from desktop.document import ModelDocument
+from desktop.run.batch import AppliedChange, RunBatch
 from desktop.run.buffers import SeriesStore
 from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controls import RunControls
@@ -26,7 +26,7 @@ from desktop.run.dashboard import Dashboard
 from desktop.run.replications import ReplicationRunner
 from desktop.run.results import ResultsPanel, run_caption
 from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
-from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
+from desktop.run.worker import SimulationWorker, finish, launch
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,11 @@ class LiveRunController(QObject):
         self.state = "idle"
         self.store: SeriesStore | None = None
         self.last_batch: RunBatch | None = None
+        #: The live changes the worker applied in this run, in order (what the theory follows).
+        self.applied_changes: list[AppliedChange] = []
         self._parent = parent
         self._worker: SimulationWorker | None = None
         self._thread: QThread | None = None
-        self._params: dict[str, dict[str, Any]] = {}
         self._badges: dict[str, TheoryBadge] = {}
         self._next_view = 0.0
         self._drawing_since: float | None = None
@@ -121,6 +122,9 @@ class LiveRunController(QObject):
         self.controls.setting_edited.connect(self.change_setting)
         self.theory_panel.coverage_changed.connect(self._coverage_changed)
         document.node_changed.connect(self._node_changed)
+        self._edited_nodes: set[str] = set()
+        self._forward_timer = QTimer(self, singleShot=True, interval=0)
+        self._forward_timer.timeout.connect(self._forward_edits)
         # Before a run, the Theory tab previews the model's analytic values as it is edited.
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self._preview_theory)
@@ -277,10 +281,10 @@ class LiveRunController(QObject):
         stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
         self.store = SeriesStore(stations)
         self.last_batch = None
+        self.applied_changes = []
         self.dashboard.start(self.store, model.simulation.sample_interval)
         self.theory_panel.start(model, self.store)
         self.dashboard.set_theory(0.0, self.theory_panel.theory)
-        self._params = {n.id: copy.deepcopy(n.params) for n in model.nodes}
         self._attach_badges(stations)
         self.canvas_flows.clear()
         self.event_log.clear()
@@ -289,9 +293,8 @@ class LiveRunController(QObject):
         self.controls.show_progress(0.0, model.simulation.end_time)
         self._last_seen = time.perf_counter()
         self._progress_timer.start()
-        run_model = model
+        run_model = model.copy()  # the run's one model: the worker owns it from here on
         if end_time is not None:  # Run Until Precise: the same model, a later end
-            run_model = copy.deepcopy(model)
             run_model.simulation.end_time = end_time
         worker = SimulationWorker(run_model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
@@ -312,14 +315,17 @@ class LiveRunController(QObject):
         self.store.append(batch)
         final = batch.state != "running"
         self._check_precision(batch)
+        self.applied_changes.extend(batch.changes)
         for change in batch.changes:
             self.dashboard.add_marker(change.time, f"{change.node_id}.{change.name} = {_short(change.value)}")
             self.event_log.appendPlainText(
                 f"t = {change.time:.6g} s: {change.node_id}.{change.name} ← {_short(change.value)}"
             )
-        if batch.changes:
-            at = batch.changes[-1].time
-            self.theory_panel.model_changed(self.document.model, at)
+        if batch.changes:  # theory follows what the run applied (a refused edit is not in it)
+            last = batch.changes[-1]
+            at = last.time
+            if last.model is not None:
+                self.theory_panel.model_changed(last.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
         self._show_progress(batch)
         try:
@@ -478,14 +484,18 @@ class LiveRunController(QObject):
         self.state_changed.emit(state)
 
     def _node_changed(self, node_id: str) -> None:
-        if self._worker is None or node_id not in self._params or not self.document.has_node(node_id):
-            return
-        new = self.document.node(node_id).params
-        old = self._params[node_id]
-        for name, value in new.items():
-            if old.get(name, _ABSENT) != value:
-                self._worker.set_param(node_id, name, copy.deepcopy(value))
-        self._params[node_id] = copy.deepcopy(new)
+        """Forward the node as the document has it once the edit is complete (one undo command
+        may set several parameters, each reported on its own); the worker applies what
+        differs from the run's model and reports it (the controller keeps no copy)."""
+        if self._worker is not None:
+            self._edited_nodes.add(node_id)
+            self._forward_timer.start()
+
+    def _forward_edits(self) -> None:
+        edited, self._edited_nodes = self._edited_nodes, set()
+        for node_id in sorted(edited):
+            if self._worker is not None and self.document.has_node(node_id):
+                self._worker.edit_node(node_id, self.document.node(node_id).params)
 
     def _preview_theory(self) -> None:
         if self._worker is None:  # after a run, an edit makes its comparison stale anyway
@@ -548,9 +558,6 @@ class LiveRunController(QObject):
             loop.exec()
         self.state_changed.disconnect(check)
         self.batch_received.disconnect(check)
-
-
-_ABSENT = object()
 
 
 def _short(value: Any) -> str:
