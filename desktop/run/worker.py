@@ -101,6 +101,8 @@ TICK = 1.0 / 60.0
 ACK_WAIT = 0.25
 #: Wall seconds between two checkpoints of the stations' running totals while running.
 CHECKPOINT_INTERVAL = 1.0 / 100.0
+#: Checkpoints taken by simulated time over a run (see :func:`checkpoint_grid`).
+GRID_CHECKPOINTS = 1_000
 #: Wall seconds between two heartbeats (see :class:`SimulationWorker`) while running flat out.
 HEARTBEAT = 1.0 / 30.0
 
@@ -150,6 +152,7 @@ class SimulationWorker(QObject):
         self._anchor = (0.0, 0.0)
         self._flows: FlowTracker | None = None
         self._reporter: Reporter | None = None
+        self._grid = self._next_grid = math.inf
         self._next_checkpoint = 0.0
 
     # ------------------------------------------------------------ any thread
@@ -225,6 +228,8 @@ class SimulationWorker(QObject):
         try:
             run = build(self._model, series=True)
             self._reporter = Reporter(run)
+            self._grid = checkpoint_grid(self._model.simulation.end_time, self._model.simulation.sample_interval)
+            self._next_grid = self._grid
             self._sim = run.sim
             if self._stop_flag:  # Stop came while the model was being built
                 run.sim.request_stop()
@@ -440,6 +445,18 @@ class SimulationWorker(QObject):
             self._next_checkpoint = start + elapsed + CHECKPOINT_INTERVAL
 
     def _advance(self, run: Run, limit: float) -> None:
+        """``run.run_until(limit)``, with a checkpoint at each multiple of the simulated-time
+        grid (see :func:`checkpoint_grid`) the slice crosses, so that a warm-up moved after
+        the run finds a held checkpoint near it however fast the run went."""
+        reporter = self._reporter
+        end = min(limit, run.end_time)
+        while reporter is not None and self._next_grid <= end and not run.sim.stop_requested:
+            self._run_to(run, self._next_grid)
+            reporter.checkpoint()
+            self._next_grid += self._grid
+        self._run_to(run, limit)
+
+    def _run_to(self, run: Run, limit: float) -> None:
         """``run.run_until(limit)``, stopping first just before the engine's warm-up cut if
         the slice crosses it, so that the reporter records the totals since time 0 there
         (see :meth:`desktop.run.batch.Reporter.take_cut`)."""
@@ -476,6 +493,16 @@ class SimulationWorker(QObject):
     def _batch(self, run: Run, state: str, now: float) -> RunBatch:
         assert self._reporter is not None
         return self._reporter.batch(self._seq, state, now, self._speed, self._flows)
+
+
+def checkpoint_grid(end_time: float, sample_interval: float) -> float:
+    """Simulated seconds between two checkpoints taken by simulated time, besides those taken
+    every :data:`CHECKPOINT_INTERVAL` of wall time: about :data:`GRID_CHECKPOINTS` over the
+    run, on multiples of the sample interval (where a dragged warm-up lands)."""
+    step = end_time / GRID_CHECKPOINTS
+    if sample_interval > 0 and math.isfinite(sample_interval):
+        step = sample_interval * max(1.0, math.ceil(step / sample_interval))
+    return step if step > 0 and math.isfinite(step) else math.inf
 
 
 def _check_speed(speed: float) -> float:
