@@ -590,6 +590,7 @@ class LiveRunController(QObject):
 
     def _show_replications(self, *args: Any, **kwargs: Any) -> None:
         self._results_batch = None  # the table no longer shows the live run's results
+        kwargs.setdefault("warmup", self.warmup_cut()[0])  # what a later cut cannot be applied to
         self.results_panel.show_results(*args, **kwargs)
 
     def _document_reset(self) -> None:
