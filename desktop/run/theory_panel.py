@@ -361,6 +361,9 @@ class TheoryPanel(QWidget):
         self.warmup_region.setZValue(-10)
         self.warmup_region.setVisible(False)
         self.plot.addItem(self.warmup_region)
+        self._cut_text = pg.InfLineLabel(
+            self.warmup_region.lines[1], text="", position=0.08, anchors=[(1, 0), (1, 0)], color="#606060"
+        )
         self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
         box = QVBoxLayout(bottom)
@@ -414,6 +417,7 @@ class TheoryPanel(QWidget):
         self.warmup_region.setRegion((0.0, cut))
         self.warmup_region.setVisible(cut > 0 and self._model is not None)
         self.warmup_region.setToolTip(self._cut_label())
+        self._cut_text.setFormat(f"◂ {self._cut_label()}" if self._auto else "")
         if self._shown is not None and self._model is not None:
             self.refresh(self._shown)
 
@@ -449,6 +453,7 @@ class TheoryPanel(QWidget):
         self.warmup_region.setRegion((0.0, self._cut))
         self.warmup_region.setVisible(self._cut > 0)
         self.warmup_region.setToolTip(self._cut_label())
+        self._cut_text.setFormat("")
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}

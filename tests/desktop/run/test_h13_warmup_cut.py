@@ -152,6 +152,7 @@ def test_auto_warm_up_cuts_by_mser5_draws_the_cut_and_stays_auto_in_the_document
     assert dash.warmup == cut and all(r.getRegion()[1] == cut for r in dash.warmup_regions.values())
     assert dash.cut_text == f"◂ auto: MSER-5 cut at t = {cut:,.6g} s"
     assert live.theory_panel.cut == cut and f"{cut:,.6g}" in live.theory_panel.warmup_region.toolTip()
+    assert live.theory_panel._cut_text.format == f"◂ auto: MSER-5 cut at t = {cut:,.6g} s"
     if cut > 0:
         assert "automatic (MSER-5) warm-up cut" in live.results_panel.caption.text()
     # Turning Auto off is an undoable edit, and undo brings "auto" back.
@@ -194,3 +195,39 @@ def test_the_auto_cut_reads_the_exact_totals_once_the_series_no_longer_reach_bac
     t, v = in_system_history(small)  # from the totals: the ring holds the last 500 s only
     assert t[0] < 5.0 and t[-1] == n
     assert abs(auto_warmup_cut(small) - exact) < 100.0
+
+
+def test_stepping_across_the_warm_up_records_the_totals_at_the_cut_itself(qtbot, example) -> None:
+    from desktop.run.batch import CUMULATIVE_FIELDS
+    from desktop.run.worker import SimulationWorker, launch
+
+    model = example("mm1", end_time=1e6)
+    model.simulation.warmup = 5.0
+    fresh = _headless_until(model, 5.0)
+    worker = SimulationWorker(model.copy(), paused=True)
+    checkpoints = []
+    worker.batch_produced.connect(lambda b: checkpoints.extend(b.checkpoints))
+    thread = launch(worker)
+    try:
+        for _ in range(40):  # an M/M/1 at λ 0.8 has about 8 events in 5 s: 40 steps cross the cut
+            worker.step()
+        qtbot.waitUntil(lambda: any(c.time == 5.0 for c in checkpoints), timeout=10_000)
+    finally:
+        worker.stop()
+        assert thread.wait(2000)
+    at_cut = next(c for c in checkpoints if c.time == 5.0)
+    assert at_cut.totals["cpu"] == (0, 0.0, 0, 0.0) and at_cut.areas["cpu"] == (0.0, 5.0)  # the window starts
+    cumulative = dict(zip(CUMULATIVE_FIELDS, at_cut.cumulative["cpu"]))
+    assert cumulative["in_system_area"] == pytest.approx(fresh["mean_in_system"] * 5.0, rel=1e-12)
+    assert cumulative["completed"] == fresh["completed"]
+    later = [c for c in checkpoints if c.time > 5.0]
+    assert later and all(c.areas["cpu"][1] == 5.0 for c in later)
+
+
+def _headless_until(model, t: float) -> dict:  # type: ignore[no-untyped-def]
+    """The station's metrics from 0 to ``t`` of a fresh run without warm-up (same trajectory)."""
+    other = model.copy()
+    other.simulation.warmup = 0.0
+    run = build(other, series=True)
+    run.run_until(t)
+    return run.results()["cpu"]
