@@ -362,7 +362,7 @@ class TheoryPanel(QWidget):
         self.warmup_region.setVisible(False)
         self.plot.addItem(self.warmup_region)
         self._cut_text = pg.InfLineLabel(
-            self.warmup_region.lines[1], text="", position=0.08, anchors=[(1, 0), (1, 0)], color="#606060"
+            self.warmup_region.lines[1], text="", position=0.95, anchors=[(0, 0), (0, 0)], color="#606060"
         )
         self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
@@ -417,9 +417,9 @@ class TheoryPanel(QWidget):
         self.warmup_region.setRegion((0.0, cut))
         self.warmup_region.setVisible(cut > 0 and self._model is not None)
         self.warmup_region.setToolTip(self._cut_label())
-        self._cut_text.setFormat(f"◂ {self._cut_label()}" if self._auto else "")
-        if self._shown is not None and self._model is not None:
-            self.refresh(self._shown)
+        self._cut_text.setFormat(f" {self._cut_label()}" if self._auto else "")
+        if self._shown is not None and self._model is not None and self._shown.state != "running":
+            self.refresh(self._shown)  # while running, the next refresh draws it
 
     def _cut_label(self) -> str:
         return f"auto: MSER-5 cut at t = {self._cut:,.6g} s" if self._auto else f"warm-up: 0–{self._cut:,.6g} s"

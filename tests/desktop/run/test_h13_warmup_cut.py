@@ -136,7 +136,9 @@ def test_the_lq_and_wq_intervals_come_from_the_exact_totals_over_the_whole_windo
 def test_auto_warm_up_cuts_by_mser5_draws_the_cut_and_stays_auto_in_the_document(qtbot, make_host, example) -> None:
     model = example("mm1", end_time=4000.0, sample_interval=1.0)
     model.simulation.warmup = "auto"
-    model.node("cpu").params["queue_capacity"] = None
+    arrivals = model.node("arrivals").params  # overloaded for 400 s, then ρ = 0.6: a transient to cut
+    arrivals.pop("rate")
+    arrivals["profile"] = [[0, 1.6], [400, 0.6]]
     host = make_host(model)
     live, doc = host.live, host.document
     assert live.controls.auto_warmup_button.isChecked()
@@ -152,9 +154,15 @@ def test_auto_warm_up_cuts_by_mser5_draws_the_cut_and_stays_auto_in_the_document
     assert dash.warmup == cut and all(r.getRegion()[1] == cut for r in dash.warmup_regions.values())
     assert dash.cut_text == f"◂ auto: MSER-5 cut at t = {cut:,.6g} s"
     assert live.theory_panel.cut == cut and f"{cut:,.6g}" in live.theory_panel.warmup_region.toolTip()
-    assert live.theory_panel._cut_text.format == f"◂ auto: MSER-5 cut at t = {cut:,.6g} s"
-    if cut > 0:
-        assert "automatic (MSER-5) warm-up cut" in live.results_panel.caption.text()
+    assert live.theory_panel._cut_text.format == f" auto: MSER-5 cut at t = {cut:,.6g} s"
+    assert 400.0 < cut < 2000.0
+    assert "automatic (MSER-5) warm-up cut" in live.results_panel.caption.text()
+    assert "automatic (MSER-5) warm-up cut" in live.theory_panel.caption.text()
+    held = re.search(r"held checkpoint at t = ([\d,.]+) s", live.results_panel.caption.text())
+    start = float(held[1].replace(",", "")) if held else cut
+    assert cut - 20.0 <= start <= cut
+    fresh = _headless(model, start)["cpu"]
+    assert live.results_panel.results["cpu"]["mean_in_system"] == pytest.approx(fresh["mean_in_system"], rel=1e-9)
     # Turning Auto off is an undoable edit, and undo brings "auto" back.
     live.controls.auto_warmup_button.setChecked(False)
     assert not doc.model.simulation.auto_warmup
