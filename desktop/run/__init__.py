@@ -5,6 +5,8 @@
 - :mod:`desktop.run.batch` — what the run reports: the immutable batches, checkpoints of
   exact totals, the live changes applied, what Step did.
 - :mod:`desktop.run.buffers` — bounded ring buffers and batch-means estimates.
+- :mod:`desktop.run.totals` — the run's exact totals since t = 0 at checkpoints, in bounded
+  memory: convergence, exact values and intervals, and a warm-up moved without re-running.
 - :mod:`desktop.run.dashboard` — pyqtgraph charts of the live time series.
 - :mod:`desktop.run.controls` — Run/Pause/Step/Stop, speed and run settings.
 - :mod:`desktop.run.theory_panel` — analytic values, confidence bands and law checks.
