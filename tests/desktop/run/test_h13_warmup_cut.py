@@ -49,7 +49,10 @@ def test_a_new_cut_after_the_run_recomputes_results_and_theory_exactly_without_r
     batch = live.last_batch
     events = batch.events_processed
     before = live.results_panel.value("cpu", "mean_in_system")
-    live.change_setting("warmup", cut)  # typed in the toolbar, or dragged: the same undoable edit
+    box = live.controls.warmup_box  # typed in the toolbar (a drag makes the same undoable edit)
+    box.setValue(cut)
+    box.editingFinished.emit()
+    assert host.document.model.simulation.warmup == cut
     assert live.last_batch is batch and live.state == "finished"  # nothing ran again
     panel, results = live.theory_panel, live.results_panel
     caption = results.caption.text()
