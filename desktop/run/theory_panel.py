@@ -560,7 +560,9 @@ class TheoryPanel(QWidget):
         for sid in self._sinks:
             self._fill_sink(self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if own else {}, finished)
             if not own and since > 0 and batch.now > since:
-                self._label(self._items[sid], "end-to-end values: over the run's own window only", "#808080")
+                self._label(
+                    self._items[sid], "end-to-end values: not kept for a window other than the run's own", "#808080"
+                )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
         self._gauge()
