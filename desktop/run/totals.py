@@ -136,10 +136,11 @@ class Convergence:
         if not n or not self.stations:
             return None
         lo = int(np.searchsorted(self._t[:n], since, side="right")) - 1
+        held = self._c[self.stations[0]]
+        if not np.isfinite(held[max(lo, 0)]).all() or not np.isfinite(held[n - 1]).all():
+            return None
         if lo < 0:
             return 0.0 if since >= 0 else None
-        if not np.isfinite(self._c[self.stations[0]][lo]).all():
-            return None
         return float(self._t[lo])
 
     def window(self, station: str, since: float, until: float = math.inf) -> dict[str, float]:

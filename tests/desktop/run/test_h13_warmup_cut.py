@@ -242,3 +242,36 @@ def _headless_until(model, t: float) -> dict:  # type: ignore[no-untyped-def]
     run = build(other, series=True)
     run.run_until(t)
     return run.results()["cpu"]
+
+
+def test_a_cut_the_held_totals_do_not_reach_is_said_plainly_and_the_run_s_own_window_stays(qtbot, example) -> None:
+    from desktop.run.batch import Checkpoint
+    from desktop.run.theory_panel import TheoryPanel
+
+    model = example("mm1")  # warm-up 1,000 s
+    store = SeriesStore(["cpu"], capacity=100)
+    panel = TheoryPanel()
+    qtbot.addWidget(panel)
+    panel.start(model, store)
+    # Checkpoints without totals since time 0 (as a run recorded before they existed).
+    for t in (1500.0, 2000.0, 2500.0, 3000.0):
+        done = int(0.8 * (t - 1000.0))
+        store.append(
+            SimpleNamespace(
+                times=np.empty(0), series={}, stations={}, now=t, changes=(), results_time=t, results={},
+                checkpoints=(Checkpoint(t, {"cpu": (done, 5.0 * done, done, 4.0 * done)}, {"cpu": (4.0 * (t - 1000), 1000.0)}),),
+            )
+        )  # fmt: skip
+    results = {"cpu": {"mean_in_system": 4.0, "mean_response": 5.0, "arrivals": 1600, "completed": 1600}}
+    batch = SimpleNamespace(
+        state="finished", now=3000.0, warmup=1000.0, results_time=3000.0, results=results, stations={}, end_time=3000.0
+    )
+    panel.refresh(batch)
+    assert "measurement window 1,000–3,000 s" in panel.caption.text()
+    panel.set_cut(500.0)
+    text = panel.caption.text()
+    assert "cannot be applied" in text and "not held" in text and "re-run" in text
+    assert panel.row("cpu", "L ")[2].split()[0] == "4"  # the run's own window, unchanged
+    assert panel.row("cpu", "W ")[2].split()[0] == "5"
+    panel.set_cut(1000.0)  # back to the run's own cut: nothing to say
+    assert "cannot be applied" not in panel.caption.text()
