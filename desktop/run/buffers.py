@@ -9,9 +9,9 @@ store for ``S`` stations takes
 — with the defaults (32,768 samples, 4,096 checkpoints and rows of results, 4,096 rows of
 instantaneous state) 0.7 MiB + 4.5 MiB per station, e.g. 46 MiB for ten stations, however
 long the run. Older rows are
-overwritten. The convergence record (:class:`Convergence`) adds 8 · 4 · (1 + 3·S) ·
-:data:`CONVERGENCE_POINTS` bytes (0.1 MiB per station): it covers the whole run at any length
-by merging pairs of points.
+overwritten. The record of exact totals (:class:`desktop.run.totals.Convergence`) adds
+8 · (1 + 12·S) · :data:`~desktop.run.totals.CONVERGENCE_POINTS` bytes (0.1 MiB per station):
+it covers the whole run at any length by merging pairs of points.
 """
 
 from __future__ import annotations
@@ -23,12 +23,28 @@ from typing import Any
 
 import numpy as np
 
+from desktop.run.totals import CONVERGENCE_POINTS, CONVERGENCE_QUANTITIES, Convergence
+from engine.experiments import warmup_cut
 from engine.metrics import LIVE_SERIES
 from engine.stats import t975
 
-#: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
+__all__ = [
+    "CONVERGENCE_POINTS",
+    "CONVERGENCE_QUANTITIES",
+    "Convergence",
+    "Estimate",
+    "RingBuffer",
+    "SeriesStore",
+    "auto_warmup_cut",
+    "batch_means",
+    "in_system_history",
+    "little_batch_means",
+    "ratio_batch_means",
+]
+
+#: Running totals of a station at each checkpoint (see :class:`desktop.run.batch.Checkpoint`).
 CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
-#: Instantaneous state (:class:`desktop.run.worker.StationLive` attributes) kept between samples.
+#: Instantaneous state (:class:`desktop.run.batch.StationLive` attributes) kept between samples.
 INSTANT_FIELDS = ("queue_length", "utilization")
 INSTANT_CAPACITY = 4_096
 #: Running response-time percentiles of a station, recorded whenever a batch brings new results.
@@ -172,172 +188,11 @@ def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: i
     return _from_batches(dn[keep] / dd[keep], grand)
 
 
-#: Most points the convergence record keeps (beyond, every other point is dropped).
-CONVERGENCE_POINTS = 1_024
-#: Quantities :meth:`Convergence.curve` draws: L (number in system) and W (response time).
-CONVERGENCE_QUANTITIES = ("mean_in_system", "mean_response")
-#: Fewest batches :meth:`Convergence.curve` draws a band from.
-MIN_BATCHES = 4
-
-
-class Convergence:
-    """The stations' exact running totals over the whole run, at the worker's checkpoints
-    (:class:`desktop.run.worker.Checkpoint`), in bounded memory: at most ``cap`` points; when
-    full, every other point is dropped (the totals are cumulative, so dropping a point merges
-    the two intervals around it and loses nothing but resolution). The newest point and the
-    points where an estimate restarts (live changes, see :meth:`pin`) are always kept.
-
-    Per point and station it holds the time-integral of the number in system over the
-    measurement window, the window's start, the completions and the sum of their response
-    times — what ``Run.results()`` divides, so :meth:`curve` ends on the engine's values to
-    the last bit.
-    """
-
-    def __init__(self, stations: Iterable[str], cap: int = CONVERGENCE_POINTS) -> None:
-        if cap < 4:
-            raise ValueError(f"cap must be >= 4, got {cap!r}")
-        self.stations = tuple(stations)
-        self.cap = cap
-        self._t = np.empty(cap)
-        # columns: area under the number in system, window start, completed, response-time sum
-        self._v = {sid: np.full((cap, 4), np.nan) for sid in self.stations}
-        self._n = 0
-        self._pinned: list[float] = []
-        # Checkpoints per point kept (doubles at each merge), checkpoints seen, and whether
-        # the newest point is only there as the newest (the next checkpoint replaces it).
-        self._stride, self._count, self._tail = 1, 0, False
-        #: How many times pairs were merged (the record's resolution halved).
-        self.merges = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    def pin(self, t: float) -> None:
-        """Keep the point at simulated time ``t`` (an estimate restarts there) through merges."""
-        self._pinned.append(float(t))
-
-    def add(self, checkpoint: Any) -> None:
-        """Record a checkpoint later than the newest point (others, and checkpoints without
-        areas, are ignored)."""
-        areas = getattr(checkpoint, "areas", None)
-        if not areas or (self._n and not checkpoint.time > self._t[self._n - 1]):
-            return
-        if self._tail:  # the newest point was kept only as the newest: replace it
-            i = self._n - 1
-        else:
-            if self._n == self.cap:
-                self._merge()
-            i = self._n
-            self._n += 1
-        self._t[i] = checkpoint.time
-        nan4 = (math.nan,) * 4
-        for sid, v in self._v.items():
-            area, start = areas.get(sid, (math.nan, math.nan))
-            totals = checkpoint.totals.get(sid, nan4)
-            v[i] = (area, start, totals[0], totals[1])
-        self._count += 1
-        self._tail = self._count % self._stride != 0 and checkpoint.time not in self._pinned
-
-    def _merge(self) -> None:
-        n = self._n
-        index = np.arange(n)
-        pinned = np.isin(self._t[:n], self._pinned)
-        keep = (index % 2 == 0) | (index == n - 1) | pinned
-        if keep.sum() > self.cap - 1:  # more pinned points than room: keep the even ones only
-            keep = (index % 2 == 0) | (index == n - 1)
-        m = int(keep.sum())
-        self._t[:m] = self._t[:n][keep]
-        for v in self._v.values():
-            v[:m] = v[:n][keep]
-        self._n = m
-        self._stride *= 2
-        self.merges += 1
-
-    def times(self) -> np.ndarray:
-        """Simulated times of the points held."""
-        return self._t[: self._n].copy()
-
-    def curve(
-        self,
-        station: str,
-        since: float,
-        quantity: str = "mean_in_system",
-        until: float = math.inf,
-        batches: int = 16,
-        last_only: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(times, running mean, 95 % half-width) of ``quantity`` (one of
-        :data:`CONVERGENCE_QUANTITIES`) of ``station`` at every point after ``since`` and up to
-        ``until``, each over the window from ``since`` to that point.
-
-        A ``since`` at or before a point's window start (the warm-up) is the engine's
-        measurement window: L = area / (t − start) and W = response sum / completions, as
-        ``Run.results()`` computes them. A later ``since`` (a live change) restarts the
-        estimate from the point at ``since``: differences of the totals since then. The
-        half-width is by batch means over groups of equal duration, from the cumulative
-        totals interpolated between points: ``min(batches, points // 2)`` groups for a point
-        with ``points`` points in its window (wider t quantiles with fewer); NaN below
-        :data:`MIN_BATCHES` groups, or while a group holds no completion (and, with
-        ``last_only``, everywhere but at the newest point)."""
-        n = self._n
-        t = self._t[:n]
-        v = self._v[station][:n]
-        empty = (np.empty(0), np.empty(0), np.empty(0))
-        after = (t > since) & (t <= until)
-        if not after.any():
-            return empty
-        first = int(np.argmax(after))
-        last = int(np.nonzero(after)[0][-1]) + 1
-        start = float(v[first, 1])
-        if since <= start:  # the measurement window: totals count from its start
-            t0, base = start, np.zeros(4)
-            lo = first
-        else:  # restart at the last point at or before ``since``
-            lo = int(np.searchsorted(t, since, side="right")) - 1
-            if lo < 0:
-                return empty
-            t0, base = float(t[lo]), v[lo].copy()
-            lo += 1
-        ts = t[lo:last]
-        area, done, resp = v[lo:last, 0], v[lo:last, 2], v[lo:last, 3]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if quantity == "mean_in_system":
-                num, den = area - base[0], ts - t0
-            elif quantity == "mean_response":
-                num, den = resp - base[3], done - base[2]
-            else:
-                raise ValueError(f"unknown quantity {quantity!r}; expected one of {CONVERGENCE_QUANTITIES}")
-            mean = np.where(den > 0, num / den, np.nan)
-            # batch means: k groups of equal duration within [t0, t_i] for every point i, with
-            # k = min(batches, points // 2) (at least MIN_BATCHES), so that each group spans at
-            # least two recorded intervals
-            ct = np.concatenate(([t0], ts))
-            cnum = np.concatenate(([0.0], num))
-            cden = np.concatenate(([0.0], den if quantity == "mean_response" else ts - t0))
-            points = np.arange(1, ts.size + 1)
-            kk = np.minimum(batches, points // 2)
-            if last_only:  # only the newest point's band (what a precision check needs)
-                kk[:-1] = 0
-            half = np.full(ts.size, np.nan)
-            for k in np.unique(kk[kk >= MIN_BATCHES]):
-                rows = np.nonzero(kk == k)[0]
-                edges = t0 + (ts[rows] - t0)[:, None] * np.linspace(0.0, 1.0, int(k) + 1)[None, :]
-                gnum = np.diff(np.interp(edges, ct, cnum), axis=1)
-                gden = np.diff(np.interp(edges, ct, cden), axis=1)
-                full = (gden > 0).all(axis=1)
-                if not full.any():
-                    continue
-                groups = gnum[full] / gden[full]
-                std = np.std(groups, axis=1, ddof=1)
-                half[rows[full]] = t975(int(k) - 1) * std / math.sqrt(int(k))
-        return ts.copy(), mean, half
-
-
 class SeriesStore:
     """The live data of one run, per station: the sampled series, the checkpoints of running
     totals, and the running response-time percentiles.
 
-    ``append`` takes a :class:`desktop.run.worker.RunBatch`; views read arrays with
+    ``append`` takes a :class:`desktop.run.batch.RunBatch`; views read arrays with
     :meth:`series` and :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`,
     :meth:`percentile` and :meth:`percentile_times`.
     """
@@ -345,6 +200,7 @@ class SeriesStore:
     def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
         self.stations = tuple(stations)
         self._times = RingBuffer(capacity)
+        self._sampled = 0  # rows appended since the start of the run
         self._series = {sid: {name: RingBuffer(capacity) for name in LIVE_SERIES} for sid in self.stations}
         self._cp_times = RingBuffer(checkpoint_capacity)
         self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
@@ -366,6 +222,7 @@ class SeriesStore:
         raised after the run, draws from it)."""
         self.last = batch
         if batch.times.size:
+            self._sampled += batch.times.size
             self._times.extend(batch.times)
             for sid, rings in self._series.items():
                 values = batch.series.get(sid, {})
@@ -399,6 +256,12 @@ class SeriesStore:
                 metrics = batch.results.get(sid, {})
                 for name, ring in rings.items():
                     ring.extend((float(metrics.get(name, math.nan)),))
+
+    @property
+    def holds_start(self) -> bool:
+        """Whether the sampled series still hold the run's first sample (the ring has not
+        wrapped)."""
+        return self._sampled <= self._times.capacity
 
     def instant(self, station: str, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Times and values of ``name`` (one of :data:`INSTANT_FIELDS`) of ``station``'s
@@ -499,6 +362,48 @@ class SeriesStore:
             half = t975(batches - 1) * np.std(group, axis=1, ddof=1) / math.sqrt(batches)
         half[ends < 2 * batches] = np.nan
         return t[first:][ends - 1], mean, half
+
+
+#: Intervals of the regular grid the automatic warm-up cut reads the exact totals on, once the
+#: sampled series no longer reach back to the start of the run.
+AUTO_CUT_GRID = 2_048
+
+
+def in_system_history(store: SeriesStore) -> tuple[np.ndarray, np.ndarray]:
+    """(end times, mean number in all the stations over each interval) from the start of the
+    run: the sampled series while their ring still holds the first sample, else the exact
+    totals since time 0 on a regular grid of :data:`AUTO_CUT_GRID` intervals (each value the
+    exact mean over its interval, the totals being interpolated only between checkpoints)."""
+    t = store.times()
+    if t.size and store.holds_start:
+        total = np.zeros(t.size)
+        for sid in store.stations:
+            total = total + store.series(sid, "queue_length") + store.series(sid, "in_service")
+        return t, total
+    record = store.totals
+    times = record.times()
+    if not times.size or not store.stations:
+        return np.empty(0), np.empty(0)
+    area = np.zeros(times.size)
+    for sid in store.stations:
+        area = area + record.cumulative(sid, "in_system_area")
+    if not np.isfinite(area).all():
+        return np.empty(0), np.empty(0)
+    grid = np.linspace(0.0, float(times[-1]), AUTO_CUT_GRID + 1)
+    cumulative = np.interp(grid, np.concatenate(([0.0], times)), np.concatenate(([0.0], area)))
+    return grid[1:], np.diff(cumulative) / np.diff(grid)
+
+
+def auto_warmup_cut(store: SeriesStore) -> float:
+    """The warm-up an "auto" setting cuts for the run in ``store``: MSER-5
+    (:func:`engine.experiments.warmup_cut`, what experiments and ``queuestudio run`` use) on
+    the number in system summed over the stations, from the start of the run (see
+    :func:`in_system_history`); 0 while there are too few samples."""
+    times, values = in_system_history(store)
+    ok = np.isfinite(values)
+    if not ok.all():
+        times, values = times[ok], values[ok]
+    return warmup_cut(times, values) if times.size else 0.0
 
 
 def _is_new(times: RingBuffer, t: float) -> bool:
