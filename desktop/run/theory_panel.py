@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.buffers import Estimate, SeriesStore
-from engine import distributions, theory
+from engine import theory
 from engine.closed_analysis import closed_members
 from engine.model import Model
 from engine.model.schema import KINDS, Kind, ServiceDescription, is_station
