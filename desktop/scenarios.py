@@ -1,0 +1,544 @@
+"""Scenario B: a fork of the model that is edited beside the original (scenario A).
+
+The window's :class:`~desktop.document.ModelDocument` always holds the scenario being
+edited; :class:`Scenarios` keeps the other one parked and swaps them when the user
+switches (:meth:`ModelDocument.swap_model`, which keeps the undo history). Forking,
+switching and discarding B are commands on the document's one undo stack, so every edit,
+to A or to B, is undone in the scenario it was made in: the stack is linear, and undoing a
+switch brings back the scenario the edits before it were made to.
+
+Saving: **File ▸ Save always writes scenario A** (the model), whichever is shown; **Compare
+▸ Save Scenario B As…** writes B as a model file of its own (``queuestudio compare A.json
+B.json`` compares the two). B is not kept inside A's file. Closing the window, opening
+another model or discarding B asks first when B has changes not written to a file, so B is
+never lost silently. The crash-recovery file holds scenario A (:class:`RecoveryView`).
+
+The differences of B from A (:func:`differences`) are marked on the canvas with a small
+"B≠A" tag on each node that differs (its tooltip lists them) and listed for the selected
+node above the inspector (:class:`DifferenceBanner`); the A/B switch sits on the canvas
+(:class:`ScenarioSwitch`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoCommand
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QStyleOptionGraphicsItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.canvas.node_item import WIDTH
+from desktop.document import ModelDocument
+from engine.model import Model, save_model
+
+#: The colours of the two scenarios wherever they are told apart (switch, marks, charts).
+COLOR_A, COLOR_B = "#1a73e8", "#e8710a"
+#: Key of the differences that belong to no node (settings, removed nodes).
+MODEL_WIDE = ""
+
+
+# ------------------------------------------------------------------ differences
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(", ", ": "))
+    return str(value)
+
+
+def differences(a: Model, b: Model) -> dict[str, list[str]]:
+    """What B changes from A, as readable lines keyed by B's node id (:data:`MODEL_WIDE` for
+    settings and nodes B no longer has). Positions and labels are not differences."""
+    out: dict[str, list[str]] = {}
+    a_nodes = {n.id: n for n in a.nodes}
+    b_ids = {n.id for n in b.nodes}
+    for node in b.nodes:
+        old = a_nodes.get(node.id)
+        if old is None:
+            out[node.id] = ["only in B"]
+            continue
+        lines = [] if old.kind == node.kind else [f"kind: {old.kind} → {node.kind}"]
+        for name in sorted(set(old.params) | set(node.params)):
+            before, after = old.params.get(name), node.params.get(name)
+            if before != after:
+                lines.append(f"{name}: {_show(before)} → {_show(after)}")
+        if lines:
+            out[node.id] = lines
+    a_links = {(lk.source, lk.target): lk for lk in a.links}
+    b_links = {(lk.source, lk.target): lk for lk in b.links}
+    for key in sorted(set(a_links) | set(b_links)):
+        before, after = a_links.get(key), b_links.get(key)
+        where = key[0] if key[0] in b_ids else MODEL_WIDE
+        if before is None:
+            out.setdefault(where, []).append(f"link to {key[1]}: only in B")
+        elif after is None:
+            out.setdefault(where, []).append(f"link to {key[1]}: removed in B")
+        else:
+            for name in ("probability", "latency"):
+                if getattr(before, name) != getattr(after, name):
+                    line = f"link to {key[1]} {name}: {_show(getattr(before, name))} → {_show(getattr(after, name))}"
+                    out.setdefault(where, []).append(line)
+    wide = [f"{n}: removed in B" for n in a_nodes if n not in b_ids]
+    sa, sb = a.simulation.to_dict(), b.simulation.to_dict()
+    wide += [f"simulation {k}: {_show(sa[k])} → {_show(sb[k])}" for k in sa if sa[k] != sb.get(k)]
+    if wide:
+        out.setdefault(MODEL_WIDE, []).extend(wide)
+    return out
+
+
+# ------------------------------------------------------------------ commands
+class ForkScenario(QUndoCommand):
+    """Copy the model into scenario B and show B (undo: back to A, B gone)."""
+
+    def __init__(self, scenarios: Scenarios) -> None:
+        super().__init__("Fork scenario B")
+        self._scenarios = scenarios
+        self._b: Model | None = None
+
+    def redo(self) -> None:
+        s = self._scenarios
+        if self._b is None:
+            self._b = s.document.model.copy()
+            self._b.name = f"{s.document.model.name} (B)"
+        s._install_b(self._b.copy(), show=True)
+
+    def undo(self) -> None:
+        self._scenarios._remove_b()
+
+
+class SwitchScenario(QUndoCommand):
+    """Show the other scenario in the canvas and inspector."""
+
+    def __init__(self, scenarios: Scenarios, target: str) -> None:
+        super().__init__(f"Show scenario {target}")
+        self._scenarios = scenarios
+        self._target = target
+
+    def redo(self) -> None:
+        self._scenarios._swap_to(self._target)
+
+    def undo(self) -> None:
+        self._scenarios._swap_to("B" if self._target == "A" else "A")
+
+
+class DiscardScenario(QUndoCommand):
+    """Drop scenario B (showing A); undo brings it back as it was."""
+
+    def __init__(self, scenarios: Scenarios) -> None:
+        super().__init__("Discard scenario B")
+        self._scenarios = scenarios
+        self._b: Model | None = None
+        self._was_shown = False
+
+    def redo(self) -> None:
+        s = self._scenarios
+        self._was_shown = s.active == "B"
+        self._b = s.model_b.copy() if s.model_b is not None else None
+        s._remove_b()
+
+    def undo(self) -> None:
+        if self._b is not None:
+            self._scenarios._install_b(self._b.copy(), show=self._was_shown)
+
+
+# ------------------------------------------------------------------ the pair
+class Scenarios(QObject):
+    """Scenarios A and B of one window's document (see the module's docstring).
+
+    ``changed`` is emitted when B appears or goes, or the shown scenario changes;
+    ``differences_changed`` when what B changes from A may have changed.
+    """
+
+    changed = Signal()
+    differences_changed = Signal()
+
+    def __init__(self, document: ModelDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.active = "A"
+        self.b_path: str | None = None
+        #: While True, the switch and the commands are refused (a live run is going).
+        self.locked = False
+        self._parked: Model | None = None  # the scenario not shown; None: there is no B
+        self._b_saved: dict[str, Any] | None = None  # B as last written to b_path
+        self._swapping = False
+        self._diffs: dict[str, list[str]] | None = None
+        self._timer = QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self._refresh)
+        document.document_reset.connect(self._document_reset)
+        document.contents_changed.connect(self._edited)
+        document.settings_changed.connect(self._edited)
+
+    # ---------------------------------------------------------- reading
+    @property
+    def has_b(self) -> bool:
+        """Whether scenario B exists."""
+        return self._parked is not None
+
+    @property
+    def model_a(self) -> Model:
+        """Scenario A, the model (what File ▸ Save writes)."""
+        return self.document.model if self.active == "A" or self._parked is None else self._parked
+
+    @property
+    def model_b(self) -> Model | None:
+        """Scenario B, or None before a fork."""
+        if self._parked is None:
+            return None
+        return self.document.model if self.active == "B" else self._parked
+
+    @property
+    def b_unsaved(self) -> bool:
+        """Whether B holds changes written to no file (always, until it is first saved)."""
+        b = self.model_b
+        return b is not None and (self._b_saved is None or b.to_dict() != self._b_saved)
+
+    def differences(self) -> dict[str, list[str]]:
+        """:func:`differences` of B from A (empty without B), cached until the next edit."""
+        if self._diffs is None:
+            b = self.model_b
+            self._diffs = {} if b is None else differences(self.model_a, b)
+        return self._diffs
+
+    # ---------------------------------------------------------- user actions
+    def fork(self) -> bool:
+        """Fork scenario B from the model and show it (undoable); False when B exists or locked."""
+        if self.has_b or self.locked:
+            return False
+        self.document.undo_stack.push(ForkScenario(self))
+        return True
+
+    def show(self, name: str) -> bool:
+        """Show scenario ``name`` ("A" or "B"), undoably; False when it is shown already, there
+        is no B, or a run holds the document."""
+        if name == self.active or not self.has_b or self.locked or name not in ("A", "B"):
+            return False
+        self.document.undo_stack.push(SwitchScenario(self, name))
+        return True
+
+    def toggle(self) -> bool:
+        """Show the other scenario."""
+        return self.show("B" if self.active == "A" else "A")
+
+    def discard_b(self, parent: QWidget | None = None) -> bool:
+        """Drop B (undoable), after asking to save it when it has unsaved changes."""
+        if not self.has_b or self.locked or not self.maybe_keep_b(parent, "Discard scenario B"):
+            return False
+        self.document.undo_stack.push(DiscardScenario(self))
+        return True
+
+    def save_b_as(self, parent: QWidget | None = None, path: str | None = None) -> bool:
+        """Write B to a model file (asked for when ``path`` is None); True when written."""
+        b = self.model_b
+        if b is None:
+            return False
+        if path is None:
+            start = (
+                self.b_path or str(Path(self.document.path or Path.home() / "model.json").with_suffix("")) + "-B.json"
+            )
+            path, _filter = QFileDialog.getSaveFileName(
+                parent, "Save Scenario B As", start, "Queue Studio models (*.json);;All files (*)"
+            )
+            if not path:
+                return False
+            if not path.endswith(".json"):
+                path += ".json"
+        try:
+            save_model(b, path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.critical(parent, "Cannot Save Scenario B", f"{path} could not be written:\n\n{exc}")
+            return False
+        self.b_path = str(path)
+        self._b_saved = b.to_dict()
+        self.changed.emit()
+        return True
+
+    def maybe_keep_b(self, parent: QWidget | None = None, doing: str = "Close") -> bool:
+        """Before B would go away: offer to save its unsaved changes; False when the user cancels."""
+        if not self.b_unsaved:
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            parent,
+            "Scenario B Not Saved",
+            f"{doing}: scenario B has changes not saved to a file. Save scenario B first?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save_b_as(parent)
+        return answer == buttons.Discard
+
+    # ---------------------------------------------------------- what the commands do
+    def _install_b(self, b: Model, *, show: bool) -> None:
+        if show:
+            self._parked = self._swap(b)
+            self.active = "B"
+        else:
+            self._parked = b
+        self._changed()
+
+    def _remove_b(self) -> None:
+        if self.active == "B":
+            self._swap(self._parked)  # type: ignore[arg-type]
+            self.active = "A"
+        self._parked = None
+        self.b_path = self._b_saved = None
+        self._changed()
+
+    def _swap_to(self, target: str) -> None:
+        if target != self.active and self._parked is not None:
+            self._parked = self._swap(self._parked)
+            self.active = target
+            self._changed()
+
+    def _swap(self, model: Model) -> Model:
+        self._swapping = True
+        try:
+            return self.document.swap_model(model)
+        finally:
+            self._swapping = False
+
+    def _changed(self) -> None:
+        self._diffs = None
+        self.changed.emit()
+        self.differences_changed.emit()
+
+    def _document_reset(self) -> None:
+        if self._swapping:
+            return
+        # Another model was opened or created (the window asked about B first): B goes.
+        self._parked = None
+        self.active = "A"
+        self.b_path = self._b_saved = None
+        self._changed()
+
+    def _edited(self) -> None:
+        self._diffs = None
+        if self.has_b:
+            self._timer.start()  # the views redraw once after a burst of edits
+
+    def _refresh(self) -> None:
+        if self.has_b:
+            self.differences_changed.emit()
+
+
+class RecoveryView:
+    """What the crash-recovery autosave reads instead of the document: the document's path
+    and modified flag, and scenario A's model whichever scenario is shown."""
+
+    def __init__(self, document: ModelDocument, scenarios: Scenarios) -> None:
+        self._document = document
+        self._scenarios = scenarios
+
+    @property
+    def model(self) -> Model:
+        return self._scenarios.model_a
+
+    @property
+    def path(self) -> str | None:
+        return self._document.path
+
+    @property
+    def modified(self) -> bool:
+        return self._document.modified
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._document, name)
+
+
+# ------------------------------------------------------------------ views
+class DifferenceMark(QGraphicsItem):
+    """The "B≠A" tag on a node card's top edge; its tooltip lists what B changes."""
+
+    def __init__(self, parent: QGraphicsItem, lines: list[str]) -> None:
+        super().__init__(parent)
+        self.lines = list(lines)
+        self.setPos(WIDTH - 58, -9)
+        self.setZValue(3)
+        self.setToolTip("Scenario B differs from A:\n" + "\n".join(lines))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, 36, 16)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("white"), 1.2))
+        painter.setBrush(QColor(COLOR_B))
+        painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 7, 7)
+        font = QFont(painter.font())
+        font.setPixelSize(10)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "B≠A")
+
+
+class CanvasMarks(QObject):
+    """Keeps a :class:`DifferenceMark` on every node B changes, in whichever scenario is shown."""
+
+    def __init__(self, scenarios: Scenarios, node_item: Callable[[str], QGraphicsItem | None]) -> None:
+        super().__init__(scenarios)
+        self._scenarios = scenarios
+        self._node_item = node_item
+        self.marks: dict[str, DifferenceMark] = {}
+        scenarios.differences_changed.connect(self.refresh)
+        scenarios.document.document_reset.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """Redo the marks from the current differences."""
+        for mark in self.marks.values():
+            if shiboken6.isValid(mark) and mark.scene() is not None:
+                mark.scene().removeItem(mark)
+        self.marks.clear()
+        for node_id, lines in self._scenarios.differences().items():
+            item = self._node_item(node_id) if node_id != MODEL_WIDE else None
+            if item is not None:
+                self.marks[node_id] = DifferenceMark(item, lines)
+
+
+class ScenarioSwitch(QWidget):
+    """The A/B switch floating at the canvas's top-left corner (hidden until B exists)."""
+
+    def __init__(self, scenarios: Scenarios, canvas: QWidget) -> None:
+        super().__init__(canvas)
+        self._scenarios = scenarios
+        self.setObjectName("scenario_switch")
+        self.setAutoFillBackground(True)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 3, 6, 3)
+        layout.setSpacing(2)
+        self.caption = QLabel("Editing scenario")
+        layout.addWidget(self.caption)
+        self.group = QButtonGroup(self)
+        self.buttons: dict[str, QToolButton] = {}
+        for name, color in (("A", COLOR_A), ("B", COLOR_B)):
+            button = QToolButton(self)
+            button.setText(name)
+            button.setCheckable(True)
+            button.setMinimumWidth(30)
+            button.setToolTip(f"Show and edit scenario {name} (Ctrl+B switches)")
+            button.setStyleSheet(
+                f"QToolButton {{ font-weight: bold; border: 1px solid {color}; border-radius: 3px; padding: 1px 6px; }}"
+                f"QToolButton:checked {{ background: {color}; color: white; }}"
+            )
+            button.clicked.connect(lambda _=False, n=name: self._clicked(n))
+            self.group.addButton(button)
+            layout.addWidget(button)
+            self.buttons[name] = button
+        self.note = QLabel("")
+        layout.addWidget(self.note)
+        scenarios.changed.connect(self.sync)
+        scenarios.differences_changed.connect(self.sync)
+        canvas.installEventFilter(self)
+        self.sync()
+
+    def _clicked(self, name: str) -> None:
+        if not self._scenarios.show(name):
+            self.sync()
+
+    def sync(self) -> None:
+        """Show the scenario on display and how many nodes differ."""
+        s = self._scenarios
+        self.setVisible(s.has_b)
+        for name, button in self.buttons.items():
+            button.setChecked(name == s.active)
+            button.setEnabled(not s.locked)
+        count = len([k for k in s.differences() if k != MODEL_WIDE])
+        wide = bool(s.differences().get(MODEL_WIDE))
+        what = f"{count} node{'s' if count != 1 else ''} differ" if count else "no node differs"
+        self.note.setText(f"  {what}{' (and settings)' if wide else ''}")
+        color = COLOR_B if s.active == "B" else COLOR_A
+        self.setStyleSheet(f"#scenario_switch {{ background: white; border: 2px solid {color}; border-radius: 4px; }}")
+        self.adjustSize()
+        self._place()
+
+    def _place(self) -> None:
+        self.move(10, 10)
+        self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+
+class DifferenceBanner(QLabel):
+    """Above the inspector: which scenario is being edited and what B changes in the
+    selected node (hidden without B)."""
+
+    def __init__(self, scenarios: Scenarios, selected: Callable[[], list[str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._scenarios = scenarios
+        self._selected = selected
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMargin(6)
+        scenarios.changed.connect(self.sync)
+        scenarios.differences_changed.connect(self.sync)
+        self.sync()
+
+    def sync(self) -> None:
+        """Redraw for the current scenario, selection and differences."""
+        s = self._scenarios
+        self.setVisible(s.has_b)
+        if not s.has_b:
+            return
+        color = COLOR_B if s.active == "B" else COLOR_A
+        self.setStyleSheet(f"QLabel {{ border-left: 4px solid {color}; background: #fff8f0; }}")
+        diffs = s.differences()
+        lines = [f"Editing scenario {s.active}: edits go to {s.active} only."]
+        selected = [n for n in self._selected() if n in diffs]
+        for node_id in selected[:3]:
+            lines.append(f"B differs from A in {node_id}:")
+            lines += [f"  • {line}" for line in diffs[node_id]]
+        if self._selected() and not selected:
+            lines.append("The selection is the same in A and B.")
+        if diffs.get(MODEL_WIDE):
+            lines += [f"  • {line}" for line in diffs[MODEL_WIDE]]
+        self.setText("\n".join(lines))
+
+
+def with_banner(banner: QWidget, inspector: QWidget) -> QWidget:
+    """A widget holding ``banner`` above ``inspector`` (the inspector dock's new content)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(banner)
+    layout.addWidget(inspector, 1)
+    return box
+
+
+__all__ = [
+    "COLOR_A",
+    "COLOR_B",
+    "CanvasMarks",
+    "DifferenceBanner",
+    "DifferenceMark",
+    "DiscardScenario",
+    "ForkScenario",
+    "RecoveryView",
+    "ScenarioSwitch",
+    "Scenarios",
+    "SwitchScenario",
+    "differences",
+    "with_banner",
+]
