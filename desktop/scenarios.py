@@ -77,7 +77,13 @@ def differences(a: Model, b: Model) -> dict[str, list[str]]:
         lines = [] if old.kind == node.kind else [f"kind: {old.kind} → {node.kind}"]
         for name in sorted(set(old.params) | set(node.params)):
             before, after = old.params.get(name), node.params.get(name)
-            if before != after:
+            if before == after:
+                continue
+            if isinstance(before, dict) and isinstance(after, dict) and before.get("dist") == after.get("dist"):
+                # The same distribution (or concurrency object) with other values: name those.
+                for key in [k for k in {**before, **after} if before.get(k) != after.get(k)]:
+                    lines.append(f"{name} {key}: {_show(before.get(key))} → {_show(after.get(key))}")
+            else:
                 lines.append(f"{name}: {_show(before)} → {_show(after)}")
         if lines:
             out[node.id] = lines
@@ -463,7 +469,7 @@ class ScenarioSwitch(QWidget):
             button.setEnabled(not s.locked)
         count = len([k for k in s.differences() if k != MODEL_WIDE])
         wide = bool(s.differences().get(MODEL_WIDE))
-        what = f"{count} node{'s' if count != 1 else ''} differ" if count else "no node differs"
+        what = f"{count} node{'s differ' if count != 1 else ' differs'}" if count else "no node differs"
         self.note.setText(f"  {what}{' (and settings)' if wide else ''}")
         color = COLOR_B if s.active == "B" else COLOR_A
         self.setStyleSheet(f"#scenario_switch {{ background: white; border: 2px solid {color}; border-radius: 4px; }}")

@@ -47,7 +47,7 @@ def test_fork_b_edits_go_to_b_and_are_marked(window: MainWindow, qtbot: Any) -> 
     assert set(window.compare.marks.marks) == {"arrivals"}
     window.scene.select(["arrivals"])
     assert "rate: 0.8 → 0.5" in window.compare.banner.text()
-    assert "1 node differ" in window.compare.switch.note.text()
+    assert "1 node differs" in window.compare.switch.note.text()
     # The switch on the canvas shows A; the mark stays on the node that differs.
     qtbot.mouseClick(window.compare.switch.buttons["A"], Qt.MouseButton.LeftButton)
     assert s.active == "A" and window.document.node("arrivals").params["rate"] == 0.8
@@ -113,7 +113,11 @@ def test_differences_name_params_links_and_settings(window: MainWindow) -> None:
     b.node("cpu").params["service_time"] = {"dist": "exponential", "mean": 0.5}
     b.simulation.end_time = 500.0
     diffs = differences(a, b)
-    assert diffs["cpu"] == ['service_time: {"dist": "exponential", "mean": 1.0} → {"dist": "exponential", "mean": 0.5}']
+    assert diffs["cpu"] == ["service_time mean: 1 → 0.5"]
+    b.node("cpu").params["service_time"] = {"dist": "constant", "value": 1.0}
+    assert differences(a, b)["cpu"] == [
+        'service_time: {"dist": "exponential", "mean": 1.0} → {"dist": "constant", "value": 1.0}'
+    ]
     assert diffs[""] == ["simulation end_time: 20000 → 500"]
     assert differences(a, a.copy()) == {}
 
@@ -193,3 +197,17 @@ def test_the_recovery_file_holds_scenario_a_while_b_is_shown(window: MainWindow,
     record = json.loads(window.recovery.path.read_text(encoding="utf-8"))
     rates = [n["params"]["rate"] for n in record["model"]["nodes"] if n["id"] == "arrivals"]
     assert rates == [0.8]
+
+
+def test_ctrl_b_switches_and_discarding_b_is_undoable(window: MainWindow, qtbot: Any, dialogs: Any) -> None:
+    s, doc = window.compare.scenarios, window.document
+    fork(window, qtbot)
+    set_rate(window, qtbot, "0.5")
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert s.active == "A"
+    assert s.discard_b(window)  # B unsaved: asked, and Discard is the scripted answer
+    assert any(title == "Scenario B Not Saved" for _k, title, _t in dialogs.of("question"))
+    assert not s.has_b and not window.compare.actions["switch"].isEnabled()
+    doc.undo_stack.undo()
+    assert s.has_b and s.model_b is not None and s.model_b.node("arrivals").params["rate"] == 0.5
