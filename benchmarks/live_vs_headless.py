@@ -70,8 +70,9 @@ def live(model: Model) -> tuple[float, np.ndarray, int, float]:
     """(events per wall second, timer lateness in ms, batches received, simulating share) of one live run."""
     window = QMainWindow()
     window.document = ModelDocument(model.copy(), parent=window)  # type: ignore[attr-defined]
-    window.setCentralWidget(QGraphicsView(CanvasScene(window.document)))  # type: ignore[attr-defined]
-    controller = install_live_run(window)
+    scene = CanvasScene(window.document)  # type: ignore[attr-defined]
+    window.setCentralWidget(QGraphicsView(scene))
+    controller = install_live_run(window, window.document, scene)  # type: ignore[attr-defined]
     window.resize(1400, 900)
     window.show()
     settle = QEventLoop()

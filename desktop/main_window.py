@@ -25,6 +25,7 @@ from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
+from desktop.run.controller import LiveRunController
 from desktop.run.integration import install_live_run
 from engine.model import Model, ModelError, open_model, save_model
 
@@ -68,15 +69,18 @@ class MainWindow(QMainWindow):
         #: Windows this one opened (documents restored after a crash), kept alive here.
         self.other_windows: list[MainWindow] = []
         self._fitted = False
+        #: The live run (installed below, once the menus exist; None until then).
+        self.live_run: LiveRunController | None = None
         self._build_menus()
         self._connect()
-        self.live_run = install_live_run(self)
+        live = install_live_run(self, self._document, self.scene, self.run_toolbar)
+        self.live_run = live
         # ---- Compare (issue 12): scenario B, Run A vs B, ghost run; see desktop.compare_menu
         self.compare = install_compare(self)
         # ----
         self.help_menu = install_help_menu(self)
-        self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
-        self.live_run.state_changed.connect(lambda _state: self._block_run())
+        live.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
+        live.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ public surface
     def run_for(self, seconds: float) -> None:
         """Run the current model live for ``seconds`` of wall time (``--screenshot --run-for``)."""
+        assert self.live_run is not None
         self.live_run.run_for(seconds)
 
     @property
@@ -232,8 +237,8 @@ class MainWindow(QMainWindow):
     def _block_run(self) -> None:
         """Run and Step are off while the model has problems that stop a run (it would only
         fail), and their tooltips say which; a run already going keeps its controls."""
-        live = getattr(self, "live_run", None)
-        if live is None:
+        live = self.live_run
+        if live is None:  # during construction, before the live run is installed
             return
         controls = live.controls
         problems = self._document.run_problems()

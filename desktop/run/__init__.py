@@ -1,6 +1,9 @@
 """Live simulation in the desktop app: the worker thread, ring buffers, charts and teaching views.
 
-- :mod:`desktop.run.worker` — the QObject that owns the engine ``Run`` in a QThread.
+- :mod:`desktop.run.worker` — the QObject that owns the run's one model and its engine
+  ``Run`` in a QThread, and drives it (commands, slices, pacing, the thread's life).
+- :mod:`desktop.run.batch` — what the run reports: the immutable batches, checkpoints of
+  exact totals, the live changes applied, what Step did.
 - :mod:`desktop.run.buffers` — bounded ring buffers and batch-means estimates.
 - :mod:`desktop.run.dashboard` — pyqtgraph charts of the live time series.
 - :mod:`desktop.run.controls` — Run/Pause/Step/Stop, speed and run settings.

@@ -23,12 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from desktop.run.batch import CUMULATIVE_FIELDS
+from engine.experiments import warmup_cut
 from engine.metrics import LIVE_SERIES
 from engine.stats import t975
 
-#: Running totals of a station at each checkpoint (see :class:`desktop.run.worker.Checkpoint`).
+#: Running totals of a station at each checkpoint (see :class:`desktop.run.batch.Checkpoint`).
 CHECKPOINT_FIELDS = ("completed", "response_sum", "started", "wait_sum")
-#: Instantaneous state (:class:`desktop.run.worker.StationLive` attributes) kept between samples.
+#: Instantaneous state (:class:`desktop.run.batch.StationLive` attributes) kept between samples.
 INSTANT_FIELDS = ("queue_length", "utilization")
 INSTANT_CAPACITY = 4_096
 #: Running response-time percentiles of a station, recorded whenever a batch brings new results.
@@ -174,23 +176,38 @@ def ratio_batch_means(numerator: np.ndarray, denominator: np.ndarray, batches: i
 
 #: Most points the convergence record keeps (beyond, every other point is dropped).
 CONVERGENCE_POINTS = 1_024
-#: Quantities :meth:`Convergence.curve` draws: L (number in system) and W (response time).
-CONVERGENCE_QUANTITIES = ("mean_in_system", "mean_response")
+#: What each quantity :meth:`Convergence.curve` draws divides: (numerator, denominator) of
+#: :data:`~desktop.run.batch.CUMULATIVE_FIELDS`, None for the window's duration.
+_RATIOS: dict[str, tuple[str, str | None]] = {
+    "mean_in_system": ("in_system_area", None),
+    "mean_queue_length": ("queue_area", None),
+    "mean_response": ("response_sum", "completed"),
+    "mean_wait": ("wait_sum", "started"),
+    "utilization": ("busy_area", "capacity_area"),
+    "throughput": ("completed", None),
+}
+#: Quantities :meth:`Convergence.curve` draws: L, Lq, W, Wq, ρ and X.
+CONVERGENCE_QUANTITIES = tuple(_RATIOS)
+_NAN_CUMULATIVE = (math.nan,) * len(CUMULATIVE_FIELDS)
 #: Fewest batches :meth:`Convergence.curve` draws a band from.
 MIN_BATCHES = 4
 
 
 class Convergence:
     """The stations' exact running totals over the whole run, at the worker's checkpoints
-    (:class:`desktop.run.worker.Checkpoint`), in bounded memory: at most ``cap`` points; when
+    (:class:`desktop.run.batch.Checkpoint`), in bounded memory: at most ``cap`` points; when
     full, every other point is dropped (the totals are cumulative, so dropping a point merges
-    the two intervals around it and loses nothing but resolution). The newest point and the
-    points where an estimate restarts (live changes, see :meth:`pin`) are always kept.
+    the two intervals around it and loses nothing but resolution). The oldest and the newest
+    point and the points where an estimate restarts (live changes, the warm-up cut, see
+    :meth:`pin`) are always kept.
 
     Per point and station it holds the time-integral of the number in system over the
-    measurement window, the window's start, the completions and the sum of their response
-    times — what ``Run.results()`` divides, so :meth:`curve` ends on the engine's values to
-    the last bit.
+    engine's measurement window, the window's start, the completions and the sum of their
+    response times — what ``Run.results()`` divides, so :meth:`curve` ends on the engine's
+    values to the last bit — and the station's totals since time 0
+    (:data:`desktop.run.batch.CUMULATIVE_FIELDS`), from which any window that starts at a
+    held point (or at 0, where every total is 0) is exact: a warm-up moved after the run, a
+    live change.
     """
 
     def __init__(self, stations: Iterable[str], cap: int = CONVERGENCE_POINTS) -> None:
@@ -201,6 +218,8 @@ class Convergence:
         self._t = np.empty(cap)
         # columns: area under the number in system, window start, completed, response-time sum
         self._v = {sid: np.full((cap, 4), np.nan) for sid in self.stations}
+        # the totals since time 0, columns as CUMULATIVE_FIELDS
+        self._c = {sid: np.full((cap, len(CUMULATIVE_FIELDS)), np.nan) for sid in self.stations}
         self._n = 0
         self._pinned: list[float] = []
         # Checkpoints per point kept (doubles at each merge), checkpoints seen, and whether
@@ -231,10 +250,12 @@ class Convergence:
             self._n += 1
         self._t[i] = checkpoint.time
         nan4 = (math.nan,) * 4
+        cumulative = getattr(checkpoint, "cumulative", None) or {}
         for sid, v in self._v.items():
             area, start = areas.get(sid, (math.nan, math.nan))
             totals = checkpoint.totals.get(sid, nan4)
             v[i] = (area, start, totals[0], totals[1])
+            self._c[sid][i] = cumulative.get(sid, _NAN_CUMULATIVE)
         self._count += 1
         self._tail = self._count % self._stride != 0 and checkpoint.time not in self._pinned
 
@@ -247,7 +268,7 @@ class Convergence:
             keep = (index % 2 == 0) | (index == n - 1)
         m = int(keep.sum())
         self._t[:m] = self._t[:n][keep]
-        for v in self._v.values():
+        for v in (*self._v.values(), *self._c.values()):
             v[:m] = v[:n][keep]
         self._n = m
         self._stride *= 2
@@ -256,6 +277,95 @@ class Convergence:
     def times(self) -> np.ndarray:
         """Simulated times of the points held."""
         return self._t[: self._n].copy()
+
+    def cumulative(self, station: str, name: str) -> np.ndarray:
+        """One of ``station``'s totals since time 0 (a name of
+        :data:`~desktop.run.batch.CUMULATIVE_FIELDS`) at each point held (NaN where unknown)."""
+        return self._c[station][: self._n, CUMULATIVE_FIELDS.index(name)].copy()
+
+    def start_point(self, since: float) -> float | None:
+        """Where a window asked to start at ``since`` really starts, from the totals since
+        time 0: the latest held point at or before ``since`` (0 before the first one, where
+        every total is 0); None when the record holds no such totals there (no point yet, or
+        checkpoints made without them)."""
+        n = self._n
+        if not n or not self.stations:
+            return None
+        lo = int(np.searchsorted(self._t[:n], since, side="right")) - 1
+        if lo < 0:
+            return 0.0 if since >= 0 else None
+        if not np.isfinite(self._c[self.stations[0]][lo]).all():
+            return None
+        return float(self._t[lo])
+
+    def window(self, station: str, since: float, until: float = math.inf) -> dict[str, float]:
+        """``station``'s metrics over the window from the held point :meth:`start_point`
+        gives for ``since`` to the newest point at or before ``until``: the last points of
+        :meth:`curve` (the same numbers the Theory tab shows) for every quantity of
+        :data:`CONVERGENCE_QUANTITIES`, ``completed``, and ``start`` and ``end``, the window's
+        ends (seconds). Empty when the record cannot give them."""
+        start = self.start_point(since)
+        if start is None:
+            return {}
+        out: dict[str, float] = {}
+        for quantity in CONVERGENCE_QUANTITIES:
+            t, mean, _ = self.curve(station, since, quantity, until, batches=0, last_only=True)
+            if not t.size:
+                return {}
+            out[quantity] = float(mean[-1])
+            out["end"] = float(t[-1])
+        out["start"] = start
+        out["completed"] = round(out["throughput"] * (out["end"] - start))
+        return out
+
+    def _columns(
+        self, station: str, since: float, quantity: str, until: float
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(t0, times, numerator, denominator) of ``quantity`` for the points after ``since``
+        up to ``until``, both cumulative since t0, or None."""
+        if quantity not in CONVERGENCE_QUANTITIES:
+            raise ValueError(f"unknown quantity {quantity!r}; expected one of {CONVERGENCE_QUANTITIES}")
+        n = self._n
+        t = self._t[:n]
+        v = self._v[station][:n]
+        after = (t > since) & (t <= until)
+        if not after.any():
+            return None
+        first = int(np.argmax(after))
+        last = int(np.nonzero(after)[0][-1]) + 1
+        # The engine's measurement window itself (every point after ``since`` counts from
+        # it): L and W as Run.results() divides them, to the last bit.
+        if quantity in ("mean_in_system", "mean_response") and v[first, 1] == since == v[last - 1, 1]:
+            ts = t[first:last]
+            if quantity == "mean_in_system":
+                return since, ts, v[first:last, 0].copy(), ts - since
+            return since, ts, v[first:last, 3].copy(), v[first:last, 2].copy()
+        # Any other window: differences of the totals since time 0 from the held point at or
+        # before ``since`` (or from 0).
+        lo = int(np.searchsorted(t, since, side="right")) - 1
+        c = self._c[station][:n]
+        if lo >= 0 and np.isfinite(c[lo]).all() and np.isfinite(c[first:last]).all():
+            t0, base = float(t[lo]), c[lo]
+        elif lo < 0 and np.isfinite(c[first:last]).all():
+            t0, base = 0.0, np.zeros(len(CUMULATIVE_FIELDS))
+        elif quantity in ("mean_in_system", "mean_response") and lo >= 0 and since >= v[first, 1]:
+            # checkpoints without totals since 0: the window's own totals, from a point in it
+            ts = t[lo + 1 : last]
+            col = (0, 0) if quantity == "mean_in_system" else (3, 2)
+            num = v[lo + 1 : last, col[0]] - v[lo, col[0]]
+            if quantity == "mean_in_system":
+                return float(t[lo]), ts, num, ts - t[lo]
+            return float(t[lo]), ts, num, v[lo + 1 : last, col[1]] - v[lo, col[1]]
+        else:
+            return None
+        start = lo + 1 if lo >= 0 else 0
+        ts = t[start:last]
+        d = c[start:last] - base
+        fields = {name: i for i, name in enumerate(CUMULATIVE_FIELDS)}
+        num_field, den_field = _RATIOS[quantity]
+        num = d[:, fields[num_field]]
+        den = ts - t0 if den_field is None else d[:, fields[den_field]]
+        return t0, ts, num, den
 
     def curve(
         self,
@@ -270,52 +380,32 @@ class Convergence:
         :data:`CONVERGENCE_QUANTITIES`) of ``station`` at every point after ``since`` and up to
         ``until``, each over the window from ``since`` to that point.
 
-        A ``since`` at or before a point's window start (the warm-up) is the engine's
-        measurement window: L = area / (t − start) and W = response sum / completions, as
-        ``Run.results()`` computes them. A later ``since`` (a live change) restarts the
-        estimate from the point at ``since``: differences of the totals since then. The
-        half-width is by batch means over groups of equal duration, from the cumulative
-        totals interpolated between points: ``min(batches, points // 2)`` groups for a point
-        with ``points`` points in its window (wider t quantiles with fewer); NaN below
-        :data:`MIN_BATCHES` groups, or while a group holds no completion (and, with
-        ``last_only``, everywhere but at the newest point)."""
-        n = self._n
-        t = self._t[:n]
-        v = self._v[station][:n]
+        When ``since`` is the start of the engine's measurement window (the warm-up) and every
+        point counts from it, L = area / (t − start) and W = response sum / completions, as
+        ``Run.results()`` computes them. Any other ``since`` (a live change, a warm-up moved
+        after the run) restarts the estimate from the held point at or before it (or from 0):
+        differences of the totals since time 0. The half-width is by batch means over groups
+        of equal duration, from the cumulative totals interpolated between points:
+        ``min(batches, points // 2)`` groups for a point with ``points`` points in its window
+        (wider t quantiles with fewer); NaN below :data:`MIN_BATCHES` groups, or while a group
+        holds no completion (and, with ``last_only``, everywhere but at the newest point)."""
         empty = (np.empty(0), np.empty(0), np.empty(0))
-        after = (t > since) & (t <= until)
-        if not after.any():
+        columns = self._columns(station, since, quantity, until)
+        if columns is None:
             return empty
-        first = int(np.argmax(after))
-        last = int(np.nonzero(after)[0][-1]) + 1
-        start = float(v[first, 1])
-        if since <= start:  # the measurement window: totals count from its start
-            t0, base = start, np.zeros(4)
-            lo = first
-        else:  # restart at the last point at or before ``since``
-            lo = int(np.searchsorted(t, since, side="right")) - 1
-            if lo < 0:
-                return empty
-            t0, base = float(t[lo]), v[lo].copy()
-            lo += 1
-        ts = t[lo:last]
-        area, done, resp = v[lo:last, 0], v[lo:last, 2], v[lo:last, 3]
+        t0, ts, num, den = columns
+        if not ts.size:
+            return empty
         with np.errstate(invalid="ignore", divide="ignore"):
-            if quantity == "mean_in_system":
-                num, den = area - base[0], ts - t0
-            elif quantity == "mean_response":
-                num, den = resp - base[3], done - base[2]
-            else:
-                raise ValueError(f"unknown quantity {quantity!r}; expected one of {CONVERGENCE_QUANTITIES}")
             mean = np.where(den > 0, num / den, np.nan)
             # batch means: k groups of equal duration within [t0, t_i] for every point i, with
             # k = min(batches, points // 2) (at least MIN_BATCHES), so that each group spans at
             # least two recorded intervals
             ct = np.concatenate(([t0], ts))
             cnum = np.concatenate(([0.0], num))
-            cden = np.concatenate(([0.0], den if quantity == "mean_response" else ts - t0))
+            cden = np.concatenate(([0.0], den))
             points = np.arange(1, ts.size + 1)
-            kk = np.minimum(batches, points // 2)
+            kk = np.minimum(max(batches, 0), points // 2)
             if last_only:  # only the newest point's band (what a precision check needs)
                 kk[:-1] = 0
             half = np.full(ts.size, np.nan)
@@ -337,7 +427,7 @@ class SeriesStore:
     """The live data of one run, per station: the sampled series, the checkpoints of running
     totals, and the running response-time percentiles.
 
-    ``append`` takes a :class:`desktop.run.worker.RunBatch`; views read arrays with
+    ``append`` takes a :class:`desktop.run.batch.RunBatch`; views read arrays with
     :meth:`series` and :meth:`times`, :meth:`checkpoint` and :meth:`checkpoint_times`,
     :meth:`percentile` and :meth:`percentile_times`.
     """
@@ -345,6 +435,7 @@ class SeriesStore:
     def __init__(self, stations: Iterable[str], capacity: int = 32_768, checkpoint_capacity: int = 4_096) -> None:
         self.stations = tuple(stations)
         self._times = RingBuffer(capacity)
+        self._sampled = 0  # rows appended since the start of the run
         self._series = {sid: {name: RingBuffer(capacity) for name in LIVE_SERIES} for sid in self.stations}
         self._cp_times = RingBuffer(checkpoint_capacity)
         self._cp = {sid: {name: RingBuffer(checkpoint_capacity) for name in CHECKPOINT_FIELDS} for sid in self.stations}
@@ -366,6 +457,7 @@ class SeriesStore:
         raised after the run, draws from it)."""
         self.last = batch
         if batch.times.size:
+            self._sampled += batch.times.size
             self._times.extend(batch.times)
             for sid, rings in self._series.items():
                 values = batch.series.get(sid, {})
@@ -399,6 +491,12 @@ class SeriesStore:
                 metrics = batch.results.get(sid, {})
                 for name, ring in rings.items():
                     ring.extend((float(metrics.get(name, math.nan)),))
+
+    @property
+    def holds_start(self) -> bool:
+        """Whether the sampled series still hold the run's first sample (the ring has not
+        wrapped)."""
+        return self._sampled <= self._times.capacity
 
     def instant(self, station: str, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Times and values of ``name`` (one of :data:`INSTANT_FIELDS`) of ``station``'s
@@ -499,6 +597,48 @@ class SeriesStore:
             half = t975(batches - 1) * np.std(group, axis=1, ddof=1) / math.sqrt(batches)
         half[ends < 2 * batches] = np.nan
         return t[first:][ends - 1], mean, half
+
+
+#: Intervals of the regular grid the automatic warm-up cut reads the exact totals on, once the
+#: sampled series no longer reach back to the start of the run.
+AUTO_CUT_GRID = 2_048
+
+
+def in_system_history(store: SeriesStore) -> tuple[np.ndarray, np.ndarray]:
+    """(end times, mean number in all the stations over each interval) from the start of the
+    run: the sampled series while their ring still holds the first sample, else the exact
+    totals since time 0 on a regular grid of :data:`AUTO_CUT_GRID` intervals (each value the
+    exact mean over its interval, the totals being interpolated only between checkpoints)."""
+    t = store.times()
+    if t.size and store.holds_start:
+        total = np.zeros(t.size)
+        for sid in store.stations:
+            total = total + store.series(sid, "queue_length") + store.series(sid, "in_service")
+        return t, total
+    record = store.totals
+    times = record.times()
+    if not times.size or not store.stations:
+        return np.empty(0), np.empty(0)
+    area = np.zeros(times.size)
+    for sid in store.stations:
+        area = area + record.cumulative(sid, "in_system_area")
+    if not np.isfinite(area).all():
+        return np.empty(0), np.empty(0)
+    grid = np.linspace(0.0, float(times[-1]), AUTO_CUT_GRID + 1)
+    cumulative = np.interp(grid, np.concatenate(([0.0], times)), np.concatenate(([0.0], area)))
+    return grid[1:], np.diff(cumulative) / np.diff(grid)
+
+
+def auto_warmup_cut(store: SeriesStore) -> float:
+    """The warm-up an "auto" setting cuts for the run in ``store``: MSER-5
+    (:func:`engine.experiments.warmup_cut`, what experiments and ``queuestudio run`` use) on
+    the number in system summed over the stations, from the start of the run (see
+    :func:`in_system_history`); 0 while there are too few samples."""
+    times, values = in_system_history(store)
+    ok = np.isfinite(values)
+    if not ok.all():
+        times, values = times[ok], values[ok]
+    return warmup_cut(times, values) if times.size else 0.0
 
 
 def _is_new(times: RingBuffer, t: float) -> bool:

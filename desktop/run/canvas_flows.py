@@ -1,6 +1,6 @@
 """Feeding the live run's flows and moving requests to the canvas (GUI thread only).
 
-:class:`CanvasFlows` turns each :class:`~desktop.run.worker.RunBatch` into link widths and
+:class:`CanvasFlows` turns each :class:`~desktop.run.batch.RunBatch` into link widths and
 labels (``LinkItem.set_flow``) and, while the run is slow, into dots travelling along the
 links and queue markers above the stations (:class:`~desktop.canvas.animation.RequestAnimation`).
 It also puts each station's window means on its card (``NodeItem.set_live``): the mean
@@ -19,8 +19,8 @@ from typing import Any
 import shiboken6
 
 from desktop.canvas.animation import RequestAnimation
+from desktop.run.batch import RunBatch
 from desktop.run.flows import SLOW_SPEED, LinkKey
-from desktop.run.worker import RunBatch
 
 
 class CanvasFlows:

@@ -5,7 +5,6 @@ canvas. :mod:`desktop.run.integration` puts it into a main window."""
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -14,19 +13,22 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QWidget
 
 from desktop.canvas.node_item import HEIGHT, WIDTH
 from desktop.commands import SetParams, SetSetting
 from desktop.document import ModelDocument
-from desktop.run.buffers import SeriesStore
+from desktop.run.batch import AppliedChange, RunBatch
+from desktop.run.buffers import SeriesStore, auto_warmup_cut
 from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controls import RunControls
 from desktop.run.dashboard import Dashboard
 from desktop.run.replications import ReplicationRunner
-from desktop.run.results import ResultsPanel, run_caption
+from desktop.run.results import KEPT_MARK, ResultsPanel, recut_results, run_caption
 from desktop.run.theory_panel import STATION_KINDS, TheoryBadge, TheoryPanel
-from desktop.run.worker import RunBatch, SimulationWorker, finish, launch
+from desktop.run.worker import SimulationWorker, finish, launch
+from engine.model.document import AUTO_WARMUP
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,26 @@ VIEW_DUTY_FAST, VIEW_DUTY_PACED = 0.06, 0.5
 #: The views redrawn in turn, one per batch: the charts move most, so they come twice as often.
 VIEW_TURNS = ("charts", "canvas", "charts", "theory")
 _ACK_EVENT = QEvent.Type(QEvent.registerEventType())
+
+
+class SetWarmup(QUndoCommand):
+    """Change the document's warm-up to seconds or ``"auto"``; undo restores what it was,
+    ``"auto"`` included (the document reads an automatic warm-up as 0 s)."""
+
+    def __init__(self, document: ModelDocument, value: float | str) -> None:
+        settings = document.model.simulation
+        self._old: float | str = AUTO_WARMUP if settings.auto_warmup else settings.warmup
+        self._new = value
+        super().__init__("Change warm-up to automatic (MSER-5)" if value == AUTO_WARMUP else "Change warmup")
+        self._doc = document
+
+    def redo(self) -> None:
+        self._doc.set_setting("warmup", self._new)
+
+    def undo(self) -> None:
+        self._doc.set_setting("warmup", self._old)
+
+
 #: Wall seconds over which the toolbar measures the run's pace (events and simulated seconds per second).
 PACE_WINDOW = 1.0
 #: Wall seconds without a batch after which the toolbar reads the simulated time from the
@@ -49,6 +71,8 @@ PAUSE_NOTICE = 1.0
 #: Run Until Precise runs up to this many times the document's end time (the run stops as
 #: soon as the precision is reached; the end time only bounds a run that never gets there).
 PRECISE_END_FACTOR = 1000.0
+#: Wall seconds between two MSER-5 cuts of an "auto" warm-up while a run goes.
+AUTO_CUT_INTERVAL = 0.25
 #: Where the theory badge sits on a node card: straddling its bottom-right corner.
 BADGE_POS = (WIDTH - 2.0, HEIGHT - 2.0)
 
@@ -82,7 +106,7 @@ class LiveRunController(QObject):
         self.dashboard = Dashboard()
         self.theory_panel = TheoryPanel()
         self.results_panel = ResultsPanel()
-        self.replications = ReplicationRunner(lambda: self.document.model, self.results_panel.show_results, parent)
+        self.replications = ReplicationRunner(lambda: self.document.model, self._show_replications, parent)
         self.replications.message_posted.connect(self.message_posted)
         self.event_log = QPlainTextEdit(readOnly=True)
         self.event_log.setMaximumBlockCount(500)
@@ -92,12 +116,15 @@ class LiveRunController(QObject):
         )
         self.dashboard.warmup_edited.connect(lambda value: self.change_setting("warmup", value))
         self.state = "idle"
+        self._results_batch: RunBatch | None = None  # the run batch whose results the table shows
+        self._next_auto = 0.0  # wall time of the next MSER-5 cut of an "auto" warm-up
         self.store: SeriesStore | None = None
         self.last_batch: RunBatch | None = None
+        #: The live changes the worker applied in this run, in order (what the theory follows).
+        self.applied_changes: list[AppliedChange] = []
         self._parent = parent
         self._worker: SimulationWorker | None = None
         self._thread: QThread | None = None
-        self._params: dict[str, dict[str, Any]] = {}
         self._badges: dict[str, TheoryBadge] = {}
         self._next_view = 0.0
         self._drawing_since: float | None = None
@@ -121,6 +148,9 @@ class LiveRunController(QObject):
         self.controls.setting_edited.connect(self.change_setting)
         self.theory_panel.coverage_changed.connect(self._coverage_changed)
         document.node_changed.connect(self._node_changed)
+        self._edited_nodes: set[str] = set()
+        self._forward_timer = QTimer(self, singleShot=True, interval=0)
+        self._forward_timer.timeout.connect(self._forward_edits)
         # Before a run, the Theory tab previews the model's analytic values as it is edited.
         self._preview_timer = QTimer(self, singleShot=True, interval=150)
         self._preview_timer.timeout.connect(self._preview_theory)
@@ -213,8 +243,14 @@ class LiveRunController(QObject):
 
     @Slot(str, object)
     def change_setting(self, name: str, value: Any) -> None:
-        """Edit a simulation setting (seed, end_time, warmup) as an undoable document command."""
-        if self.document.setting(name) != value:
+        """Edit a simulation setting (seed, end_time, warmup: seconds or "auto") as an
+        undoable document command. A new warm-up applies to the run shown at once, from its
+        exact totals (see :meth:`warmup_cut`)."""
+        if name == "warmup":
+            settings = self.document.model.simulation
+            if (AUTO_WARMUP if settings.auto_warmup else settings.warmup) != value:
+                self.document.undo_stack.push(SetWarmup(self.document, value))
+        elif self.document.setting(name) != value:
             self.document.undo_stack.push(SetSetting(self.document, name, value))
 
     def run_for(self, seconds: float) -> None:
@@ -277,10 +313,13 @@ class LiveRunController(QObject):
         stations = [n.id for n in model.nodes if n.kind in STATION_KINDS]
         self.store = SeriesStore(stations)
         self.last_batch = None
+        self.applied_changes = []
         self.dashboard.start(self.store, model.simulation.sample_interval)
         self.theory_panel.start(model, self.store)
+        self.store.totals.pin(model.simulation.warmup)  # the run's own cut stays exact through merges
+        self._results_batch = None
+        self._apply_cut()
         self.dashboard.set_theory(0.0, self.theory_panel.theory)
-        self._params = {n.id: copy.deepcopy(n.params) for n in model.nodes}
         self._attach_badges(stations)
         self.canvas_flows.clear()
         self.event_log.clear()
@@ -289,9 +328,8 @@ class LiveRunController(QObject):
         self.controls.show_progress(0.0, model.simulation.end_time)
         self._last_seen = time.perf_counter()
         self._progress_timer.start()
-        run_model = model
+        run_model = model.copy()  # the run's one model: the worker owns it from here on
         if end_time is not None:  # Run Until Precise: the same model, a later end
-            run_model = copy.deepcopy(model)
             run_model.simulation.end_time = end_time
         worker = SimulationWorker(run_model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
@@ -312,14 +350,17 @@ class LiveRunController(QObject):
         self.store.append(batch)
         final = batch.state != "running"
         self._check_precision(batch)
+        self.applied_changes.extend(batch.changes)
         for change in batch.changes:
             self.dashboard.add_marker(change.time, f"{change.node_id}.{change.name} = {_short(change.value)}")
             self.event_log.appendPlainText(
                 f"t = {change.time:.6g} s: {change.node_id}.{change.name} ← {_short(change.value)}"
             )
-        if batch.changes:
-            at = batch.changes[-1].time
-            self.theory_panel.model_changed(self.document.model, at)
+        if batch.changes:  # theory follows what the run applied (a refused edit is not in it)
+            last = batch.changes[-1]
+            at = last.time
+            if last.model is not None:
+                self.theory_panel.model_changed(last.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
         self._show_progress(batch)
         try:
@@ -335,10 +376,11 @@ class LiveRunController(QObject):
         for text in batch.stepped:
             self.event_log.appendPlainText(text)
             self.message_posted.emit(text)
+        if self.document.model.simulation.auto_warmup and (final or time.perf_counter() >= self._next_auto):
+            self._next_auto = time.perf_counter() + AUTO_CUT_INTERVAL
+            self._apply_cut()
         if batch.state == "finished":
-            self.results_panel.show_results(
-                batch.results, run_caption(self.document.model, batch), batch.warmup, self.theory_panel.theory
-            )
+            self._show_run_results(batch)
         self.batch_received.emit(batch)
         self._post_ack()
 
@@ -459,9 +501,7 @@ class LiveRunController(QObject):
         if self.state in ("running", "paused", "stopped"):
             self._set_state("stopped")
             if batch is not None:
-                self.results_panel.show_results(
-                    batch.results, run_caption(self.document.model, batch), batch.warmup, self.theory_panel.theory
-                )
+                self._show_run_results(batch)
 
     def _release(self) -> None:
         self._progress_timer.stop()
@@ -478,14 +518,18 @@ class LiveRunController(QObject):
         self.state_changed.emit(state)
 
     def _node_changed(self, node_id: str) -> None:
-        if self._worker is None or node_id not in self._params or not self.document.has_node(node_id):
-            return
-        new = self.document.node(node_id).params
-        old = self._params[node_id]
-        for name, value in new.items():
-            if old.get(name, _ABSENT) != value:
-                self._worker.set_param(node_id, name, copy.deepcopy(value))
-        self._params[node_id] = copy.deepcopy(new)
+        """Forward the node as the document has it once the edit is complete (one undo command
+        may set several parameters, each reported on its own); the worker applies what
+        differs from the run's model and reports it (the controller keeps no copy)."""
+        if self._worker is not None:
+            self._edited_nodes.add(node_id)
+            self._forward_timer.start()
+
+    def _forward_edits(self) -> None:
+        edited, self._edited_nodes = self._edited_nodes, set()
+        for node_id in sorted(edited):
+            if self._worker is not None and self.document.has_node(node_id):
+                self._worker.edit_node(node_id, self.document.node(node_id).params)
 
     def _preview_theory(self) -> None:
         if self._worker is None:  # after a run, an edit makes its comparison stale anyway
@@ -493,10 +537,60 @@ class LiveRunController(QObject):
 
     def _load_settings(self) -> None:
         self.controls.load_settings(self.document.model.simulation)
-        warmup = self.document.model.simulation.warmup
-        self.dashboard.set_warmup(warmup, self.document.model.simulation.sample_interval)
-        self.results_panel.note_warmup(warmup)
-        self.theory_panel.note_warmup(warmup)
+        self._apply_cut()
+
+    # ------------------------------------------------------------ the warm-up cut
+    def warmup_cut(self) -> tuple[float, bool]:
+        """(the warm-up cut in force in seconds, whether it is automatic): the document's
+        warm-up, or, when it is "auto", the MSER-5 cut of the current run's sampled number in
+        system (:func:`desktop.run.buffers.auto_warmup_cut`; 0 without a run)."""
+        settings = self.document.model.simulation
+        if not settings.auto_warmup:
+            return settings.warmup, False
+        return (auto_warmup_cut(self.store) if self.store is not None else 0.0), True
+
+    def _apply_cut(self) -> None:
+        """Show the cut in force everywhere: shaded on the charts, and the Theory and Results
+        tabs recomputed from the run's exact totals (or saying why they cannot be)."""
+        cut, auto = self.warmup_cut()
+        self.dashboard.set_warmup(cut, self.document.model.simulation.sample_interval, auto=auto)
+        self.theory_panel.set_cut(cut, auto)
+        self.results_panel.note_warmup(cut)
+        batch = self._results_batch
+        if batch is not None and self.store is not None and batch is self.last_batch:
+            self._show_run_results(batch)
+
+    def _show_run_results(self, batch: RunBatch) -> None:
+        """The Results tab for the run: its results, with the stations' metrics recomputed
+        for the cut in force when it is not the run's own and the exact totals reach it."""
+        self._results_batch = batch
+        cut, auto = self.warmup_cut()
+        caption = run_caption(self.document.model, batch)
+        theory = self.theory_panel.theory
+        store = self.store
+        if cut == batch.warmup or store is None or cut >= batch.now:
+            self.results_panel.show_results(batch.results, caption, batch.warmup, theory)
+            return
+        results, start, end = recut_results(store.totals, batch.results, store.stations, cut)
+        if start is None:
+            self.results_panel.show_results(batch.results, caption, batch.warmup, theory)
+            return
+        name = "the automatic (MSER-5) warm-up cut" if auto else "the warm-up cut"
+        held = "" if start == cut else f", from the held checkpoint at t = {start:,.6g} s"
+        caption = run_caption(self.document.model, batch, (start, end)) + (
+            f" Recomputed for {name} at t = {cut:,.6g} s{held}, from the run's exact totals, without re-running "
+            f"(the run cut at {batch.warmup:,.6g} s). Cells marked{KEPT_MARK} — percentiles, arrival and "
+            "rejection counts, sinks — cannot be recomputed and stay over the run's own window."
+        )
+        why = (
+            f"Cannot be recomputed for a new warm-up cut (a percentile needs every sample, which a run does not "
+            f"keep): over the run's own window from t = {batch.warmup:,.6g} s."
+        )
+        self.results_panel.show_results(results, caption, batch.warmup, theory, kept=(why, cut))
+
+    def _show_replications(self, *args: Any, **kwargs: Any) -> None:
+        self._results_batch = None  # the table no longer shows the live run's results
+        self.results_panel.show_results(*args, **kwargs)
 
     def _document_reset(self) -> None:
         self.shutdown()
@@ -507,7 +601,7 @@ class LiveRunController(QObject):
 
     def _clear_run_views(self) -> None:
         """Another model was opened or created: no view keeps showing the previous one's run."""
-        self.store = self.last_batch = None
+        self.store = self.last_batch = self._results_batch = None
         self.dashboard.clear()
         self.results_panel.clear()
         self.theory_panel.clear()
@@ -548,9 +642,6 @@ class LiveRunController(QObject):
             loop.exec()
         self.state_changed.disconnect(check)
         self.batch_received.disconnect(check)
-
-
-_ABSENT = object()
 
 
 def _short(value: Any) -> str:

@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QStatusBar,
     QStyle,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
 from desktop.run.worker import FAST
 from engine.model import SimulationSettings
+from engine.model.document import AUTO_WARMUP
 
 #: Speeds of the slider positions, simulated s per wall s (1-2-5 steps); one more position is FAST.
 SPEEDS = tuple(m * 10.0**e for e in range(-1, 4) for m in (1, 2, 5)) + (10_000.0,)
@@ -137,7 +139,16 @@ class RunControls(QObject):
         self.seed_box.setSpecialValueText("random")
         self.seed_box.setToolTip("Random seed (lowest value: a fresh random seed each run)")
         self.end_box = self._seconds_box("Simulated end time (s)", 1e-3)
-        self.warmup_box = self._seconds_box("Warm-up (s): statistics start after it", 0.0)
+        self.warmup_box = self._seconds_box(
+            "Warm-up (s): statistics start after it; a change applies to the run shown, from its exact totals", 0.0
+        )
+        self.auto_warmup_button = QToolButton()
+        self.auto_warmup_button.setText("Auto")
+        self.auto_warmup_button.setCheckable(True)
+        self.auto_warmup_button.setToolTip(
+            "Automatic warm-up: the run cuts where MSER-5 says the start-up transient ends (an undoable edit)"
+        )
+        self.auto_warmup_button.toggled.connect(self._auto_toggled)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, PROGRESS_STEPS)
         self.progress_bar.setFixedWidth(120)
@@ -189,6 +200,7 @@ class RunControls(QObject):
         for label, box in (("Seed", self.seed_box), ("End", self.end_box), ("Warm-up", self.warmup_box)):
             toolbar.addWidget(QLabel(f" {label} "))
             toolbar.addWidget(box)
+        toolbar.addWidget(self.auto_warmup_button)
         toolbar.addSeparator()
         self.progress_action = toolbar.addWidget(self.progress_bar)
 
@@ -220,9 +232,14 @@ class RunControls(QObject):
     def load_settings(self, settings: SimulationSettings) -> None:
         """Show the document's settings in the fields."""
         self._settings = SimulationSettings(settings.end_time, settings.warmup, settings.seed, settings.sample_interval)
+        self._settings.auto_warmup = settings.auto_warmup
         self.seed_box.setValue(-1 if settings.seed is None else int(settings.seed))
         self.end_box.setValue(settings.end_time)
         self.warmup_box.setValue(settings.warmup)
+        self.auto_warmup_button.blockSignals(True)
+        self.auto_warmup_button.setChecked(settings.auto_warmup)
+        self.auto_warmup_button.blockSignals(False)
+        self.warmup_box.setSpecialValueText("auto" if settings.auto_warmup else "")
         self._shown = {name: box.value() for name, box in self._fields().items()}
 
     def set_state(self, state: str) -> None:
@@ -234,8 +251,8 @@ class RunControls(QObject):
         self.pause_action.setEnabled(state == "running")
         self.step_action.setEnabled(True)
         self.stop_action.setEnabled(active)
-        for box in self._fields().values():
-            box.setEnabled(not active)
+        for name, box in self._fields().items():
+            box.setEnabled(not active or name == "warmup")  # a new warm-up applies to a run going too
 
     def _speed_moved(self, position: int) -> None:
         speed = speed_for(position)
@@ -269,8 +286,11 @@ class RunControls(QObject):
             return  # unchanged (a value beyond the field's range stays the document's)
         if name == "seed":
             value = None if value < 0 else int(value)
-        if value != getattr(self._settings, name):
+        if value != getattr(self._settings, name) or (name == "warmup" and self._settings.auto_warmup):
             self.setting_edited.emit(name, value)
+
+    def _auto_toggled(self, on: bool) -> None:
+        self.setting_edited.emit("warmup", AUTO_WARMUP if on else self.warmup_box.value())
 
 
 def percent_text(fraction: float) -> str:

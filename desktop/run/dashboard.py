@@ -9,7 +9,8 @@ each change also puts a vertical marker on every chart.
 
 The warm-up is a shaded region from 0 on every time chart; dragging its right edge reports
 the new warm-up (``warmup_edited``, rounded to the sample interval), which the controller
-makes an undoable document edit. Between samples (a slow run samples every 10 s of simulated
+makes an undoable document edit and applies to the run shown from its exact totals, during
+the run or after it. An "auto" warm-up shades the MSER-5 cut the run gave, labelled so. Between samples (a slow run samples every 10 s of simulated
 time, ~50 s of wall time at 0.2×) each station's queue and utilisation are drawn from the
 instantaneous state every batch brings, so the charts move from t = 0.
 """
@@ -181,6 +182,8 @@ class Dashboard(QWidget):
         layout.addWidget(self.view, 1)
         self.warmup = 0.0
         self._run_active = False
+        self._auto = False  # the shaded cut is the automatic (MSER-5) one
+        self._cut_label: pg.InfLineLabel | None = None
         self._sample_interval = 1.0
         self._regions: dict[str, pg.LinearRegionItem] = {}
         self._instant: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -440,10 +443,14 @@ class Dashboard(QWidget):
         self.set_visible_stations(None if index <= 0 else (data or [self.station_box.itemText(index)]))
 
     # ------------------------------------------------------------- warm-up
-    def set_warmup(self, warmup: float, sample_interval: float | None = None) -> None:
-        """Shade ``[0, warmup]`` on every time chart (the document's warm-up setting); a drag
-        of its edge is rounded to ``sample_interval`` (seconds) when given."""
+    def set_warmup(self, warmup: float, sample_interval: float | None = None, auto: bool = False) -> None:
+        """Shade ``[0, warmup]`` on every time chart (the warm-up cut in force; ``auto``: the
+        MSER-5 cut of an "auto" warm-up, labelled "auto: MSER-5 cut at t = …"); a drag of its
+        edge is rounded to ``sample_interval`` (seconds) when given."""
         self.warmup = max(0.0, float(warmup))
+        self._auto = auto
+        if self._cut_label is not None:
+            self._cut_label.setFormat(self.cut_text)
         if sample_interval is not None and sample_interval > 0:
             self._sample_interval = float(sample_interval)
         for region in self._regions.values():
@@ -454,9 +461,13 @@ class Dashboard(QWidget):
             self._show_empty_range()
         self._update_note()
 
+    @property
+    def cut_text(self) -> str:
+        """The label on the shaded region's edge."""
+        return f"◂ auto: MSER-5 cut at t = {self.warmup:,.6g} s" if self._auto else "◂ warm-up"
+
     def set_run_active(self, active: bool) -> None:
-        """A run is going (or paused): as the toolbar's Warm-up field, the shaded region's edge
-        cannot be dragged then (the run keeps the warm-up it started with)."""
+        """A run is going (or paused): the notes say what the shading means meanwhile."""
         self._run_active = active
         self._update_note()
 
@@ -480,8 +491,8 @@ class Dashboard(QWidget):
             region.setVisible(self.warmup > 0)
             plot.addItem(region, ignoreBounds=True)
             if key == "queue":
-                pg.InfLineLabel(
-                    region.lines[1], text="◂ warm-up", position=0.95, anchors=[(1, 0), (1, 0)], color="#606060"
+                self._cut_label = pg.InfLineLabel(
+                    region.lines[1], text=self.cut_text, position=0.95, anchors=[(1, 0), (1, 0)], color="#606060"
                 )
             region.sigRegionChanged.connect(partial(self._region_moved, key))
             region.sigRegionChangeFinished.connect(partial(self._region_done, key))
@@ -502,21 +513,26 @@ class Dashboard(QWidget):
         value = float(f"{value:.10g}")
         if value != self.warmup:
             self.warmup_edited.emit(value)
-        self.set_warmup(self.warmup)  # the document's setting decides; it comes back through set_warmup
+        self.set_warmup(self.warmup, auto=self._auto)  # the document's setting decides; it comes back
 
     def _update_note(self) -> None:
         """Say what the shading means, and why a slow run's statistics have not started."""
         last = self._store.last if self._store is not None else None
         for region in self._regions.values():
             region.setVisible(self.warmup > 0)
-            if region.lines[1].movable == self._run_active:
-                region.lines[1].setMovable(not self._run_active)
         if self.warmup <= 0:
             text = ""
-        elif last is not None and last.state != "running" and not math.isclose(last.warmup, self.warmup):
+        elif self._auto:
             text = (
-                f"The warm-up is now {self.warmup:,.6g} s but this run used {last.warmup:,.6g} s: "
-                "re-run to apply the new warm-up (the numbers shown still use the run's)."
+                f"Shaded: the automatic warm-up, where MSER-5 cuts the number in system "
+                f"(t = {self.warmup:,.6g} s); the statistics (Theory, Results) start after it. Drag its edge "
+                "to fix a warm-up of your own."
+            )
+        elif last is not None and last.now > last.warmup and not math.isclose(last.warmup, self.warmup):
+            text = (
+                f"The warm-up is now {self.warmup:,.6g} s (this run cut at {last.warmup:,.6g} s): the Theory and "
+                "Results tabs are recomputed from the run's exact totals, without re-running; percentiles keep "
+                "the run's cut."
             )
         elif last is not None and last.now < last.warmup:
             speed = getattr(last, "speed", math.inf)

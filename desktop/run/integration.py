@@ -7,9 +7,10 @@ window closes."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QGraphicsScene, QGraphicsView, QMainWindow, QToolBar
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar
 
 from desktop.canvas.animation import RequestAnimation
+from desktop.canvas.scene import CanvasScene
 from desktop.document import ModelDocument
 from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controller import LiveRunController
@@ -33,32 +34,25 @@ class _CloseWatcher(QObject):
         return False
 
 
-def install_live_run(main_window: QMainWindow, document: ModelDocument | None = None) -> LiveRunController:
-    """Add the run toolbar (into the QToolBar named ``run`` if there is one, with the progress
-    bar; the progress text goes on the status bar), a Run menu, the
-    Dashboard, Theory, Results and Events docks (object names ``run_dashboard`` …), canvas
-    feeding, Run Replications and clean shutdown to ``main_window``.
+def install_live_run(
+    main_window: QMainWindow, document: ModelDocument, scene: CanvasScene, toolbar: QToolBar | None = None
+) -> LiveRunController:
+    """Add the live run of ``document`` to ``main_window``, every part named by the caller.
 
-    The document defaults to ``main_window.document``; node items come from
-    ``main_window.node_item(id)`` or, failing that, from the canvas scene's ``nodes``. A
-    canvas scene with ``nodes`` and ``links`` also gets link flows and, at slow speed, a
-    :class:`~desktop.canvas.animation.RequestAnimation` overlay of requests in motion.
+    ``scene`` is the canvas showing the document: its node cards get the live state and the
+    theory badges, its links the flows, and at slow speed a
+    :class:`~desktop.canvas.animation.RequestAnimation` overlay shows requests in motion; its
+    selection picks the Dashboard's stations. The run controls go into ``toolbar`` (a new
+    toolbar named ``run`` when None), with the progress bar; the progress text goes on the
+    status bar. Also a Run menu, the Dashboard, Theory, Results and Events docks (object names
+    ``run_dashboard`` …), Run Replications and a clean shutdown when the window closes.
     """
-    doc: ModelDocument = document if document is not None else main_window.document  # type: ignore[attr-defined]
-    scene = getattr(main_window, "scene", None)
-    if not isinstance(scene, QGraphicsScene):
-        scene = next((v.scene() for v in main_window.findChildren(QGraphicsView) if v.scene() is not None), None)
-    lookup = getattr(main_window, "node_item", None)
-    if lookup is None and scene is not None and hasattr(scene, "nodes"):
-        lookup = scene.nodes.get
     flows = CanvasFlows()
-    if scene is not None and hasattr(scene, "links") and hasattr(scene, "nodes"):
-        links = scene.links
-        flows.link_item = lambda source, target: links.get((source, target))
-        flows.animation = RequestAnimation(scene)  # type: ignore[arg-type]
-        scene.addItem(flows.animation)
-    controller = LiveRunController(doc, main_window, lookup, flows)
-    toolbar = main_window.findChild(QToolBar, "run")
+    links = scene.links
+    flows.link_item = lambda source, target: links.get((source, target))
+    flows.animation = RequestAnimation(scene)
+    scene.addItem(flows.animation)
+    controller = LiveRunController(document, main_window, scene.nodes.get, flows)
     if toolbar is None:
         toolbar = main_window.addToolBar("Run")
         toolbar.setObjectName("run")
@@ -87,8 +81,7 @@ def install_live_run(main_window: QMainWindow, document: ModelDocument | None = 
     main_window.statusBar().setVisible(True)
     controller.controls.add_to_status_bar(main_window.statusBar())
     controller.message_posted.connect(lambda text: main_window.statusBar().showMessage(text, 8000))
-    if scene is not None and hasattr(scene, "selected_node_ids"):
-        scene.selection_changed.connect(lambda: controller.dashboard.set_visible_stations(scene.selected_node_ids()))
+    scene.selection_changed.connect(lambda: controller.dashboard.set_visible_stations(scene.selected_node_ids()))
     main_window.installEventFilter(_CloseWatcher(controller, main_window))
     app = QApplication.instance()
     if app is not None:

@@ -30,6 +30,19 @@ from PySide6.QtWidgets import (
 from engine.metrics import SINK_METRICS, STATION_METRICS, json_safe
 
 EMPTY_CAPTION = "Run a model to see its results here."
+#: Station metrics a new warm-up cut recomputes from the run's exact totals (the others —
+#: counts of arrivals and rejections, percentiles — stay over the run's own window).
+RECOMPUTED = (
+    "completed",
+    "utilization",
+    "mean_queue_length",
+    "mean_in_system",
+    "mean_wait",
+    "mean_response",
+    "throughput",
+)
+#: What a cell kept from the run's own window says next to its value.
+KEPT_MARK = " (run's cut)"
 
 #: Row order of the table: station metrics (an async server's CPU utilisation beside its
 #: connection utilisation), then the sink metrics not already listed.
@@ -93,11 +106,40 @@ def number_text(value: Any, ci: Any = None, digits: int = 5) -> str:
     return f"{round(x, -place):,.{decimals}f} ± {round(ci, -place):,.{decimals}f}"
 
 
-def run_caption(model: Any, batch: Any) -> str:
+def recut_results(
+    totals: Any, results: Mapping[str, Mapping[str, Any]], stations: Any, since: float
+) -> tuple[dict[str, dict[str, Any]], float | None, float]:
+    """``results`` (a run's, from ``Run.results()``) with every station's :data:`RECOMPUTED`
+    metrics taken over the window from ``since`` instead, from the exact totals since time 0
+    in ``totals`` (a :class:`desktop.run.buffers.Convergence`): the same numbers the Theory
+    tab shows. Returns (results, the window's start — the held checkpoint at or before
+    ``since`` — and its end), or (``results`` unchanged, None, NaN) when the totals do not
+    reach back to ``since``."""
+    out = {nid: dict(m) for nid, m in results.items()}
+    start, end = totals.start_point(since), math.nan
+    if start is None:
+        return out, None, end
+    for sid in stations:
+        window = totals.window(sid, since)
+        if not window:
+            return {nid: dict(m) for nid, m in results.items()}, None, math.nan
+        end = window["end"]
+        for name in RECOMPUTED:
+            out.setdefault(sid, {})[name] = int(window[name]) if name == "completed" else window[name]
+    return out, start, end
+
+
+def run_caption(model: Any, batch: Any, window: tuple[float, float] | None = None) -> str:
     """Which model and which run a table shows: ``Run of “M/M/1” (seed 1), finished at t = 20,000 s;
-    statistics over 1,000–20,000 s (after the warm-up).``"""
+    statistics over 1,000–20,000 s (after the warm-up).`` — over ``window`` (start, end) when
+    given, instead of the run's own."""
     seed = model.simulation.seed
     state = "finished" if batch.state == "finished" else "stopped"
+    if window is not None:
+        return (
+            f"Run of “{model.name}” (seed {seed if seed is not None else 'random'}), {state} at t = {batch.now:,.6g} s; "
+            f"statistics over {window[0]:,.6g}–{window[1]:,.6g} s."
+        )
     start = f"{batch.warmup:,.6g}" if batch.warmup > 0 else "0"
     after = " (after the warm-up)" if batch.warmup > 0 else ""
     return (
@@ -144,10 +186,15 @@ class ResultsPanel(QWidget):
         caption: str = "",
         warmup: float | None = None,
         theory: Mapping[str, Any] | None = None,
+        kept: tuple[str, float] | None = None,
     ) -> None:
         """Fill the table from ``{node id: {metric: value, …, optional "ci95": {…}}}``;
         ``caption`` says which run it is, ``warmup`` the warm-up that run used (seconds) and
-        ``theory`` maps node ids to analytic metrics (or a reason why there are none)."""
+        ``theory`` maps node ids to analytic metrics (or a reason why there are none).
+
+        ``kept`` = (why, cut) when the stations' :data:`RECOMPUTED` metrics were recomputed for
+        the warm-up cut ``cut`` (seconds), another than the run's: every other cell of the
+        table is marked as still over the run's own window, with ``why`` as its tooltip."""
         self.results = {nid: dict(m) for nid, m in results.items()}
         self._rows = {}
         self.table.setRowCount(0)
@@ -160,10 +207,11 @@ class ResultsPanel(QWidget):
             metrics = self.results[nid]
             expected = (theory or {}).get(nid)
             value = expected.get(name) if isinstance(expected, Mapping) else None
+            stale = kept is not None and not (name in RECOMPUTED and "count" not in metrics)
             cells = (
                 nid if nid != previous else "",
                 label(name),
-                number_text(metrics[name], metrics.get("ci95", {}).get(name)),
+                number_text(metrics[name], metrics.get("ci95", {}).get(name)) + (KEPT_MARK if stale else ""),
                 number_text(value, digits=4) if isinstance(value, (int, float)) else "",
             )
             for c, text in enumerate(cells):
@@ -172,19 +220,21 @@ class ResultsPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
             self.table.item(r, 1).setToolTip(name)
+            if stale and kept is not None:
+                self.table.item(r, 2).setToolTip(kept[0])
             if isinstance(expected, str) and name == "mean_response":
                 self.table.item(r, 3).setToolTip(expected)
             self._rows[(nid, name)] = r
             previous = nid
         self.table.resizeColumnsToContents()
         self._caption = caption
-        self._run_warmup = warmup
+        self._run_warmup = warmup if kept is None else kept[1]
         self._show_caption()
         self._enable(bool(self.results))
 
     def note_warmup(self, warmup: float) -> None:
-        """The document's warm-up is now ``warmup`` (seconds); results of a run that used
-        another one say that a re-run is needed to apply it."""
+        """The warm-up cut in force is now ``warmup`` (seconds); results shown for another cut
+        (that could not be recomputed for it) say that a re-run is needed to apply it."""
         self._warmup_setting = warmup
         self._show_caption()
 
@@ -214,7 +264,8 @@ class ResultsPanel(QWidget):
         run, wanted = self._run_warmup, self._warmup_setting
         if run is not None and wanted is not None and not math.isclose(run, wanted):
             text += (
-                f" The warm-up is now {wanted:,.6g} s (this run used {run:,.6g} s): re-run to apply the new warm-up."
+                f" The warm-up is now {wanted:,.6g} s (this run used {run:,.6g} s), but this run's exact totals "
+                "are not held that far back: re-run to apply the new warm-up."
             )
         self.caption.setText(text)
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.run.buffers import CONVERGENCE_QUANTITIES, Estimate, SeriesStore
+from desktop.run.buffers import Estimate, SeriesStore
 from engine import distributions, theory
 from engine.model import Model
 
@@ -157,7 +157,8 @@ def law_checks(
     est: Mapping[str, Estimate], results: Mapping[str, Any], in_system: int, service: float | None, kind: str = ""
 ) -> list[LawCheck]:
     """Little's law for the system and the queue, the utilisation law (against the time-average
-    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance."""
+    capacity c_avg the run had, or, for an async server, on its single CPU) and flow balance
+    (when ``results`` has the window's counts)."""
     lam = est["throughput"].mean
     checks = [
         LawCheck("Little's law", "L", est["mean_in_system"].mean, "λW", lam * est["mean_response"].mean),
@@ -168,48 +169,60 @@ def law_checks(
     elif service is not None and kind in ("server", "thread_pool"):
         c = est["capacity"].mean
         checks.append(LawCheck("Utilisation law", "ρ", est["utilization"].mean, "X·S/c_avg", lam * service / c))
-    arrivals = float(results.get("arrivals", math.nan))
-    out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
-    checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))
+    if "arrivals" in results:  # counts the engine keeps for its own window only
+        arrivals = float(results["arrivals"])
+        out = float(results.get("completed", math.nan)) + float(results.get("rejected", 0)) + in_system
+        checks.append(LawCheck("Flow balance", "in", arrivals, "out+here", out))
     return checks
+
+
+def same_window(since: float, batch: Any) -> bool:
+    """Whether the window from ``since`` is the run's own measurement window (from the
+    warm-up the engine cut at), whose values are the engine's (``batch.results``)."""
+    return batch is not None and since == batch.warmup and batch.results_time > since
+
+
+#: The quantities whose values and half-widths come from the exact checkpointed totals: L,
+#: W (as the convergence chart), Lq and Wq; outside the run's own window also ρ and X.
+EXACT_QUANTITIES = ("mean_in_system", "mean_response", "mean_queue_length", "mean_wait")
+RECUT_QUANTITIES = EXACT_QUANTITIES + ("utilization", "throughput")
 
 
 def window_estimates(store: SeriesStore, station: str, since: float, batch: Any) -> dict[str, Estimate]:
     """The simulated value of every quantity of ``station`` over the window from ``since``,
     with its 95 % half-width.
 
-    When the window is the engine's measurement window (no live change since warm-up), each
-    value is the engine's own (``batch.results``, from ``Run.results()``: the numbers the
-    Results tab, the exports and the headless CLI show) and only the half-widths come from
-    batch means over the live series. After a live change the window starts at the change,
-    which the engine's totals do not cover: then the values are the store's (see
-    :meth:`SeriesStore.estimates`), L and W from the exact totals since the change. The
-    half-widths of L and W are those of the convergence chart (whole window, exact totals,
-    see :meth:`desktop.run.buffers.Convergence.curve`) once it has one."""
+    In the run's own measurement window (:func:`same_window`), each value is the engine's
+    own (``batch.results``, from ``Run.results()``: the numbers the Results tab, the exports
+    and the headless CLI show). Any other window — after a live change, or a warm-up moved
+    after the run — starts at the held checkpoint at or before ``since`` and takes L, Lq, W,
+    Wq, ρ and X from the differences of the exact totals since time 0 (see
+    :class:`desktop.run.buffers.Convergence`), the other quantities from the sampled series.
+    The half-widths of L, Lq, W and Wq are by batch means over the exact totals (those of L
+    and W are the convergence chart's) once they rest on :data:`VERDICT_BATCHES` batches;
+    the others, and those until then, by batch means over the sampled series."""
     est = store.estimates(station, since)
     results = batch.results.get(station, {}) if batch is not None else {}
-    same_window = batch is not None and since <= batch.warmup and batch.results_time > since
-    if same_window:
+    own = same_window(since, batch)
+    if own:
         for key, value in results.items():
             if isinstance(value, (int, float)):
                 old = est.get(key)
                 est[key] = Estimate(float(value), old.half_width if old else math.nan, old.batches if old else 0)
     if batch is None:
         return est
-    # L and W: the band of the convergence chart, over the whole window from the exact
-    # totals (the sampled series cover only their ring's last samples); after a live change
-    # also the value, since the change (the engine's totals count from the warm-up).
-    until = batch.results_time if same_window else math.inf
-    for key in CONVERGENCE_QUANTITIES:
+    until = batch.results_time if own else math.inf
+    for key in EXACT_QUANTITIES if own else RECUT_QUANTITIES:
         t, mean, half = store.totals.curve(station, since, key, until, last_only=True)
         old = est.get(key)
         if not t.size or old is None or not math.isfinite(mean[-1]):
             continue
-        value = old.mean if same_window else float(mean[-1])
+        value = old.mean if own else float(mean[-1])
         batches = min(16, t.size // 2)
         # A short run leaves few checkpoints: then the sampled series' interval (many
         # batches) serves until the exact totals have enough for a verdict.
-        if math.isfinite(half[-1]) and batches >= VERDICT_BATCHES and (not same_window or t[-1] == batch.results_time):
+        exact_band = key in EXACT_QUANTITIES and math.isfinite(half[-1]) and batches >= VERDICT_BATCHES
+        if exact_band and (not own or t[-1] == batch.results_time):
             est[key] = Estimate(value, float(half[-1]), batches)
         else:
             est[key] = Estimate(value, old.half_width, old.batches)
@@ -378,27 +391,67 @@ class TheoryPanel(QWidget):
         self._since = 0.0
         self._shown: Any = None
         self._sinks: list[str] = []
-        self._warmup_setting: float | None = None
         self._target: float | None = None
+        self._cut = 0.0  # where the statistics start: the warm-up asked for (seconds)
+        self._auto = False  # whether that cut is the automatic (MSER-5) one
+        self._changes: list[float] = []  # simulated times of the run's live changes
 
-    def note_warmup(self, warmup: float) -> None:
-        """The document's warm-up setting is now ``warmup``: a finished run shown with another
-        warm-up says that its numbers need a re-run to use the new cut."""
-        self._warmup_setting = warmup
+    @property
+    def cut(self) -> float:
+        """The simulated time the statistics start from (the warm-up cut in force)."""
+        return self._cut
+
+    def set_cut(self, cut: float, auto: bool = False) -> None:
+        """Start the statistics at ``cut`` (seconds; ``auto``: the MSER-5 cut of an "auto"
+        warm-up): the window's values, the theory comparison and the law checks are
+        recomputed from the run's exact totals without re-running, where this run's data
+        still reach (the caption says where they start, and when they cannot)."""
+        cut = max(0.0, float(cut))
+        if cut == self._cut and auto == self._auto:
+            return
+        self._cut, self._auto = cut, auto
+        self._window()
+        self.warmup_region.setRegion((0.0, cut))
+        self.warmup_region.setVisible(cut > 0 and self._model is not None)
+        self.warmup_region.setToolTip(self._cut_label())
         if self._shown is not None and self._model is not None:
-            self.caption.setText(self._caption(self._shown))
+            self.refresh(self._shown)
+
+    def _cut_label(self) -> str:
+        return f"auto: MSER-5 cut at t = {self._cut:,.6g} s" if self._auto else f"warm-up: 0–{self._cut:,.6g} s"
+
+    def _window(self) -> None:
+        """The window the statistics cover: from the cut, restarting at each later live change
+        (the windows before the last one are drawn in grey)."""
+        self._windows = [self._cut] + [t for t in self._changes if t > self._cut]
+        self._since = self._windows[-1]
+
+    def _held(self, batch: Any) -> bool:
+        """Whether the run's exact totals reach back to the window asked for (a window
+        after what the run reached is held: it is empty)."""
+        if self._store is None or batch is None or self._since == batch.warmup or self._since >= batch.now:
+            return True
+        return self._store.totals.start_point(self._since) is not None
+
+    def _start(self, batch: Any) -> float:
+        """The start of the window the table describes: the one asked for, or the run's own
+        (after its last live change) when its totals do not reach back to it."""
+        if batch is None or self._held(batch):
+            return self._since
+        return max([batch.warmup] + [t for t in self._changes if t > batch.warmup])
 
     def start(self, model: Model, store: SeriesStore) -> None:
         """Begin a run of ``model`` whose live data accumulate in ``store``."""
         self._model, self._store = model, store
-        self._since = model.simulation.warmup
+        self._cut, self._auto, self._changes = model.simulation.warmup, False, []
+        self._window()
         self._shown = None
-        self.warmup_region.setRegion((0.0, model.simulation.warmup))
-        self.warmup_region.setVisible(model.simulation.warmup > 0)
+        self.warmup_region.setRegion((0.0, self._cut))
+        self.warmup_region.setVisible(self._cut > 0)
+        self.warmup_region.setToolTip(self._cut_label())
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
-        self._windows = [model.simulation.warmup]
         self._step_theory(model.simulation.warmup)
         self.tree.clear()
         self._items = {}
@@ -454,9 +507,9 @@ class TheoryPanel(QWidget):
     def model_changed(self, model: Model, at_time: float) -> None:
         """A live change at simulated ``at_time``: theory is recomputed and the window restarts."""
         self._model = model
-        self._since = max(self._since, at_time)
-        if not self._windows or self._since > self._windows[-1]:
-            self._windows.append(self._since)
+        if not self._changes or at_time > self._changes[-1]:
+            self._changes.append(at_time)
+        self._window()
         self.theory = analytic(model)
         self._step_theory(at_time)
 
@@ -473,14 +526,16 @@ class TheoryPanel(QWidget):
         self._shown = batch
         finished = batch.state != "running"
         self.caption.setText(self._caption(batch))
+        since = self._start(batch)
+        own = same_window(since, batch)
         for sid in self._store.stations:
             top = self._items[sid]
-            est = window_estimates(self._store, sid, self._since, batch)
+            est = window_estimates(self._store, sid, since, batch)
             live = batch.stations.get(sid)
             present = live.queue_length + live.in_service if live is not None else 0
             kind = _kind(self._model, sid)
             service = service_time(self._model, sid) if kind else None
-            checks = law_checks(est, batch.results.get(sid, {}), present, service, kind)
+            checks = law_checks(est, batch.results.get(sid, {}) if own else {}, present, service, kind)
             self._fill(top, sid, self.theory.get(sid), est, checks, finished)
             state = coverage(self.theory.get(sid), est)
             label = {
@@ -489,19 +544,18 @@ class TheoryPanel(QWidget):
                 "collecting": "● collecting…",
                 "none": "no theory",
             }[state]
-            if state == "collecting" and batch.now <= self._since:
-                label = f"● statistics start at t = {self._since:g} s"
+            if state == "collecting" and batch.now <= since:
+                label = f"● statistics start at t = {since:g} s"
             elif state == "collecting" and finished:
                 label = "● too few samples for an interval"
             self._label(top, label, COLOURS[state] if state != "none" else "#808080")
             if state != self.states.get(sid):
                 self.states[sid] = state
                 self.coverage_changed.emit(sid, state)
-        window = self._since <= batch.warmup
         for sid in self._sinks:
-            self._fill_sink(
-                self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if window else {}, finished
-            )
+            self._fill_sink(self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if own else {}, finished)
+            if not own and since > 0 and batch.now > since:
+                self._label(self._items[sid], "end-to-end values: over the run's own window only", "#808080")
         if NETWORK in self._items:
             self._fill_network(batch, finished)
         self._gauge()
@@ -515,7 +569,8 @@ class TheoryPanel(QWidget):
         for _, quantity, symbol, _ in CHART_QUANTITIES:
             rel = math.nan
             if self._store is not None and station in self._store.stations:
-                t, mean, half = self._store.totals.curve(station, self._since, quantity, last_only=True)
+                since = self._start(self._shown)
+                t, mean, half = self._store.totals.curve(station, since, quantity, last_only=True)
                 if t.size and mean[-1] > 0:
                     rel = float(half[-1] / mean[-1])
             out[symbol] = rel
@@ -546,26 +601,37 @@ class TheoryPanel(QWidget):
             top.setForeground(2, QBrush(QColor("#2e9e44" if done else "#505050")))
 
     def _caption(self, batch: Any) -> str:
-        """Which model, which run, and which window the simulated column covers (and, after
-        the run, whether the warm-up has been changed since)."""
-        text = self._window_caption(batch)
-        wanted = self._warmup_setting
-        if batch.state != "running" and wanted is not None and not math.isclose(wanted, batch.warmup):
-            text += f" The warm-up is now {wanted:,.6g} s: re-run to apply the new warm-up."
-        return text
-
-    def _window_caption(self, batch: Any) -> str:
+        """Which model, which run, and which window the simulated column covers: the run's
+        own, one recomputed for a warm-up cut moved since (or an automatic one), or, when the
+        run's totals do not reach back to the cut asked for, the run's own and why."""
         model = self._model
         name = model.name if model is not None else "?"
         seed = model.simulation.seed if model is not None else None
         state = {"finished": "finished", "paused": "paused", "stopped": "stopped"}.get(batch.state, "running")
         run = f"Run of “{name}” (seed {seed if seed is not None else 'random'}), {state} at t = {batch.now:,.6g} s"
-        if batch.now <= self._since:
-            return f"{run}. Statistics start at t = {self._since:,.6g} s (end of warm-up)."
-        if self._since <= batch.warmup:
+        cut = "the automatic (MSER-5) warm-up cut" if self._auto else "the warm-up cut"
+        since = self._start(batch)
+        if not self._held(batch):
+            return (
+                f"{run}. The new warm-up cut at t = {self._cut:,.6g} s cannot be applied: this run's exact "
+                f"totals are not held that far back. Simulated values over the run's own window from "
+                f"t = {since:,.6g} s; re-run to apply the new cut."
+            )
+        if batch.now <= since:
+            if batch.state in ("finished", "stopped", "failed"):
+                return f"{run}. No data after {cut} at t = {since:,.6g} s: it is at or beyond the end of this run."
+            return f"{run}. Statistics start at t = {since:,.6g} s (end of warm-up)."
+        if same_window(since, batch):
             start = f"{batch.warmup:,.6g}" if batch.warmup > 0 else "0"
             return f"{run}. Simulated values over the measurement window {start}–{batch.results_time:,.6g} s, as in Results."
-        return f"{run}. Simulated values since the live change at t = {self._since:,.6g} s."
+        if since > self._cut:
+            return f"{run}. Simulated values since the live change at t = {since:,.6g} s."
+        start = self._store.totals.start_point(since) if self._store is not None else None
+        held = "" if start is None or start == since else f" (from the held checkpoint at t = {start:,.6g} s)"
+        return (
+            f"{run}. Simulated values since {cut} at t = {since:,.6g} s{held}, recomputed from the run's exact "
+            f"totals without re-running (the run itself cut at {batch.warmup:,.6g} s)."
+        )
 
     def _fit_columns(self) -> None:
         """Fit the first three columns to their contents (cheaper than a header resizing on
@@ -665,12 +731,13 @@ class TheoryPanel(QWidget):
             if all(isinstance(v, dict) for v in theory_l)
             else math.nan
         )
-        window = batch is not None and self._since <= batch.warmup
+        since = self._start(batch)
+        window = same_window(since, batch)
         results = batch.results if window else {}
         sims = [results.get(sid, {}).get("mean_in_system", math.nan) for sid in stations]
         s_total = float(sum(sims)) if sims else math.nan
         if self._store is not None and batch is not None:
-            band = self._store.total_in_system(self._since)
+            band = self._store.total_in_system(since)
             est = Estimate(s_total if window else band.mean, band.half_width, band.batches)
         else:
             est = Estimate(s_total)
@@ -751,10 +818,11 @@ class TheoryPanel(QWidget):
                 curve.setData([], [])
             self.curve = (np.empty(0), np.empty(0), np.empty(0))
             return
-        windows = self._windows or [self._since]
-        measuring = batch is not None and self._since <= batch.warmup
+        since = self._start(batch)
+        windows = [w for w in self._windows if w < since] + [since]
+        measuring = same_window(since, batch)
         until = batch.results_time if measuring and math.isfinite(batch.results_time) else math.inf
-        t, mean, hw = store.totals.curve(sid, self._since, quantity, until)
+        t, mean, hw = store.totals.curve(sid, since, quantity, until)
         self.curve = (t, mean, hw)
         hw = np.where(np.isfinite(hw), hw, 0.0)
         self._upper.setData(t, mean + hw)

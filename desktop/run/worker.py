@@ -1,4 +1,12 @@
-"""The simulation worker: a QObject, moved to a QThread, that owns the engine :class:`Run`.
+"""The simulation worker: a QObject, moved to a QThread, that owns the live run's one model
+and the engine :class:`Run` built from it, and drives it. What each batch holds is
+:mod:`desktop.run.batch`'s job.
+
+The worker is given a model (a copy of the document's, which it then owns) and keeps it as
+the run goes: each live edit it applies to the engine is also applied to that model, and the
+batch reports it (:class:`~desktop.run.batch.AppliedChange`, with the model as it stands
+after). The GUI keeps no copy of its own: it forwards the document's node as it now is
+(:meth:`SimulationWorker.edit_node`) and the worker applies whatever differs.
 
 The GUI thread never touches the run. It sends commands (run, pause, step, stop, speed,
 parameter changes) through a thread-safe queue that the worker drains between slices, and
@@ -27,6 +35,7 @@ destroying a thread that is still running (Qt would abort the process).
 from __future__ import annotations
 
 import atexit
+import copy
 import logging
 import math
 import os
@@ -34,18 +43,38 @@ import queue
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from desktop.run.flows import SLOW_SPEED, FlowTracker, LinkKey, Movement
-from engine.event import Event
+from desktop.run.batch import (
+    AppliedChange,
+    Checkpoint,
+    Reporter,
+    RunBatch,
+    StationLive,
+    describe_step,
+    snapshot,
+)
+from desktop.run.flows import SLOW_SPEED, FlowTracker
 from engine.model import Model, ModelError, Run, build
 from engine.simulation import Simulation, SimulationStalled
 from engine.time import RESOLUTION
+
+__all__ = [
+    "ACK_WAIT",
+    "CHECKPOINT_INTERVAL",
+    "EMIT_INTERVAL",
+    "FAST",
+    "AppliedChange",
+    "Checkpoint",
+    "RunBatch",
+    "SimulationWorker",
+    "StationLive",
+    "finish",
+    "launch",
+    "parked",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,93 +101,18 @@ TICK = 1.0 / 60.0
 ACK_WAIT = 0.25
 #: Wall seconds between two checkpoints of the stations' running totals while running.
 CHECKPOINT_INTERVAL = 1.0 / 100.0
+#: Checkpoints taken by simulated time over a run (see :func:`checkpoint_grid`).
+GRID_CHECKPOINTS = 1_000
 #: Wall seconds between two heartbeats (see :class:`SimulationWorker`) while running flat out.
 HEARTBEAT = 1.0 / 30.0
-
-
-@dataclass(frozen=True)
-class StationLive:
-    """A station's instantaneous state: requests waiting, in service, and busy fraction."""
-
-    queue_length: int
-    in_service: int
-    utilization: float
-
-
-@dataclass(frozen=True)
-class AppliedChange:
-    """A live parameter change, applied at simulated ``time`` (seconds)."""
-
-    time: float
-    node_id: str
-    name: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """Every station's exact window totals at simulated ``time``: ``totals[id]`` is
-    (completed, response-time sum, started, wait sum) — see ``Run.totals`` — and
-    ``areas[id]`` is (time-integral of the number in system over the window, start of the
-    window), so that ``area / (time - start)`` is the engine's own ``mean_in_system`` at
-    ``time``, to the last bit."""
-
-    time: float
-    totals: Mapping[str, tuple[int, float, int, float]]
-    areas: Mapping[str, tuple[float, float]] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class RunBatch:
-    """An immutable snapshot sent from the worker to the GUI.
-
-    ``times`` and ``series`` hold the time-series rows sampled since the previous batch
-    (read-only arrays; see :class:`engine.metrics.SeriesBatch`), ``stations`` the
-    instantaneous state, ``results`` the running window metrics of every station and sink,
-    ``stepped`` a description of each event processed by Step since the previous batch and
-    ``changes`` the parameter changes applied since then. ``flows`` maps each link
-    ``(source, target)`` to the requests per simulated second that crossed it recently;
-    ``movements`` lists the recent link crossings, only while ``speed`` (the worker's speed
-    factor) is at most :data:`~desktop.run.flows.SLOW_SPEED` (see :mod:`desktop.run.flows`).
-    ``checkpoints`` are the stations' running totals taken about every
-    :data:`CHECKPOINT_INTERVAL` of wall time since the previous batch (and at this one), a
-    steady cadence for the live estimates of W and Wq whatever the batch rate.
-    ``emitted_at`` is the worker's ``time.perf_counter()`` at emission. ``results`` were computed at simulated time
-    ``results_time``: computing them costs the engine up to tens of milliseconds (its exact
-    percentiles sort every sample), so while running they are refreshed only when that
-    keeps their cost under about 4 % of the worker's time; paused, stepped and final
-    batches always carry fresh ones.
-    """
-
-    seq: int
-    state: str
-    now: float
-    end_time: float
-    warmup: float
-    events_processed: int
-    emitted_at: float
-    times: np.ndarray
-    series: Mapping[str, Mapping[str, np.ndarray]]
-    stations: Mapping[str, StationLive]
-    results: Mapping[str, Mapping[str, Any]]
-    results_time: float
-    stepped: tuple[str, ...] = ()
-    changes: tuple[AppliedChange, ...] = ()
-    flows: Mapping[LinkKey, float] = field(default_factory=lambda: MappingProxyType({}))
-    movements: tuple[Movement, ...] = ()
-    speed: float = FAST
-    checkpoints: tuple[Checkpoint, ...] = ()
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 class SimulationWorker(QObject):
     """Builds ``model`` and drives it in slices paced by a speed factor (simulated seconds
     per wall second, or :data:`FAST`).
 
+    ``model`` becomes the worker's (give it a copy of a document's model): the one model of
+    the run, to which it applies the live edits it applies to the engine (:attr:`model`).
     Create it in the GUI thread, then :func:`launch` it. Every public method except
     :meth:`work` only puts a message on the command queue (and :meth:`stop` also interrupts
     the engine), so any thread may call it. The worker stops when told to, when the run
@@ -185,7 +139,7 @@ class SimulationWorker(QObject):
         self._stop_flag = False
         self._heartbeat = heartbeat
         self._next_heartbeat = 0.0
-        self._model = model.copy()
+        self._model = model
         self._commands: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._speed = _check_speed(speed)
         self._running = not paused
@@ -194,15 +148,11 @@ class SimulationWorker(QObject):
         self._ack_deadline = 0.0
         self._dirty = True
         self._next_emit = 0.0
-        self._stepped: list[str] = []
-        self._changes: list[AppliedChange] = []
         self._chunk = 0.0
         self._anchor = (0.0, 0.0)
-        self._results: Mapping[str, Mapping[str, Any]] = MappingProxyType({})
-        self._results_time = math.nan
-        self._next_results = 0.0
         self._flows: FlowTracker | None = None
-        self._checkpoints: list[Checkpoint] = []
+        self._reporter: Reporter | None = None
+        self._grid = self._next_grid = math.inf
         self._next_checkpoint = 0.0
 
     # ------------------------------------------------------------ any thread
@@ -234,7 +184,21 @@ class SimulationWorker(QObject):
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Change a parameter of the running model from the current simulated time on."""
-        self._commands.put(("param", node_id, name, value))
+        self._commands.put(("param", node_id, name, copy.deepcopy(value)))
+
+    def edit_node(self, node_id: str, params: Mapping[str, Any]) -> None:
+        """The node's parameters as the document now has them: the worker applies, from the
+        current simulated time on, each one that differs from its model's (see
+        :meth:`_edit_node`). A node the run's model does not have is ignored (it was added
+        during the run: it takes part in the next one)."""
+        self._commands.put(("node", node_id, copy.deepcopy(dict(params))))
+
+    @property
+    def model(self) -> Model:
+        """The run's model, live changes included. It belongs to the worker thread: read it
+        from another thread only while the worker is not running (before :func:`launch`, or
+        after it stopped); the GUI follows it through each batch's ``changes``."""
+        return self._model
 
     @property
     def simulated_time(self) -> float | None:
@@ -263,6 +227,9 @@ class SimulationWorker(QObject):
         run: Run | None = None
         try:
             run = build(self._model, series=True)
+            self._reporter = Reporter(run)
+            self._grid = checkpoint_grid(self._model.simulation.end_time, self._model.simulation.sample_interval)
+            self._next_grid = self._grid
             self._sim = run.sim
             if self._stop_flag:  # Stop came while the model was being built
                 run.sim.request_stop()
@@ -281,9 +248,13 @@ class SimulationWorker(QObject):
 
     def _last_batch(self, run: Run) -> None:
         """Emit a batch in state ``failed`` with what the run reached, if it can be computed."""
+        if self._reporter is None:
+            return
         try:
             self._seq += 1
-            self.batch_produced.emit(self._batch(run, "failed", time.perf_counter()))
+            self.batch_produced.emit(
+                self._reporter.batch(self._seq, "failed", time.perf_counter(), self._speed, self._flows)
+            )
         except Exception:
             log.exception("could not collect the results of the failed run")
 
@@ -352,6 +323,8 @@ class SimulationWorker(QObject):
                 self._reanchor(run)
             elif kind == "param":
                 self._apply_param(run, *command[1:])
+            elif kind == "node":
+                self._edit_node(run, *command[1:])
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
@@ -361,24 +334,52 @@ class SimulationWorker(QObject):
         if self._running:
             self._running = False
             self.state_changed.emit("paused")
+        reporter = self._reporter
+        assert reporter is not None
         if run.sim.peek() > run.end_time:
-            self._stepped.append(f"t = {run.now:.6g} s: nothing left before the end time")
+            reporter.note_step(f"t = {run.now:.6g} s: nothing left before the end time")
         else:
+            cut = reporter.pending_cut
+            if cut is not None and run.sim.peek() >= cut:
+                reporter.take_cut()
             before = snapshot(run)
             outcome = run.step()
             if outcome is not None:
-                self._stepped.append(describe_step(run, before, outcome))
+                reporter.note_step(describe_step(run, before, outcome))
         self._dirty = True
 
-    def _apply_param(self, run: Run, node_id: str, name: str, value: Any) -> None:
+    def _apply_param(self, run: Run, node_id: str, name: str, value: Any) -> bool:
+        """Apply one parameter to the engine and, if it took it, to the run's model."""
         try:
             run.set_param(node_id, name, value)
         except ValueError as exc:
             self.param_rejected.emit(str(exc))
-            return
-        self._changes.append(AppliedChange(run.now, node_id, name, value))
-        self._checkpoint(run)  # the exact baseline of the Theory tab's W and Wq since the change
+            return False
+        self._model.node(node_id).params[name] = value
+        assert self._reporter is not None
+        self._reporter.note_change(AppliedChange(run.now, node_id, name, value, self._model.copy()))
         self._dirty = True
+        return True
+
+    def _edit_node(self, run: Run, node_id: str, params: dict[str, Any]) -> None:
+        """Apply each parameter of ``params`` that differs from the run's model's node.
+
+        A parameter the document removed is removed from the run's model without an engine
+        call, before the others are applied: the only removals the editor makes are a
+        source's other ways of giving its arrivals (``rate``, ``interarrival``, ``profile``)
+        when one is chosen, and the engine drops those itself when it applies the chosen one
+        (if the engine refuses it, they are put back)."""
+        if not any(n.id == node_id for n in self._model.nodes):
+            return
+        mine = self._model.node(node_id).params
+        removed = {name: mine.pop(name) for name in [n for n in mine if n not in params]}
+        applied = [
+            self._apply_param(run, node_id, name, value)
+            for name, value in params.items()
+            if name not in mine or mine[name] != value
+        ]
+        if not all(applied):  # the engine kept what it had: so does the model
+            mine.update(removed)
 
     def _reanchor(self, run: Run) -> None:
         self._anchor = (time.perf_counter(), run.now)
@@ -401,7 +402,7 @@ class SimulationWorker(QObject):
             flows.watch(before)
         elif flows is not None:
             flows.unwatch()
-        run.run_until(limit)
+        self._advance(run, limit)
         # A nearly empty slice (the first ones, growing from FIRST_SLICE): go on at once with
         # a bigger one, within this slice's wall time.
         while (
@@ -415,7 +416,7 @@ class SimulationWorker(QObject):
             limit = run.now + self._chunk
             if target < limit:
                 limit, chunk_bound = target, False
-            run.run_until(limit)
+            self._advance(run, limit)
         if flows is not None and slow:
             flows.observe(run.now)
         elapsed = time.perf_counter() - start
@@ -439,17 +440,34 @@ class SimulationWorker(QObject):
         if not math.isinf(self._speed) and chunk_bound:
             self._reanchor(run)  # falling behind the pace: do not try to catch up in a burst
         if advanced > 0 and start + elapsed >= self._next_checkpoint:
-            self._checkpoint(run)
+            assert self._reporter is not None
+            self._reporter.checkpoint()
             self._next_checkpoint = start + elapsed + CHECKPOINT_INTERVAL
 
-    def _checkpoint(self, run: Run) -> None:
-        if not self._checkpoints or self._checkpoints[-1].time < run.now:
-            now = run.now
-            areas = {}
-            for sid, st in dict(run.stations).items():
-                q_area, srv_area = st.areas(now)[:2]  # summed as WindowStats.window_metrics does
-                areas[sid] = (q_area + srv_area, float(getattr(st, "_m_start", run.warmup)))
-            self._checkpoints.append(Checkpoint(now, MappingProxyType(run.totals()), MappingProxyType(areas)))
+    def _advance(self, run: Run, limit: float) -> None:
+        """``run.run_until(limit)``, with a checkpoint at each multiple of the simulated-time
+        grid (see :func:`checkpoint_grid`) the slice crosses, so that a warm-up moved after
+        the run finds a held checkpoint near it however fast the run went."""
+        reporter = self._reporter
+        end = min(limit, run.end_time)
+        while reporter is not None and self._next_grid <= end and not run.sim.stop_requested:
+            self._run_to(run, self._next_grid)
+            reporter.checkpoint()
+            self._next_grid += self._grid
+        self._run_to(run, limit)
+
+    def _run_to(self, run: Run, limit: float) -> None:
+        """``run.run_until(limit)``, stopping first just before the engine's warm-up cut if
+        the slice crosses it, so that the reporter records the totals since time 0 there
+        (see :meth:`desktop.run.batch.Reporter.take_cut`)."""
+        reporter = self._reporter
+        cut = reporter.pending_cut if reporter is not None else None
+        if reporter is not None and cut is not None and min(limit, run.end_time) >= cut:
+            run.run_until(math.nextafter(cut, -math.inf))
+            if run.sim.stop_requested:
+                return
+            reporter.take_cut()
+        run.run_until(limit)
 
     def _maybe_emit(self, run: Run) -> None:
         now = time.perf_counter()
@@ -473,51 +491,18 @@ class SimulationWorker(QObject):
         self._next_heartbeat = now + HEARTBEAT
 
     def _batch(self, run: Run, state: str, now: float) -> RunBatch:
-        self._checkpoint(run)
-        drained = run.drain_series()
-        times = _frozen(drained.times) if drained is not None else _frozen(np.empty(0))
-        series = MappingProxyType(
-            {
-                sid: MappingProxyType({name: _frozen(arr) for name, arr in values.items()})
-                for sid, values in (drained.values.items() if drained is not None else ())
-            }
-        )
-        entities: dict[str, Any] = dict(run.stations)  # servers, pools, delays: all have depth and in_service
-        stations = MappingProxyType(
-            {
-                sid: StationLive(int(st.depth), int(st.in_service), float(getattr(st, "utilization", math.nan)))
-                for sid, st in entities.items()
-            }
-        )
-        if state != "running" or now >= self._next_results:
-            self._results = MappingProxyType({nid: MappingProxyType(m) for nid, m in run.results().items()})
-            self._results_time = run.now
-            cost = time.perf_counter() - now
-            self._next_results = now + max(EMIT_INTERVAL, 25 * cost)
-        batch = RunBatch(
-            self._seq,
-            state,
-            run.now,
-            run.end_time,
-            run.warmup,
-            run.sim.events_processed,
-            now,
-            times,
-            series,
-            stations,
-            self._results,
-            self._results_time,
-            tuple(self._stepped),
-            tuple(self._changes),
-            self._flows.rates(run.now) if self._flows is not None else MappingProxyType({}),
-            self._flows.drain() if self._flows is not None else (),
-            self._speed,
-            tuple(self._checkpoints),
-        )
-        self._checkpoints.clear()
-        self._stepped.clear()
-        self._changes.clear()
-        return batch
+        assert self._reporter is not None
+        return self._reporter.batch(self._seq, state, now, self._speed, self._flows)
+
+
+def checkpoint_grid(end_time: float, sample_interval: float) -> float:
+    """Simulated seconds between two checkpoints taken by simulated time, besides those taken
+    every :data:`CHECKPOINT_INTERVAL` of wall time: about :data:`GRID_CHECKPOINTS` over the
+    run, on multiples of the sample interval (where a dragged warm-up lands)."""
+    step = end_time / GRID_CHECKPOINTS
+    if sample_interval > 0 and math.isfinite(sample_interval):
+        step = sample_interval * max(1.0, math.ceil(step / sample_interval))
+    return step if step > 0 and math.isfinite(step) else math.inf
 
 
 def _check_speed(speed: float) -> float:
@@ -525,43 +510,6 @@ def _check_speed(speed: float) -> float:
     if not value > 0:
         raise ValueError(f"speed must be > 0 simulated seconds per wall second, got {speed!r}")
     return value
-
-
-_State = tuple[dict[str, int], dict[str, tuple[int, int]], dict[str, int]]
-
-
-def snapshot(run: Run) -> _State:
-    """What Step compares before and after its event: generated, (waiting, in service), received."""
-    entities: dict[str, Any] = dict(run.stations)
-    return (
-        {sid: src.generated for sid, src in run.sources.items()},
-        {sid: (st.depth, st.in_service) for sid, st in entities.items()},
-        {sid: sink.events_received for sid, sink in run.sinks.items()},
-    )
-
-
-def describe_step(run: Run, before: _State, outcome: tuple[float, Any]) -> str:
-    """One line saying what the stepped event did, e.g. ``t = 2.76 s: cpu finished a request``."""
-    when, what = outcome
-    after = snapshot(run)
-    parts = [f"{sid} generated a request" for sid, n in after[0].items() if n > before[0][sid]]
-    for sid, (waiting, busy) in after[1].items():
-        old_waiting, old_busy = before[1][sid]
-        if busy > old_busy and waiting < old_waiting:
-            parts.append(f"{sid} took a request from its queue into service ({old_waiting}→{waiting} waiting)")
-        elif busy > old_busy:
-            parts.append(f"{sid} started serving a request ({busy} in service)")
-        elif waiting > old_waiting:
-            parts.append(f"{sid} queued a request ({waiting} waiting)")
-        elif busy < old_busy or waiting < old_waiting:
-            parts.append(f"{sid} finished a request ({busy} in service, {waiting} waiting)")
-    parts += [f"{sid} received a request" for sid, n in after[2].items() if n > before[2][sid]]
-    if not parts:
-        kind = (
-            f"{what.event_type} for {getattr(what.target, 'name', '?')}" if isinstance(what, Event) else "bookkeeping"
-        )
-        parts.append(f"{kind} (no visible change)")
-    return f"t = {when:.6g} s: " + "; ".join(parts)
 
 
 def launch(worker: SimulationWorker) -> QThread:

@@ -41,7 +41,7 @@ class Host(QMainWindow):
         self.document = ModelDocument(model, parent=self)
         self.scene = CanvasScene(self.document)
         self.setCentralWidget(QGraphicsView(self.scene))
-        self.live: LiveRunController = install_live_run(self)
+        self.live: LiveRunController = install_live_run(self, self.document, self.scene)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from types import MappingProxyType
 import numpy as np
 from PySide6.QtWidgets import QDockWidget
 
+from desktop.run.batch import Checkpoint
 from desktop.run.buffers import Convergence
-from desktop.run.worker import Checkpoint
 
 SHOTS = "/work/wt/shots"
 

@@ -44,7 +44,7 @@ def test_the_warm_up_is_shaded_on_every_chart_and_dragging_it_is_an_undoable_edi
     assert "warm-up" in dash.note_label.text()
 
 
-def test_after_a_run_a_new_warm_up_says_re_run_to_apply_it(qtbot, make_host, example) -> None:
+def test_after_a_run_a_new_warm_up_is_applied_without_re_running(qtbot, make_host, example) -> None:
     host = make_host(example("mm1", end_time=1500))
     live = host.live
     _finish(qtbot, live)
@@ -52,12 +52,14 @@ def test_after_a_run_a_new_warm_up_says_re_run_to_apply_it(qtbot, make_host, exa
     region = live.theory_panel.warmup_region  # the convergence chart shades the run's warm-up too
     assert region.isVisible() and region.getRegion() == (0.0, 1000.0)
     live.change_setting("warmup", 300.0)
+    assert region.getRegion() == (0.0, 300.0)
     for text in (live.results_panel.caption.text(), live.dashboard.note_label.text()):
-        assert "re-run to apply the new warm-up" in text and "300" in text
+        assert "without re-running" in text and "re-run to apply" not in text
+    assert "300" in live.results_panel.caption.text()
     live.theory_panel.refresh(live.last_batch)
-    assert "re-run to apply the new warm-up" in live.theory_panel.caption.text()
-    live.change_setting("warmup", 1000.0)  # back to the run's: nothing to apply
-    assert "re-run" not in live.results_panel.caption.text()
+    assert "without re-running" in live.theory_panel.caption.text()
+    live.change_setting("warmup", 1000.0)  # back to the run's: its own numbers
+    assert "without re-running" not in live.results_panel.caption.text()
 
 
 def test_a_slow_run_draws_from_t0_during_the_warm_up_and_says_why_statistics_wait(qtbot, make_host, example) -> None:
@@ -73,7 +75,7 @@ def test_a_slow_run_draws_from_t0_during_the_warm_up_and_says_why_statistics_wai
     note = live.dashboard.note_label.text()
     assert "Warm-up until t = 1,000 s" in note and "more at 1×" in note and "statistics" in note
     assert live.dashboard.plots["queue"].getViewBox().viewRange()[0][0] >= 0.0
-    assert not live.dashboard.warmup_regions["queue"].lines[1].movable  # fixed while the run uses it
+    assert live.dashboard.warmup_regions["queue"].lines[1].movable  # a new cut applies to a run going too
     live.stop()
     qtbot.waitUntil(lambda: live.state == "stopped", timeout=10000)
     live.dashboard.update_data(live.last_batch.now)

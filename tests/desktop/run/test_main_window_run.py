@@ -11,7 +11,7 @@ from desktop.run.integration import install_live_run
 
 
 def test_install_fills_the_run_toolbar_and_adds_the_docks(qtbot, window) -> None:
-    live = install_live_run(window)
+    live = install_live_run(window, window.document, window.scene, window.run_toolbar)
     toolbar = window.findChild(QToolBar, "run")
     assert live.controls.run_action in toolbar.actions() and toolbar.isVisible()
     docks = {d.objectName() for d in window.findChildren(QDockWidget)}
@@ -20,7 +20,7 @@ def test_install_fills_the_run_toolbar_and_adds_the_docks(qtbot, window) -> None
 
 
 def test_run_for_feeds_the_canvas_and_closing_stops_the_worker(qtbot, window, dialogs) -> None:
-    live = install_live_run(window)
+    live = install_live_run(window, window.document, window.scene, window.run_toolbar)
     live.change_setting("end_time", 1e8)
     live.set_speed(1000.0)
     live.run_for(0.6)
@@ -35,7 +35,7 @@ def test_run_for_feeds_the_canvas_and_closing_stops_the_worker(qtbot, window, di
 
 
 def test_a_cancelled_close_keeps_the_run_going(qtbot, window, dialogs) -> None:
-    live = install_live_run(window)
+    live = install_live_run(window, window.document, window.scene, window.run_toolbar)
     live.change_setting("end_time", 1e8)
     live.run()
     qtbot.waitUntil(lambda: live.last_batch is not None, timeout=5000)
@@ -45,7 +45,7 @@ def test_a_cancelled_close_keeps_the_run_going(qtbot, window, dialogs) -> None:
 
 
 def test_screenshot_after_running_shows_the_charts(qtbot, window, tmp_path: Path) -> None:
-    live = install_live_run(window)
+    live = install_live_run(window, window.document, window.scene, window.run_toolbar)
     window.run_for = live.run_for  # what MainWindow.run_for forwards to
     out = tmp_path / "shot.png"
     assert app.screenshot(window, str(out), 0.5) == 0

@@ -87,8 +87,8 @@ def test_convergence_matches_batch_means_on_each_prefix() -> None:
 def test_store_keeps_checkpoints_and_percentiles_on_their_own_cadences() -> None:
     from types import SimpleNamespace
 
+    from desktop.run.batch import Checkpoint
     from desktop.run.buffers import SeriesStore
-    from desktop.run.worker import Checkpoint
 
     store = SeriesStore(["s"], capacity=100)
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
 
-from desktop.run.worker import EMIT_INTERVAL, FAST, RunBatch, SimulationWorker, launch
+from desktop.run.batch import RunBatch
+from desktop.run.worker import EMIT_INTERVAL, FAST, SimulationWorker, launch
 from engine.model import Model, Run
 
 
