@@ -9,6 +9,7 @@ Ctrl+Shift+G starts a ghost run.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -16,8 +17,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from desktop.compare_dock import CompareDock
+from desktop.run.ghost import GhostViews, GhostWorker
+from desktop.run.theory_panel import STATION_KINDS
+from desktop.run.worker import SimulationWorker
 from desktop.scenarios import CanvasMarks, DifferenceBanner, RecoveryView, Scenarios, ScenarioSwitch, with_banner
-from engine.model import check_document
+from engine.model import Model, check_document
+
+#: Largest share of the GUI's time B's views may take while a ghost run streams.
+GHOST_DUTY = 0.03
 
 
 class _CloseWatcher(QObject):
@@ -69,6 +76,13 @@ class CompareFeature(QObject):
         self.menu.addSeparator()
         self._add("run", "&Run A vs B", self.run_comparison, "Ctrl+Shift+C", "Paired replications of A and B")
         self._add("cancel", "&Cancel A vs B", self.panel.cancel, None, "Stop the running comparison")
+        self._add(
+            "ghost",
+            "&Ghost Run (A live, B beside it)",
+            self.ghost_run,
+            "Ctrl+Shift+G",
+            "Run A live with B in lockstep on the same random numbers, B drawn faint",
+        )
         self.menu.addSeparator()
         self._add("save_b", "Save Scenario B &As…", lambda: self.scenarios.save_b_as(window), None, "Write B to a file")
         self._add("discard", "&Discard Scenario B", lambda: self.scenarios.discard_b(window), None, "Drop scenario B")
@@ -78,6 +92,14 @@ class CompareFeature(QObject):
         self.scenarios.changed.connect(self._sync_actions)
         self.panel.busy_changed.connect(lambda _busy: self._sync_actions())
         window.live_run.state_changed.connect(self._run_state)
+        # The ghost run: the live run's worker is made here (see _make_worker).
+        live = window.live_run
+        self.ghost_views = GhostViews(live.dashboard, window.node_item, self)
+        self._ghost_next: Model | None = None
+        self._next_ghost_draw = 0.0
+        live.worker_factory = self._make_worker
+        live.batch_received.connect(self._a_batch)
+        window.document.document_reset.connect(self.ghost_views.clear)
         window.installEventFilter(_CloseWatcher(self, window))
         app = QApplication.instance()
         if app is not None:
@@ -100,6 +122,7 @@ class CompareFeature(QObject):
         for name in ("switch", "show_a", "show_b", "discard"):
             self.actions[name].setEnabled(free and s.has_b)
         self.actions["save_b"].setEnabled(s.has_b)
+        self.actions["ghost"].setEnabled(free and s.has_b)
         self.actions["run"].setEnabled(s.has_b and not self.panel.busy)
         self.actions["cancel"].setEnabled(self.panel.busy)
         self.switch.sync()
@@ -136,6 +159,53 @@ class CompareFeature(QObject):
         self.dock.raise_()
         self.panel.start(s.model_a, s.model_b)
         return True
+
+    # ---------------------------------------------------------- ghost run
+    def ghost_run(self) -> bool:
+        """Start a live run of A with B in lockstep beside it (see :mod:`desktop.run.ghost`);
+        False (with a message) when it cannot start."""
+        s, live = self.scenarios, self.window.live_run
+        bar = self.window.statusBar()
+        if s.model_b is None:
+            bar.showMessage("Fork scenario B first (Compare ▸ Fork Scenario B)", 8000)
+            return False
+        if live.running:
+            bar.showMessage("Stop the current run first: a ghost run starts from t = 0", 8000)
+            return False
+        problems = check_document(s.model_b).errors
+        if problems:
+            bar.showMessage(f"Scenario B cannot run: {problems[0]}", 10000)
+            return False
+        if s.active == "B":
+            s.show("A")  # the live run is A's: its edits go to A, B runs as it is
+        self._ghost_next = s.model_b.copy()
+        live.run()
+        if self._ghost_next is not None:  # the run did not start (A has problems)
+            self._ghost_next = None
+            return False
+        bar.showMessage("Ghost run: A live, B in lockstep on the same random numbers (faint lines)", 8000)
+        return True
+
+    def _make_worker(self, model: Model, **kwargs: Any) -> SimulationWorker:
+        ghost, self._ghost_next = self._ghost_next, None
+        self.ghost_views.clear()
+        if ghost is None:
+            return SimulationWorker(model, **kwargs)
+        worker = GhostWorker(model, ghost, **kwargs)
+        worker.ghost_produced.connect(self.ghost_views.add)
+        self.ghost_views.start([n.id for n in model.nodes if n.kind in STATION_KINDS])
+        return worker
+
+    def _a_batch(self, batch: Any) -> None:
+        views = self.ghost_views
+        if not views.active:
+            return
+        now = time.perf_counter()
+        if batch.state == "running" and now < self._next_ghost_draw:
+            return
+        views.draw()
+        # At most GHOST_DUTY of the GUI's time, as the live views keep to theirs.
+        self._next_ghost_draw = now + (time.perf_counter() - now) * (1 / GHOST_DUTY - 1)
 
     def shutdown(self) -> None:
         """Cancel a running comparison and wait until its thread and processes are gone."""
