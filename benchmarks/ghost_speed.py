@@ -8,7 +8,9 @@ possible, then a ghost run of A with B (A with its first source's rate × 0.9) f
 in the same window with every view installed, and compares the simulated seconds each
 advanced per wall second. The goal is ghost >= 40 % of plain: a ghost run simulates two
 models in one worker, so about 50 % is what doubling the work allows. Rounds interleave the
-two, since this machine's speed drifts between runs; read the median.
+two, since this machine's speed drifts between runs; read the median. Then the worker alone
+(no window, every batch acknowledged at once) runs A over the same simulated span with and
+without the ghost, the steadier figure of what the ghost itself costs.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.commands import SetParams  # noqa: E402
 from desktop.main_window import MainWindow  # noqa: E402
+from desktop.run.ghost import GhostWorker  # noqa: E402
+from desktop.run.worker import SimulationWorker  # noqa: E402
+from engine.model import Model  # noqa: E402
 
 
 def wait(seconds: float) -> None:
@@ -51,6 +56,18 @@ def pace(window: MainWindow, start: object, seconds: float) -> float:
     live.stop()
     live.shutdown()
     return (s1 - s0) / (t1 - t0)
+
+
+def worker_only(a: Model, b: Model | None, span: float) -> float:
+    """Wall seconds the worker alone (no window; each batch acknowledged at once) takes to
+    run ``a`` over ``span`` simulated seconds as fast as possible, with ``b`` as its ghost."""
+    model = a.copy()
+    model.simulation.end_time = span
+    worker = SimulationWorker(model) if b is None else GhostWorker(model, b)
+    worker.batch_produced.connect(lambda _batch: worker.batch_consumed(), Qt.ConnectionType.DirectConnection)
+    start = time.perf_counter()
+    worker.work()  # in this thread, until the end time
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -83,6 +100,17 @@ def main() -> None:
     print(
         f"ghost / plain live speed: median {np.median(ratios):.0%}, range {min(ratios):.0%}–{max(ratios):.0%} "
         "(target >= 40 %)"
+    )
+    a, b = window.compare.scenarios.model_a, window.compare.scenarios.model_b
+    assert b is not None
+    span = 200 * float(a.simulation.sample_interval) * 100
+    worker_ratios = []
+    for _ in range(args.rounds):
+        plain_s, ghost_s = worker_only(a, None, span), worker_only(a, b, span)
+        worker_ratios.append(plain_s / ghost_s)
+    print(
+        f"the worker alone over {span:g} simulated s ({args.rounds} rounds): ghost / plain speed median "
+        f"{np.median(worker_ratios):.0%}, range {min(worker_ratios):.0%}–{max(worker_ratios):.0%}"
     )
     window.compare.scenarios.save_b_as(window, str(Path(tempfile.mkdtemp()) / "b.json"))
     doc.undo_stack.setClean()  # nothing to ask about on close
