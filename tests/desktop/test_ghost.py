@@ -11,7 +11,29 @@ from PySide6.QtCore import Qt
 
 from desktop.main_window import MainWindow
 from desktop.run.ghost import GhostStrip
-from tests.desktop.test_scenarios import fork, set_rate
+
+
+def retype(qtbot: Any, line: Any, text: str) -> None:
+    """Replace the text of ``line`` by typing ``text`` key by key (as the inspector tests do)."""
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, text)
+
+
+def fork(window: MainWindow, qtbot: Any) -> None:
+    """Fork B with its shortcut, as a person would (Ctrl+Shift+B)."""
+    window.activateWindow()
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.compare.scenarios.has_b, timeout=2000)
+
+
+def set_rate(window: MainWindow, qtbot: Any, rate: str) -> None:
+    """Type the source's rate into the inspector, then clear the selection."""
+    window.scene.select(["arrivals"])
+    assert window.inspector.mode == "node" and window.inspector.node_id == "arrivals"
+    retype(qtbot, window.inspector.fields["rate"].line, rate)
+    window.scene.select([])
 
 
 def ghost_to_the_end(window: MainWindow, qtbot: Any, end_time: float = 400.0) -> None:
@@ -81,3 +103,16 @@ def test_ghost_run_screenshot_at_1280x800(window: MainWindow, qtbot: Any, tmp_pa
     image = window.grab().toImage()
     assert (image.width(), image.height()) == (1280, 800)
     assert image.save(str(tmp_path / "ghost.png"))
+
+
+def test_closing_the_window_mid_ghost_run_leaves_no_thread(window: MainWindow, qtbot: Any, dialogs: Any) -> None:
+    fork(window, qtbot)
+    window.document.set_setting("end_time", 1e9)
+    window.live_run.set_speed(float("inf"))
+    assert window.compare.ghost_run()
+    qtbot.waitUntil(lambda: window.compare.ghost_views.last is not None, timeout=30_000)
+    thread = window.live_run.worker_thread
+    assert thread is not None and thread.isRunning()
+    window.close()  # Discard is the scripted answer to both questions
+    assert not window.isVisible()
+    assert not window.live_run.running and thread.isFinished()

@@ -17,7 +17,13 @@ from desktop.scenarios import differences
 from engine import cli
 from engine.metrics import json_safe
 from engine.model import load_model
-from tests.desktop.test_inspector import inspect_node, retype
+
+
+def retype(qtbot: Any, line: Any, text: str) -> None:
+    """Replace the text of ``line`` by typing ``text`` key by key (as the inspector tests do)."""
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClicks(line, text)
 
 
 def fork(window: MainWindow, qtbot: Any) -> None:
@@ -29,7 +35,10 @@ def fork(window: MainWindow, qtbot: Any) -> None:
 
 
 def set_rate(window: MainWindow, qtbot: Any, rate: str) -> None:
-    retype(qtbot, inspect_node(window, "arrivals")["rate"].line, rate)
+    """Type the source's rate into the inspector, then clear the selection."""
+    window.scene.select(["arrivals"])
+    assert window.inspector.mode == "node" and window.inspector.node_id == "arrivals"
+    retype(qtbot, window.inspector.fields["rate"].line, rate)
     window.scene.select([])
 
 
@@ -135,11 +144,15 @@ def test_run_a_vs_b_gives_a_verdict_that_agrees_with_the_cli(window: MainWindow,
     panel = window.compare.panel
     panel.replications_box.setValue(4)
     panel.workers_box.setValue(1)
-    window.compare.actions["run"].trigger()
-    assert panel.busy and not window.compare.actions["run"].isEnabled()
+    window.canvas.setFocus()
     with qtbot.waitSignal(panel.finished, timeout=120_000) as done:
-        pass
+        qtbot.keyClick(
+            window.canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
+        assert panel.busy and not window.compare.actions["run"].isEnabled()
+        assert window.compare.dock.isVisible()
     comparison = done.args[0]
+    assert panel.progress.value() == 1000 and not panel.busy
     text = panel.verdict_of("cpu", "mean_response")
     assert text.startswith("B cuts mean response by ") and " s (−" in text
     assert "cpu: B cuts mean response" in panel.headline.text()
