@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         """Ask for a file name and save there; True when saved."""
-        stem = re.sub(r"[^\w.-]+", "_", self._document.model.name).strip("_") or "model"
+        stem = re.sub(r"[^\w.-]+", "_", self.compare.scenarios.model_a.name).strip("_") or "model"  # A, as Save writes
         suggestion = self._document.path or str(Path.home() / f"{stem}.json")
         path, _filter = QFileDialog.getSaveFileName(self, "Save Model As", suggestion, FILE_FILTER)
         if not path:
