@@ -20,7 +20,15 @@ from desktop.compare_dock import CompareDock
 from desktop.run.ghost import GhostViews, GhostWorker
 from desktop.run.theory_panel import STATION_KINDS
 from desktop.run.worker import SimulationWorker
-from desktop.scenarios import CanvasMarks, DifferenceBanner, RecoveryView, Scenarios, ScenarioSwitch, with_banner
+from desktop.scenarios import (
+    CanvasMarks,
+    DifferenceBanner,
+    InspectorMarks,
+    RecoveryView,
+    Scenarios,
+    ScenarioSwitch,
+    with_banner,
+)
 from engine.model import Model, check_document
 
 #: Largest share of the GUI's time B's views may take while a ghost run streams.
@@ -52,6 +60,9 @@ class CompareFeature(QObject):
         self.switch = ScenarioSwitch(self.scenarios, window.canvas)
         self.banner = DifferenceBanner(self.scenarios, window.scene.selected_node_ids)
         window.scene.selection_changed.connect(self.banner.sync)
+        self.field_marks = InspectorMarks(self.scenarios, window.inspector)
+        window.scene.selection_changed.connect(self.field_marks.refresh)  # after the inspector's rebuild
+        window.document.document_reset.connect(self.field_marks.refresh)
         window.inspector_dock.setWidget(with_banner(self.banner, window.inspector))
         # The crash-recovery file holds scenario A, whichever scenario is shown.
         window.recovery.document = RecoveryView(window.document, self.scenarios)

@@ -522,6 +522,55 @@ class DifferenceBanner(QLabel):
         self.setText("\n".join(lines))
 
 
+def differing_params(a: Model, b: Model, node_id: str) -> dict[str, tuple[Any, Any]]:
+    """The parameters of ``node_id`` whose values differ between A and B, as (A's, B's)
+    (empty when either scenario lacks the node)."""
+    try:
+        pa, pb = a.node(node_id).params, b.node(node_id).params
+    except KeyError:
+        return {}
+    return {name: (pa.get(name), pb.get(name)) for name in {**pa, **pb} if pa.get(name) != pb.get(name)}
+
+
+class InspectorMarks(QObject):
+    """Tints the inspector's fields whose values differ between A and B (the selected node's),
+    with both values in the field's tooltip.
+
+    ``inspector`` is a :class:`desktop.inspector.Inspector` (its ``mode``, ``node_id`` and
+    ``fields`` by parameter name); :meth:`refresh` runs after it rebuilds its form."""
+
+    STYLE = f"QLineEdit, QComboBox, QSpinBox {{ background: #fff1e0; border: 1px solid {COLOR_B}; }}"
+
+    def __init__(self, scenarios: Scenarios, inspector: Any) -> None:
+        super().__init__(scenarios)
+        self._scenarios = scenarios
+        self._inspector = inspector
+        #: The names of the fields tinted now.
+        self.marked: list[str] = []
+        scenarios.differences_changed.connect(self.refresh)
+        scenarios.changed.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """Tint the fields that differ, untint the others."""
+        s, inspector = self._scenarios, self._inspector
+        b = s.model_b
+        node_id = inspector.node_id if inspector.mode == "node" else None
+        diffs = differing_params(s.model_a, b, node_id) if b is not None and node_id is not None else {}
+        self.marked = []
+        for name, field in inspector.fields.items():
+            if not shiboken6.isValid(field):
+                continue
+            if name in diffs:
+                a_value, b_value = diffs[name]
+                field.setStyleSheet(self.STYLE)
+                base = field.property("help_text") or ""
+                field.setToolTip(f"{base}\nScenario A: {_show(a_value)}\nScenario B: {_show(b_value)}".strip())
+                self.marked.append(name)
+            elif field.styleSheet() == self.STYLE:
+                field.setStyleSheet("")
+                field.setToolTip(field.property("help_text") or "")
+
+
 def with_banner(banner: QWidget, inspector: QWidget) -> QWidget:
     """A widget holding ``banner`` above ``inspector`` (the inspector dock's new content)."""
     box = QWidget()
@@ -540,11 +589,13 @@ __all__ = [
     "DifferenceBanner",
     "DifferenceMark",
     "DiscardScenario",
+    "InspectorMarks",
     "ForkScenario",
     "RecoveryView",
     "ScenarioSwitch",
     "Scenarios",
     "SwitchScenario",
     "differences",
+    "differing_params",
     "with_banner",
 ]

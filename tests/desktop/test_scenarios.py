@@ -56,6 +56,10 @@ def test_fork_b_edits_go_to_b_and_are_marked(window: MainWindow, qtbot: Any) -> 
     assert set(window.compare.marks.marks) == {"arrivals"}
     window.scene.select(["arrivals"])
     assert "rate: 0.8 → 0.5" in window.compare.banner.text()
+    assert window.compare.field_marks.marked == ["rate"]
+    rate_field = window.inspector.fields["rate"]
+    assert "Scenario A: 0.8" in rate_field.toolTip() and "Scenario B: 0.5" in rate_field.toolTip()
+    assert rate_field.styleSheet() and not window.inspector.fields["id"].styleSheet()
     assert "1 node differs" in window.compare.switch.note.text()
     # The switch on the canvas shows A; the mark stays on the node that differs.
     qtbot.mouseClick(window.compare.switch.buttons["A"], Qt.MouseButton.LeftButton)
