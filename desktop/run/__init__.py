@@ -1,10 +1,13 @@
 """Live simulation in the desktop app: the worker thread, ring buffers, charts and teaching views.
 
 - :mod:`desktop.run.worker` — the QObject that owns the run's one model and its engine
-  ``Run`` in a QThread, and drives it (commands, slices, pacing, the thread's life).
+  ``Run`` in a QThread, and drives it (commands, slices, pacing); :mod:`desktop.run.thread`
+  launches it and ends its thread safely.
 - :mod:`desktop.run.batch` — what the run reports: the immutable batches, checkpoints of
   exact totals, the live changes applied, what Step did.
 - :mod:`desktop.run.buffers` — bounded ring buffers and batch-means estimates.
+- :mod:`desktop.run.totals` — the run's exact totals since t = 0 at checkpoints, in bounded
+  memory: convergence, exact values and intervals, and a warm-up moved without re-running.
 - :mod:`desktop.run.dashboard` — pyqtgraph charts of the live time series.
 - :mod:`desktop.run.controls` — Run/Pause/Step/Stop, speed and run settings.
 - :mod:`desktop.run.theory_panel` — analytic values, confidence bands and law checks.

@@ -13,7 +13,7 @@ It only reads batches; the simulation stays in the worker.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import shiboken6
@@ -47,17 +47,24 @@ class CanvasFlows:
         queues = {sid: live.queue_length for sid, live in batch.stations.items()} if slow else {}
         animation.feed(batch.now, batch.emitted_at, batch.speed, batch.state == "running", batch.movements, queues)
 
-    def show_stations(self, batch: RunBatch, node_item: Callable[[str], Any] | None) -> None:
+    def show_stations(
+        self,
+        batch: RunBatch,
+        node_item: Callable[[str], Any] | None,
+        results: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         """Put each station's window means on its card: mean queue (waiting) and utilisation
-        (an async server's CPU utilisation too) from ``batch.results``, the queue now in small
-        type. Before the first results, the instant values."""
+        (an async server's CPU utilisation too) from ``results`` (default ``batch.results``;
+        the controller passes them recomputed for a warm-up moved since the run began), the
+        queue now in small type. Before the first results, the instant values."""
         if node_item is None:
             return
+        window = batch.results if results is None else results
         for sid, live in batch.stations.items():
             item = node_item(sid)
             if item is None or not shiboken6.isValid(item):
                 continue
-            metrics = batch.results.get(sid, {})
+            metrics = window.get(sid, {})
             queue, rho = metrics.get("mean_queue_length"), metrics.get("utilization")
             cpu = metrics.get("cpu_utilization")
             if queue is None or rho is None or not (math.isfinite(queue) and (math.isfinite(rho) or cpu is not None)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import shiboken6
@@ -366,6 +366,9 @@ class LiveRunController(QObject):
                 self.theory_panel.model_changed(last.model, at)
             self.dashboard.set_theory(at, self.theory_panel.theory)
         self._show_progress(batch)
+        if self.document.model.simulation.auto_warmup and (final or time.perf_counter() >= self._next_auto):
+            self._next_auto = time.perf_counter() + AUTO_CUT_INTERVAL
+            self._apply_cut()  # before the views draw this batch
         try:
             self.canvas_flows.animate(batch)
             self._refresh_views(batch, final)
@@ -379,9 +382,6 @@ class LiveRunController(QObject):
         for text in batch.stepped:
             self.event_log.appendPlainText(text)
             self.message_posted.emit(text)
-        if self.document.model.simulation.auto_warmup and (final or time.perf_counter() >= self._next_auto):
-            self._next_auto = time.perf_counter() + AUTO_CUT_INTERVAL
-            self._apply_cut()
         if batch.state == "finished":
             self._show_run_results(batch)
         self.batch_received.emit(batch)
@@ -463,7 +463,7 @@ class LiveRunController(QObject):
         if (final or view == "theory") and self.theory_panel.isVisible():
             self.theory_panel.refresh(batch)
         if (final or view == "canvas") and self.node_item is not None:
-            self.canvas_flows.show_stations(batch, self.node_item)  # window means, not the instant
+            self.canvas_flows.show_stations(batch, self.node_item, self._window_results(batch))  # window means
             self.canvas_flows.show_flows(batch)
 
     @Slot(str)
@@ -562,6 +562,17 @@ class LiveRunController(QObject):
         batch = self._results_batch
         if batch is not None and self.store is not None and batch is self.last_batch:
             self._show_run_results(batch)
+        last = self.last_batch
+        if last is not None and last.state != "running" and self.store is not None and self.node_item is not None:
+            self.canvas_flows.show_stations(last, self.node_item, self._window_results(last))
+
+    def _window_results(self, batch: RunBatch) -> Mapping[str, Mapping[str, Any]]:
+        """``batch.results``, with the stations' means recomputed for the cut in force when it
+        is not the run's own and the exact totals reach it (what the canvas cards show)."""
+        cut, _ = self.warmup_cut()
+        if cut == batch.warmup or self.store is None or cut >= batch.now:
+            return batch.results
+        return recut_results(self.store.totals, batch.results, self.store.stations, cut)[0]
 
     def _show_run_results(self, batch: RunBatch) -> None:
         """The Results tab for the run: its results, with the stations' metrics recomputed
@@ -593,6 +604,7 @@ class LiveRunController(QObject):
 
     def _show_replications(self, *args: Any, **kwargs: Any) -> None:
         self._results_batch = None  # the table no longer shows the live run's results
+        kwargs.setdefault("warmup", self.warmup_cut()[0])  # what a later cut cannot be applied to
         self.results_panel.show_results(*args, **kwargs)
 
     def _document_reset(self) -> None:

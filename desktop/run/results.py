@@ -264,8 +264,8 @@ class ResultsPanel(QWidget):
         run, wanted = self._run_warmup, self._warmup_setting
         if run is not None and wanted is not None and not math.isclose(run, wanted):
             text += (
-                f" The warm-up is now {wanted:,.6g} s (this run used {run:,.6g} s), but this run's exact totals "
-                "are not held that far back: re-run to apply the new warm-up."
+                f" The warm-up is now {wanted:,.6g} s (these results used {run:,.6g} s) and they cannot be "
+                "recomputed for it (no exact totals are held for them): re-run to apply the new warm-up."
             )
         self.caption.setText(text)
 

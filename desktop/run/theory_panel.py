@@ -361,6 +361,9 @@ class TheoryPanel(QWidget):
         self.warmup_region.setZValue(-10)
         self.warmup_region.setVisible(False)
         self.plot.addItem(self.warmup_region)
+        self._cut_text = pg.InfLineLabel(
+            self.warmup_region.lines[1], text="", position=0.95, anchors=[(0, 0), (0, 0)], color="#606060"
+        )
         self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
         box = QVBoxLayout(bottom)
@@ -414,8 +417,9 @@ class TheoryPanel(QWidget):
         self.warmup_region.setRegion((0.0, cut))
         self.warmup_region.setVisible(cut > 0 and self._model is not None)
         self.warmup_region.setToolTip(self._cut_label())
-        if self._shown is not None and self._model is not None:
-            self.refresh(self._shown)
+        self._cut_text.setFormat(f" {self._cut_label()}" if self._auto else "")
+        if self._shown is not None and self._model is not None and self._shown.state != "running":
+            self.refresh(self._shown)  # while running, the next refresh draws it
 
     def _cut_label(self) -> str:
         return f"auto: MSER-5 cut at t = {self._cut:,.6g} s" if self._auto else f"warm-up: 0–{self._cut:,.6g} s"
@@ -449,6 +453,7 @@ class TheoryPanel(QWidget):
         self.warmup_region.setRegion((0.0, self._cut))
         self.warmup_region.setVisible(self._cut > 0)
         self.warmup_region.setToolTip(self._cut_label())
+        self._cut_text.setFormat("")
         self.theory = analytic(model)
         self.states = {sid: "none" for sid in store.stations}
         self._steps = {sid: [] for sid in store.stations}
@@ -555,7 +560,9 @@ class TheoryPanel(QWidget):
         for sid in self._sinks:
             self._fill_sink(self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if own else {}, finished)
             if not own and since > 0 and batch.now > since:
-                self._label(self._items[sid], "end-to-end values: over the run's own window only", "#808080")
+                self._label(
+                    self._items[sid], "end-to-end values: not kept for a window other than the run's own", "#808080"
+                )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
         self._gauge()

@@ -28,24 +28,21 @@ reported at once.
 
 Stop does not wait for the slice in progress: :meth:`SimulationWorker.stop` also calls the
 engine's thread-safe ``Simulation.request_stop``, so a slice of millions of events returns
-within a few thousand. :func:`finish` stops a worker and waits for its thread without ever
+within a few thousand. :func:`desktop.run.thread.finish` stops a worker and waits for its thread without ever
 destroying a thread that is still running (Qt would abort the process).
 """
 
 from __future__ import annotations
 
-import atexit
 import copy
 import logging
 import math
-import os
 import queue
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.run.batch import (
     AppliedChange,
@@ -57,6 +54,7 @@ from desktop.run.batch import (
     snapshot,
 )
 from desktop.run.flows import SLOW_SPEED, FlowTracker
+from desktop.run.thread import EXIT_WAIT, finish, launch, parked
 from engine.model import Model, ModelError, Run, build
 from engine.simulation import Simulation, SimulationStalled
 from engine.time import RESOLUTION
@@ -65,6 +63,7 @@ __all__ = [
     "ACK_WAIT",
     "CHECKPOINT_INTERVAL",
     "EMIT_INTERVAL",
+    "EXIT_WAIT",
     "FAST",
     "AppliedChange",
     "Checkpoint",
@@ -153,6 +152,7 @@ class SimulationWorker(QObject):
         self._flows: FlowTracker | None = None
         self._reporter: Reporter | None = None
         self._grid = self._next_grid = math.inf
+        self._grid_count = 0
         self._next_checkpoint = 0.0
 
     # ------------------------------------------------------------ any thread
@@ -229,6 +229,7 @@ class SimulationWorker(QObject):
             run = build(self._model, series=True)
             self._reporter = Reporter(run)
             self._grid = checkpoint_grid(self._model.simulation.end_time, self._model.simulation.sample_interval)
+            self._grid_count = 1
             self._next_grid = self._grid
             self._sim = run.sim
             if self._stop_flag:  # Stop came while the model was being built
@@ -453,7 +454,8 @@ class SimulationWorker(QObject):
         while reporter is not None and self._next_grid <= end and not run.sim.stop_requested:
             self._run_to(run, self._next_grid)
             reporter.checkpoint()
-            self._next_grid += self._grid
+            self._grid_count += 1
+            self._next_grid = self._grid_count * self._grid  # multiples, not a sum that drifts
         self._run_to(run, limit)
 
     def _run_to(self, run: Run, limit: float) -> None:
@@ -510,88 +512,3 @@ def _check_speed(speed: float) -> float:
     if not value > 0:
         raise ValueError(f"speed must be > 0 simulated seconds per wall second, got {speed!r}")
     return value
-
-
-def launch(worker: SimulationWorker) -> QThread:
-    """Move ``worker`` to a new QThread, start it, and return the thread.
-
-    The thread quits when the worker stops; the caller keeps both objects alive until
-    ``QThread.finished`` (or :meth:`QThread.wait`) and must not delete them before.
-    """
-    thread = QThread()
-    thread.setObjectName("simulation")
-    worker.moveToThread(thread)
-    thread.started.connect(worker.work)
-    worker.worker_stopped.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.start()
-    return thread
-
-
-def finish(worker: SimulationWorker, thread: QThread, timeout_ms: int = 2000) -> bool:
-    """Stop ``worker`` and wait up to ``timeout_ms`` for ``thread`` to end; True if it did.
-
-    Call from the GUI thread. A thread still running after the wait is never destroyed (Qt
-    aborts the whole process when a running QThread is destroyed): it and its worker are
-    kept (see :func:`parked`) until the thread ends, and at interpreter exit the process
-    waits up to :data:`EXIT_WAIT` seconds more for it, then leaves with status 1 and a
-    message rather than abort.
-    """
-    worker.stop()
-    if thread.wait(max(0, timeout_ms)):
-        return True
-    log.warning("the simulation thread did not stop within %d ms; keeping it until it ends", timeout_ms)
-    _Parking.instance().park(thread, worker)
-    return False
-
-
-def parked() -> list[QThread]:
-    """The threads :func:`finish` could not wait for and that have not ended yet."""
-    return [thread for thread, _ in _Parking.parked]
-
-
-#: Seconds the process waits at exit for a simulation thread that is still running.
-EXIT_WAIT = 5.0
-
-
-class _Parking(QObject):
-    """Holds threads (and their workers) that outlived :func:`finish`, until they end.
-
-    It lives in the GUI thread, so ``QThread.finished`` reaches :meth:`_ended` queued, once
-    the thread is done; only then is the reference dropped.
-    """
-
-    parked: list[tuple[QThread, SimulationWorker]] = []
-    _instance: _Parking | None = None
-
-    @classmethod
-    def instance(cls) -> _Parking:
-        if cls._instance is None:
-            cls._instance = cls()
-            atexit.register(_wait_at_exit)
-        return cls._instance
-
-    def park(self, thread: QThread, worker: SimulationWorker) -> None:
-        self.parked.append((thread, worker))
-        thread.finished.connect(self._ended)
-        if thread.isFinished():
-            self._ended()
-
-    @Slot()
-    def _ended(self) -> None:
-        for thread, worker in list(self.parked):
-            if thread.isFinished():
-                thread.wait()
-                self.parked.remove((thread, worker))
-
-
-def _wait_at_exit() -> None:
-    deadline = time.monotonic() + EXIT_WAIT
-    for thread, _ in list(_Parking.parked):
-        if not thread.wait(max(0, round((deadline - time.monotonic()) * 1000))):
-            print(
-                "queuestudio: the simulation did not stop when asked; leaving without waiting for it",
-                file=sys.stderr,
-                flush=True,
-            )
-            os._exit(1)
-    _Parking.parked.clear()

@@ -49,7 +49,10 @@ def test_a_new_cut_after_the_run_recomputes_results_and_theory_exactly_without_r
     batch = live.last_batch
     events = batch.events_processed
     before = live.results_panel.value("cpu", "mean_in_system")
-    live.change_setting("warmup", cut)  # typed in the toolbar, or dragged: the same undoable edit
+    box = live.controls.warmup_box  # typed in the toolbar (a drag makes the same undoable edit)
+    box.setValue(cut)
+    box.editingFinished.emit()
+    assert host.document.model.simulation.warmup == cut
     assert live.last_batch is batch and live.state == "finished"  # nothing ran again
     panel, results = live.theory_panel, live.results_panel
     caption = results.caption.text()
@@ -136,7 +139,9 @@ def test_the_lq_and_wq_intervals_come_from_the_exact_totals_over_the_whole_windo
 def test_auto_warm_up_cuts_by_mser5_draws_the_cut_and_stays_auto_in_the_document(qtbot, make_host, example) -> None:
     model = example("mm1", end_time=4000.0, sample_interval=1.0)
     model.simulation.warmup = "auto"
-    model.node("cpu").params["queue_capacity"] = None
+    arrivals = model.node("arrivals").params  # overloaded for 400 s, then ρ = 0.6: a transient to cut
+    arrivals.pop("rate")
+    arrivals["profile"] = [[0, 1.6], [400, 0.6]]
     host = make_host(model)
     live, doc = host.live, host.document
     assert live.controls.auto_warmup_button.isChecked()
@@ -152,8 +157,15 @@ def test_auto_warm_up_cuts_by_mser5_draws_the_cut_and_stays_auto_in_the_document
     assert dash.warmup == cut and all(r.getRegion()[1] == cut for r in dash.warmup_regions.values())
     assert dash.cut_text == f"◂ auto: MSER-5 cut at t = {cut:,.6g} s"
     assert live.theory_panel.cut == cut and f"{cut:,.6g}" in live.theory_panel.warmup_region.toolTip()
-    if cut > 0:
-        assert "automatic (MSER-5) warm-up cut" in live.results_panel.caption.text()
+    assert live.theory_panel._cut_text.format == f" auto: MSER-5 cut at t = {cut:,.6g} s"
+    assert 400.0 < cut < 2000.0
+    assert "automatic (MSER-5) warm-up cut" in live.results_panel.caption.text()
+    assert "automatic (MSER-5) warm-up cut" in live.theory_panel.caption.text()
+    held = re.search(r"held checkpoint at t = ([\d,.]+) s", live.results_panel.caption.text())
+    start = float(held[1].replace(",", "")) if held else cut
+    assert cut - 20.0 <= start <= cut
+    fresh = _headless(model, start)["cpu"]
+    assert live.results_panel.results["cpu"]["mean_in_system"] == pytest.approx(fresh["mean_in_system"], rel=1e-9)
     # Turning Auto off is an undoable edit, and undo brings "auto" back.
     live.controls.auto_warmup_button.setChecked(False)
     assert not doc.model.simulation.auto_warmup
@@ -194,3 +206,72 @@ def test_the_auto_cut_reads_the_exact_totals_once_the_series_no_longer_reach_bac
     t, v = in_system_history(small)  # from the totals: the ring holds the last 500 s only
     assert t[0] < 5.0 and t[-1] == n
     assert abs(auto_warmup_cut(small) - exact) < 100.0
+
+
+def test_stepping_across_the_warm_up_records_the_totals_at_the_cut_itself(qtbot, example) -> None:
+    from desktop.run.batch import CUMULATIVE_FIELDS
+    from desktop.run.worker import SimulationWorker, launch
+
+    model = example("mm1", end_time=1e6)
+    model.simulation.warmup = 5.0
+    fresh = _headless_until(model, 5.0)
+    worker = SimulationWorker(model.copy(), paused=True)
+    checkpoints = []
+    worker.batch_produced.connect(lambda b: checkpoints.extend(b.checkpoints))
+    thread = launch(worker)
+    try:
+        for _ in range(40):  # an M/M/1 at λ 0.8 has about 8 events in 5 s: 40 steps cross the cut
+            worker.step()
+        qtbot.waitUntil(lambda: any(c.time == 5.0 for c in checkpoints), timeout=10_000)
+    finally:
+        worker.stop()
+        assert thread.wait(2000)
+    at_cut = next(c for c in checkpoints if c.time == 5.0)
+    assert at_cut.totals["cpu"] == (0, 0.0, 0, 0.0) and at_cut.areas["cpu"] == (0.0, 5.0)  # the window starts
+    cumulative = dict(zip(CUMULATIVE_FIELDS, at_cut.cumulative["cpu"]))
+    assert cumulative["in_system_area"] == pytest.approx(fresh["mean_in_system"] * 5.0, rel=1e-12)
+    assert cumulative["completed"] == fresh["completed"]
+    later = [c for c in checkpoints if c.time > 5.0]
+    assert later and all(c.areas["cpu"][1] == 5.0 for c in later)
+
+
+def _headless_until(model, t: float) -> dict:  # type: ignore[no-untyped-def]
+    """The station's metrics from 0 to ``t`` of a fresh run without warm-up (same trajectory)."""
+    other = model.copy()
+    other.simulation.warmup = 0.0
+    run = build(other, series=True)
+    run.run_until(t)
+    return run.results()["cpu"]
+
+
+def test_a_cut_the_held_totals_do_not_reach_is_said_plainly_and_the_run_s_own_window_stays(qtbot, example) -> None:
+    from desktop.run.batch import Checkpoint
+    from desktop.run.theory_panel import TheoryPanel
+
+    model = example("mm1")  # warm-up 1,000 s
+    store = SeriesStore(["cpu"], capacity=100)
+    panel = TheoryPanel()
+    qtbot.addWidget(panel)
+    panel.start(model, store)
+    # Checkpoints without totals since time 0 (as a run recorded before they existed).
+    for t in (1500.0, 2000.0, 2500.0, 3000.0):
+        done = int(0.8 * (t - 1000.0))
+        store.append(
+            SimpleNamespace(
+                times=np.empty(0), series={}, stations={}, now=t, changes=(), results_time=t, results={},
+                checkpoints=(Checkpoint(t, {"cpu": (done, 5.0 * done, done, 4.0 * done)}, {"cpu": (4.0 * (t - 1000), 1000.0)}),),
+            )
+        )  # fmt: skip
+    results = {"cpu": {"mean_in_system": 4.0, "mean_response": 5.0, "arrivals": 1600, "completed": 1600}}
+    batch = SimpleNamespace(
+        state="finished", now=3000.0, warmup=1000.0, results_time=3000.0, results=results, stations={}, end_time=3000.0
+    )
+    panel.refresh(batch)
+    assert "measurement window 1,000–3,000 s" in panel.caption.text()
+    panel.set_cut(500.0)
+    text = panel.caption.text()
+    assert "cannot be applied" in text and "not held" in text and "re-run" in text
+    assert panel.row("cpu", "L ")[2].split()[0] == "4"  # the run's own window, unchanged
+    assert panel.row("cpu", "W ")[2].split()[0] == "5"
+    panel.set_cut(1000.0)  # back to the run's own cut: nothing to say
+    assert "cannot be applied" not in panel.caption.text()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QToolBar
 
 from desktop.canvas.scene import CanvasScene
 from desktop.document import ModelDocument
-from desktop.run import batch, controller, integration, worker
+from desktop.run import batch, controller, integration, thread, worker
 from desktop.run.integration import install_live_run
 from desktop.run.worker import SimulationWorker, launch
 
@@ -101,12 +101,13 @@ def test_install_live_run_takes_every_part_it_wires_explicitly(qtbot, example) -
 
 
 def test_the_worker_is_split_by_job() -> None:
-    # Driving the run (commands, slices, pacing, the thread) in one module; what a batch
-    # holds (records, checkpoints, Step's descriptions) in the other.
+    # Driving the run (commands, slices, pacing) in one module; what a batch holds (records,
+    # checkpoints, Step's descriptions) in the other; the thread's life beside them.
     assert batch.RunBatch is worker.RunBatch and batch.Checkpoint is worker.Checkpoint
     assert not hasattr(batch, "SimulationWorker") and not hasattr(batch, "launch")
     assert "def describe_step" not in inspect.getsource(worker)
+    assert "def launch" not in inspect.getsource(worker) and worker.launch is thread.launch
     assert "_params" not in inspect.getsource(controller.LiveRunController)
-    for module in (batch, worker):
-        assert len(inspect.getsource(module).splitlines()) < 600
+    for module in (batch, worker, thread):
+        assert len(inspect.getsource(module).splitlines()) < 550
     assert math.isinf(worker.FAST)
