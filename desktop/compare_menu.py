@@ -20,15 +20,8 @@ from desktop.compare_dock import CompareDock
 from desktop.run.ghost import GhostViews, GhostWorker
 from desktop.run.theory_panel import STATION_KINDS
 from desktop.run.worker import SimulationWorker
-from desktop.scenarios import (
-    CanvasMarks,
-    DifferenceBanner,
-    InspectorMarks,
-    RecoveryView,
-    Scenarios,
-    ScenarioSwitch,
-    with_banner,
-)
+from desktop.scenario_views import CanvasMarks, DifferenceBanner, InspectorMarks, ScenarioSwitch, with_banner
+from desktop.scenarios import RecoveryView, Scenarios
 from engine.model import Model, check_document
 
 #: Largest share of the GUI's time B's views may take while a ghost run streams.

@@ -13,36 +13,21 @@ B.json`` compares the two). B is not kept inside A's file. Closing the window, o
 another model or discarding B asks first when B has changes not written to a file, so B is
 never lost silently. The crash-recovery file holds scenario A (:class:`RecoveryView`).
 
-The differences of B from A (:func:`differences`) are marked on the canvas with a small
-"B≠A" tag on each node that differs (its tooltip lists them) and listed for the selected
-node above the inspector (:class:`DifferenceBanner`); the A/B switch sits on the canvas
-(:class:`ScenarioSwitch`).
+The differences of B from A (:func:`differences`, :func:`differing_params`) are shown by
+the views of :mod:`desktop.scenario_views`: the A/B switch on the canvas, a "B≠A" tag on
+each node that differs, a banner and tinted fields in the inspector.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QUndoCommand
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QFileDialog,
-    QGraphicsItem,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QStyleOptionGraphicsItem,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from desktop.canvas.node_item import WIDTH
 from desktop.document import ModelDocument
 from engine.model import Model, save_model
 
@@ -53,7 +38,8 @@ MODEL_WIDE = ""
 
 
 # ------------------------------------------------------------------ differences
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A parameter value as the differences show it (numbers short, objects as JSON)."""
     if value is None:
         return "none"
     if isinstance(value, float):
@@ -82,9 +68,9 @@ def differences(a: Model, b: Model) -> dict[str, list[str]]:
             if isinstance(before, dict) and isinstance(after, dict) and before.get("dist") == after.get("dist"):
                 # The same distribution (or concurrency object) with other values: name those.
                 for key in [k for k in {**before, **after} if before.get(k) != after.get(k)]:
-                    lines.append(f"{name} {key}: {_show(before.get(key))} → {_show(after.get(key))}")
+                    lines.append(f"{name} {key}: {show_value(before.get(key))} → {show_value(after.get(key))}")
             else:
-                lines.append(f"{name}: {_show(before)} → {_show(after)}")
+                lines.append(f"{name}: {show_value(before)} → {show_value(after)}")
         if lines:
             out[node.id] = lines
     a_links = {(lk.source, lk.target): lk for lk in a.links}
@@ -99,11 +85,11 @@ def differences(a: Model, b: Model) -> dict[str, list[str]]:
         else:
             for name in ("probability", "latency"):
                 if getattr(before, name) != getattr(after, name):
-                    line = f"link to {key[1]} {name}: {_show(getattr(before, name))} → {_show(getattr(after, name))}"
+                    line = f"link to {key[1]} {name}: {show_value(getattr(before, name))} → {show_value(getattr(after, name))}"
                     out.setdefault(where, []).append(line)
     wide = [f"{n}: removed in B" for n in a_nodes if n not in b_ids]
     sa, sb = a.simulation.to_dict(), b.simulation.to_dict()
-    wide += [f"simulation {k}: {_show(sa[k])} → {_show(sb[k])}" for k in sa if sa[k] != sb.get(k)]
+    wide += [f"simulation {k}: {show_value(sa[k])} → {show_value(sb[k])}" for k in sa if sa[k] != sb.get(k)]
     if wide:
         out.setdefault(MODEL_WIDE, []).extend(wide)
     return out
@@ -370,158 +356,6 @@ class RecoveryView:
         return getattr(self._document, name)
 
 
-# ------------------------------------------------------------------ views
-class DifferenceMark(QGraphicsItem):
-    """The "B≠A" tag on a node card's top edge; its tooltip lists what B changes."""
-
-    def __init__(self, parent: QGraphicsItem, lines: list[str]) -> None:
-        super().__init__(parent)
-        self.lines = list(lines)
-        self.setPos(WIDTH - 58, -9)
-        self.setZValue(3)
-        self.setToolTip("Scenario B differs from A:\n" + "\n".join(lines))
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, 36, 16)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("white"), 1.2))
-        painter.setBrush(QColor(COLOR_B))
-        painter.drawRoundedRect(self.boundingRect().adjusted(0.5, 0.5, -0.5, -0.5), 7, 7)
-        font = QFont(painter.font())
-        font.setPixelSize(10)
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(QColor("white"))
-        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "B≠A")
-
-
-class CanvasMarks(QObject):
-    """Keeps a :class:`DifferenceMark` on every node B changes, in whichever scenario is shown."""
-
-    def __init__(self, scenarios: Scenarios, node_item: Callable[[str], QGraphicsItem | None]) -> None:
-        super().__init__(scenarios)
-        self._scenarios = scenarios
-        self._node_item = node_item
-        self.marks: dict[str, DifferenceMark] = {}
-        scenarios.differences_changed.connect(self.refresh)
-        scenarios.document.document_reset.connect(self.refresh)
-
-    def refresh(self) -> None:
-        """Redo the marks from the current differences."""
-        for mark in self.marks.values():
-            if shiboken6.isValid(mark) and mark.scene() is not None:
-                mark.scene().removeItem(mark)
-        self.marks.clear()
-        for node_id, lines in self._scenarios.differences().items():
-            item = self._node_item(node_id) if node_id != MODEL_WIDE else None
-            if item is not None:
-                self.marks[node_id] = DifferenceMark(item, lines)
-
-
-class ScenarioSwitch(QWidget):
-    """The A/B switch floating at the canvas's top-left corner (hidden until B exists)."""
-
-    def __init__(self, scenarios: Scenarios, canvas: QWidget) -> None:
-        super().__init__(canvas)
-        self._scenarios = scenarios
-        self.setObjectName("scenario_switch")
-        self.setAutoFillBackground(True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 3, 6, 3)
-        layout.setSpacing(2)
-        self.caption = QLabel("Editing scenario")
-        layout.addWidget(self.caption)
-        self.group = QButtonGroup(self)
-        self.buttons: dict[str, QToolButton] = {}
-        for name, color in (("A", COLOR_A), ("B", COLOR_B)):
-            button = QToolButton(self)
-            button.setText(name)
-            button.setCheckable(True)
-            button.setMinimumWidth(30)
-            button.setToolTip(f"Show and edit scenario {name} (Ctrl+B switches)")
-            button.setStyleSheet(
-                f"QToolButton {{ font-weight: bold; border: 1px solid {color}; border-radius: 3px; padding: 1px 6px; }}"
-                f"QToolButton:checked {{ background: {color}; color: white; }}"
-            )
-            button.clicked.connect(lambda _=False, n=name: self._clicked(n))
-            self.group.addButton(button)
-            layout.addWidget(button)
-            self.buttons[name] = button
-        self.note = QLabel("")
-        layout.addWidget(self.note)
-        scenarios.changed.connect(self.sync)
-        scenarios.differences_changed.connect(self.sync)
-        canvas.installEventFilter(self)
-        self.sync()
-
-    def _clicked(self, name: str) -> None:
-        if not self._scenarios.show(name):
-            self.sync()
-
-    def sync(self) -> None:
-        """Show the scenario on display and how many nodes differ."""
-        s = self._scenarios
-        self.setVisible(s.has_b)
-        for name, button in self.buttons.items():
-            button.setChecked(name == s.active)
-            button.setEnabled(not s.locked)
-        count = len([k for k in s.differences() if k != MODEL_WIDE])
-        wide = bool(s.differences().get(MODEL_WIDE))
-        what = f"{count} node{'s differ' if count != 1 else ' differs'}" if count else "no node differs"
-        self.note.setText(f"  {what}{' (and settings)' if wide else ''}")
-        color = COLOR_B if s.active == "B" else COLOR_A
-        self.setStyleSheet(f"#scenario_switch {{ background: white; border: 2px solid {color}; border-radius: 4px; }}")
-        self.adjustSize()
-        self._place()
-
-    def _place(self) -> None:
-        self.move(10, 10)
-        self.raise_()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
-
-
-class DifferenceBanner(QLabel):
-    """Above the inspector: which scenario is being edited and what B changes in the
-    selected node (hidden without B)."""
-
-    def __init__(self, scenarios: Scenarios, selected: Callable[[], list[str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._scenarios = scenarios
-        self._selected = selected
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setMargin(6)
-        scenarios.changed.connect(self.sync)
-        scenarios.differences_changed.connect(self.sync)
-        self.sync()
-
-    def sync(self) -> None:
-        """Redraw for the current scenario, selection and differences."""
-        s = self._scenarios
-        self.setVisible(s.has_b)
-        if not s.has_b:
-            return
-        color = COLOR_B if s.active == "B" else COLOR_A
-        self.setStyleSheet(f"QLabel {{ border-left: 4px solid {color}; background: #fff8f0; }}")
-        diffs = s.differences()
-        lines = [f"Editing scenario {s.active}: edits go to {s.active} only."]
-        selected = [n for n in self._selected() if n in diffs]
-        for node_id in selected[:3]:
-            lines.append(f"B differs from A in {node_id}:")
-            lines += [f"  • {line}" for line in diffs[node_id]]
-        if self._selected() and not selected:
-            lines.append("The selection is the same in A and B.")
-        if diffs.get(MODEL_WIDE):
-            lines += [f"  • {line}" for line in diffs[MODEL_WIDE]]
-        self.setText("\n".join(lines))
-
-
 def differing_params(a: Model, b: Model, node_id: str) -> dict[str, tuple[Any, Any]]:
     """The parameters of ``node_id`` whose values differ between A and B, as (A's, B's)
     (empty when either scenario lacks the node)."""
@@ -532,70 +366,16 @@ def differing_params(a: Model, b: Model, node_id: str) -> dict[str, tuple[Any, A
     return {name: (pa.get(name), pb.get(name)) for name in {**pa, **pb} if pa.get(name) != pb.get(name)}
 
 
-class InspectorMarks(QObject):
-    """Tints the inspector's fields whose values differ between A and B (the selected node's),
-    with both values in the field's tooltip.
-
-    ``inspector`` is a :class:`desktop.inspector.Inspector` (its ``mode``, ``node_id`` and
-    ``fields`` by parameter name); :meth:`refresh` runs after it rebuilds its form."""
-
-    STYLE = f"QLineEdit, QComboBox, QSpinBox {{ background: #fff1e0; border: 1px solid {COLOR_B}; }}"
-
-    def __init__(self, scenarios: Scenarios, inspector: Any) -> None:
-        super().__init__(scenarios)
-        self._scenarios = scenarios
-        self._inspector = inspector
-        #: The names of the fields tinted now.
-        self.marked: list[str] = []
-        scenarios.differences_changed.connect(self.refresh)
-        scenarios.changed.connect(self.refresh)
-
-    def refresh(self) -> None:
-        """Tint the fields that differ, untint the others."""
-        s, inspector = self._scenarios, self._inspector
-        b = s.model_b
-        node_id = inspector.node_id if inspector.mode == "node" else None
-        diffs = differing_params(s.model_a, b, node_id) if b is not None and node_id is not None else {}
-        self.marked = []
-        for name, field in inspector.fields.items():
-            if not shiboken6.isValid(field):
-                continue
-            if name in diffs:
-                a_value, b_value = diffs[name]
-                field.setStyleSheet(self.STYLE)
-                base = field.property("help_text") or ""
-                field.setToolTip(f"{base}\nScenario A: {_show(a_value)}\nScenario B: {_show(b_value)}".strip())
-                self.marked.append(name)
-            elif field.styleSheet() == self.STYLE:
-                field.setStyleSheet("")
-                field.setToolTip(field.property("help_text") or "")
-
-
-def with_banner(banner: QWidget, inspector: QWidget) -> QWidget:
-    """A widget holding ``banner`` above ``inspector`` (the inspector dock's new content)."""
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(0)
-    layout.addWidget(banner)
-    layout.addWidget(inspector, 1)
-    return box
-
-
 __all__ = [
     "COLOR_A",
     "COLOR_B",
-    "CanvasMarks",
-    "DifferenceBanner",
-    "DifferenceMark",
+    "MODEL_WIDE",
     "DiscardScenario",
-    "InspectorMarks",
     "ForkScenario",
     "RecoveryView",
-    "ScenarioSwitch",
     "Scenarios",
     "SwitchScenario",
     "differences",
     "differing_params",
-    "with_banner",
+    "show_value",
 ]
