@@ -266,6 +266,14 @@ class ModelDocument(QObject):
         self.set_path(path)
         self._emit_modified()
 
+    def swap_model(self, model: Model) -> Model:
+        """Show ``model`` in place of the current one, keeping the undo history and the
+        file (switching between scenarios A and B, see :mod:`desktop.scenarios`); emits
+        ``document_reset`` and returns the model it replaced."""
+        old, self._model = self._model, model
+        self.document_reset.emit()
+        return old
+
     def set_path(self, path: str | None) -> None:
         """Remember the document's file."""
         self._path = str(Path(path)) if path else None

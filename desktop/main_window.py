@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
+from desktop.compare_menu import install_compare
 from desktop.document import ModelDocument
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
@@ -74,6 +75,9 @@ class MainWindow(QMainWindow):
         self._connect()
         live = install_live_run(self, self._document, self.scene, self.run_toolbar)
         self.live_run = live
+        # ---- Compare (issue 12): scenario B, Run A vs B, ghost run; see desktop.compare_menu
+        self.compare = install_compare(self)
+        # ----
         self.help_menu = install_help_menu(self)
         live.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         live.state_changed.connect(lambda _state: self._block_run())
@@ -366,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         """Ask for a file name and save there; True when saved."""
-        stem = re.sub(r"[^\w.-]+", "_", self._document.model.name).strip("_") or "model"
+        stem = re.sub(r"[^\w.-]+", "_", self.compare.scenarios.model_a.name).strip("_") or "model"  # A, as Save writes
         suggestion = self._document.path or str(Path.home() / f"{stem}.json")
         path, _filter = QFileDialog.getSaveFileName(self, "Save Model As", suggestion, FILE_FILTER)
         if not path:
@@ -377,7 +381,7 @@ class MainWindow(QMainWindow):
 
     def _write(self, path: str) -> bool:
         try:
-            save_model(self._document.model, path)
+            save_model(self.compare.scenarios.model_a, path)  # scenario A, even while B is shown
         except (OSError, ValueError) as exc:
             QMessageBox.critical(self, "Cannot Save Model", f"{path} could not be written:\n\n{exc}")
             return False
@@ -388,6 +392,8 @@ class MainWindow(QMainWindow):
 
     def maybe_save(self) -> bool:
         """Offer to save unsaved changes; False when the user cancels."""
+        if not self.compare.scenarios.maybe_keep_b(self):  # scenario B is never lost silently
+            return False
         if not self._document.modified:
             return True
         buttons = QMessageBox.StandardButton

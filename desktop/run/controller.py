@@ -125,6 +125,9 @@ class LiveRunController(QObject):
         self.applied_changes: list[AppliedChange] = []
         self._parent = parent
         self._worker: SimulationWorker | None = None
+        #: Makes each run's worker from its model and the worker's keyword arguments (a
+        #: ghost run puts its own here: see desktop.run.ghost).
+        self.worker_factory: Callable[..., SimulationWorker] = SimulationWorker
         self._thread: QThread | None = None
         self._badges: dict[str, TheoryBadge] = {}
         self._next_view = 0.0
@@ -332,7 +335,7 @@ class LiveRunController(QObject):
         run_model = model.copy()  # the run's one model: the worker owns it from here on
         if end_time is not None:  # Run Until Precise: the same model, a later end
             run_model.simulation.end_time = end_time
-        worker = SimulationWorker(run_model, speed=self.controls.speed, paused=paused, heartbeat=True)
+        worker = self.worker_factory(run_model, speed=self.controls.speed, paused=paused, heartbeat=True)
         worker.batch_produced.connect(self._batch_produced)
         worker.heartbeat.connect(self._heartbeat)
         worker.state_changed.connect(self._worker_state)
