@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.document import ModelDocument
+from desktop.experiment.integration import install_experiments
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
@@ -78,6 +79,13 @@ class MainWindow(QMainWindow):
         self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
+        # ---- Experiment and History docks, Experiment menu (issue 12, desktop.experiment) ----
+        self.experiments = install_experiments(self)
+        self.run_history = self.experiments.history
+        self.view_menu.addActions(
+            [self.experiments.dock.toggleViewAction(), self.experiments.history_dock.toggleViewAction()]
+        )
+        # ---- end of the Experiment block ----
         self._restore_settings()
         self._update_title()
 

@@ -1,0 +1,241 @@
+"""The sweep plot: one chart per metric, filled in point by point.
+
+Each chart draws the sweep's means with their 95 % error bars, theory as a dashed smooth curve
+(computed at many values by :func:`desktop.experiment.runner.theory_curve`), the model's
+current value as a vertical dotted line, and an optional target as a horizontal line. Hovering
+near a point shows its numbers. Curves and bars are created once and fed with ``setData``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters
+from PySide6.QtCore import QPointF, Qt
+
+#: The metrics a sweep can plot: (label, unit, short name used in sentences).
+METRICS: dict[str, tuple[str, str, str]] = {
+    "mean_response": ("mean response", "s", "mean response"),
+    "p95_response": ("p95 response", "s", "p95"),
+    "p99_response": ("p99 response", "s", "p99"),
+    "utilization": ("utilisation", "", "utilisation"),
+    "mean_in_system": ("L (mean in system)", "", "L"),
+    "throughput": ("throughput", "1/s", "throughput"),
+    "blocking_probability": ("blocking probability", "", "blocking"),
+}
+POINT_COLOR = "#1f77b4"
+THEORY_COLOR = "#d62728"
+TARGET_COLOR = "#188038"
+#: How near (pixels) the pointer must be to a point for its numbers to show.
+HOVER_PIXELS = 24
+
+
+def number(value: Any, digits: int = 3) -> str:
+    """A value in a few significant digits ("—" when there is none)."""
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}g}"
+
+
+def with_unit(text: str, unit: str) -> str:
+    """``0.18 s``; a unit-less value stays bare."""
+    return f"{text} {unit}".rstrip() if unit and text != "—" else text
+
+
+class _Chart:
+    """One metric's chart and its items."""
+
+    def __init__(self, plot: pg.PlotItem, metric: str) -> None:
+        self.plot = plot
+        self.metric = metric
+        self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(POINT_COLOR), pen=pg.mkPen("w"))
+        self.line = pg.PlotDataItem(pen=pg.mkPen(POINT_COLOR, width=1))
+        self.bars = pg.ErrorBarItem(x=np.empty(0), y=np.empty(0), height=np.empty(0), beam=0, pen=POINT_COLOR)
+        self.theory = pg.PlotDataItem(pen=pg.mkPen(THEORY_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
+        self.current = pg.InfiniteLine(
+            angle=90,
+            pen=pg.mkPen("#5f6368", style=Qt.PenStyle.DotLine),
+            label="model",
+            labelOpts={"position": 0.92, "color": "#5f6368"},
+        )
+        self.target = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen(TARGET_COLOR, width=1.5), label="", labelOpts={"position": 0.1, "color": TARGET_COLOR}
+        )
+        for item in (self.theory, self.line, self.bars, self.points, self.current, self.target):
+            plot.addItem(item)
+        self.current.hide()
+        self.target.hide()
+
+
+class SweepPlot(pg.GraphicsLayoutWidget):
+    """The charts of one sweep (see the module's docstring)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumHeight(220)
+        self.charts: dict[str, _Chart] = {}
+        self.node = ""
+        self.label = ""
+        self.unit = ""
+        self.points: dict[float, dict[str, Any]] = {}
+        self.replications: dict[float, int] = {}
+        self._theory: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self.hover = pg.TextItem(color="#202124", fill=pg.mkBrush(255, 255, 255, 230), border=pg.mkPen("#9aa0a6"))
+        self.hover.setZValue(100)
+        self.hover_text = ""
+        self._hover_chart: _Chart | None = None
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    # ------------------------------------------------------------ setting up
+    def configure(self, label: str, unit: str, node: str, metrics: list[str], current: float | None) -> None:
+        """Start a new plot: parameter ``label`` (with ``unit``) on x, one chart per metric of ``node``."""
+        self.clear()
+        self.charts = {}
+        self.points = {}
+        self.replications = {}
+        self._theory = None
+        self.node, self.label, self.unit = node, label, unit
+        first: pg.PlotItem | None = None
+        for row, metric in enumerate(metrics):
+            name, metric_unit, _ = METRICS.get(metric, (metric, "", metric))
+            plot = self.addPlot(row=row, col=0)
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("left", name, units=metric_unit or None)
+            if row == len(metrics) - 1:
+                plot.setLabel("bottom", label, units=unit or None)
+            if first is None:
+                first = plot
+                plot.setTitle(f"{node}: mean ± 95 % CI (dashed: theory)", size="9pt")
+            else:
+                plot.setXLink(first)
+            chart = _Chart(plot, metric)
+            if current is not None and math.isfinite(current):
+                chart.current.setValue(current)
+                chart.current.show()
+            self.charts[metric] = chart
+
+    def set_theory(self, xs: np.ndarray, curves: dict[str, dict[str, np.ndarray]]) -> None:
+        """Theory's smooth curves (``{node: {metric: ys}}`` over ``xs``) for the plotted node."""
+        mine = curves.get(self.node, {})
+        self._theory = (np.asarray(xs, dtype=float), {k: np.asarray(v, dtype=float) for k, v in mine.items()})
+        for metric, chart in self.charts.items():
+            ys = self._theory[1].get(metric)
+            if ys is None or not np.isfinite(ys).any():
+                chart.theory.setData([], [])
+            else:
+                chart.theory.setData(self._theory[0], ys, connect="finite")
+
+    def set_point(self, value: float, summary: dict[str, Any], replications: int = 0) -> None:
+        """Show (or update) the point at ``value`` from a summary ``{node: {metric, "ci95": {…}}}``."""
+        self.points[float(value)] = summary.get(self.node, {})
+        self.replications[float(value)] = replications
+        self._redraw()
+
+    def set_target(self, metric: str | None, op: str = "<=", value: float | None = None) -> None:
+        """Draw ``metric op value`` as a horizontal line on that metric's chart (None: no target)."""
+        for name, chart in self.charts.items():
+            on = metric == name and value is not None and math.isfinite(value)
+            chart.target.setVisible(on)
+            if on:
+                chart.target.setValue(value)
+                chart.target.label.setFormat(f"target {'≤' if op == '<=' else '≥'} {number(value)}")
+
+    # ------------------------------------------------------------ reading
+    def series(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, means, half-widths)`` of ``metric`` in the order of the values."""
+        xs = np.array(sorted(self.points), dtype=float)
+        means = np.array([_num(self.points[x].get(metric)) for x in xs], dtype=float)
+        halves = np.array([_num(self.points[x].get("ci95", {}).get(metric)) for x in xs], dtype=float)
+        return xs, means, halves
+
+    def describe(self, metric: str, value: float) -> str:
+        """The numbers of the point at ``value``: what hovering over it shows."""
+        name, unit, _ = METRICS.get(metric, (metric, "", metric))
+        metrics = self.points.get(float(value), {})
+        mean, half = metrics.get(metric), metrics.get("ci95", {}).get(metric)
+        text = f"{self.label} = {number(value, 6)}\n{name}: {with_unit(number(mean, 4), unit)}"
+        if isinstance(half, (int, float)) and math.isfinite(half):
+            text += f" ± {number(half, 2)}"
+        theory = self.theory_at(metric, value)
+        if theory is not None:
+            text += f"\ntheory: {with_unit(number(theory, 4), unit)}"
+        reps = self.replications.get(float(value))
+        if reps:
+            text += f"\n{reps} replication{'s' if reps != 1 else ''}"
+        return text
+
+    def theory_at(self, metric: str, value: float) -> float | None:
+        """Theory's value of ``metric`` at ``value`` (interpolated on the smooth curve), or None."""
+        if self._theory is None or metric not in self._theory[1]:
+            return None
+        xs, ys = self._theory[0], self._theory[1][metric]
+        if not len(xs) or value < xs[0] or value > xs[-1]:
+            return None
+        y = float(np.interp(value, xs, ys))
+        return y if math.isfinite(y) else None
+
+    # ------------------------------------------------------------ export
+    def export_png(self, path: str) -> None:
+        """Write the charts to a PNG file."""
+        pyqtgraph.exporters.ImageExporter(self.ci).export(path)
+
+    def export_svg(self, path: str) -> None:
+        """Write the charts to an SVG file."""
+        pyqtgraph.exporters.SVGExporter(self.ci).export(path)
+
+    # ------------------------------------------------------------ drawing
+    def _redraw(self) -> None:
+        for metric, chart in self.charts.items():
+            xs, means, halves = self.series(metric)
+            ok = np.isfinite(means)
+            chart.points.setData(xs[ok], means[ok])
+            chart.line.setData(xs[ok], means[ok])
+            bars = ok & np.isfinite(halves)
+            chart.bars.setData(x=xs[bars], y=means[bars], height=2 * halves[bars])
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        best: tuple[float, _Chart, float] | None = None
+        for chart in self.charts.values():
+            if not chart.plot.sceneBoundingRect().contains(pos):
+                continue
+            xs, means, _ = self.series(chart.metric)
+            box = chart.plot.vb
+            for x, y in zip(xs, means):
+                if not math.isfinite(y):
+                    continue
+                at = box.mapViewToScene(QPointF(float(x), float(y)))
+                d = math.hypot(at.x() - pos.x(), at.y() - pos.y())
+                if d <= HOVER_PIXELS and (best is None or d < best[0]):
+                    best = (d, chart, float(x))
+        if best is None:
+            self._hide_hover()
+            return
+        _, chart, x = best
+        self.show_hover(chart.metric, x)
+
+    def show_hover(self, metric: str, value: float) -> None:
+        """Show the numbers of the point at ``value`` on ``metric``'s chart."""
+        chart = self.charts[metric]
+        if self._hover_chart is not chart:
+            self._hide_hover()
+            chart.plot.addItem(self.hover, ignoreBounds=True)
+            self._hover_chart = chart
+        self.hover_text = self.describe(metric, value)
+        self.hover.setText(self.hover_text)
+        mean = self.points.get(float(value), {}).get(metric)
+        self.hover.setPos(value, _num(mean))
+        self.hover.show()
+
+    def _hide_hover(self) -> None:
+        if self._hover_chart is not None:
+            self._hover_chart.plot.removeItem(self.hover)
+            self._hover_chart = None
+        self.hover_text = ""
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
