@@ -117,25 +117,28 @@ def _record_runs(window: QMainWindow, history: RunHistory) -> None:
         return
     document = window.document  # type: ignore[attr-defined]
 
-    def state_changed(state: str) -> None:
-        batch = live.last_batch
-        if state != "stopped" or batch is None or not batch.results:
+    recorded: list[object] = [None]  # the batch last recorded: a run is recorded once
+
+    def record(batch: Any) -> None:
+        if batch is None or not batch.results or batch is recorded[0]:
             return
+        recorded[0] = batch
         model = document.model
         at = getattr(batch, "results_time", None)
-        title = f"Live run of {model.name}" + (f" to t = {at:.6g} s" if isinstance(at, (int, float)) else "")
-        curves = {}
+        ended = "finished" if batch.state == "finished" else "stopped"
+        title = f"Live run of {model.name}, {ended}" + (f" at t = {at:.6g} s" if isinstance(at, (int, float)) else "")
         store = getattr(live, "store", None)
-        if store is not None:
-            curves = _live_curves(store)
+        curves = _live_curves(store) if store is not None else {}
         history.add("live", title, batch.results, model=model, curves=curves)
+
+    live.batch_received.connect(lambda batch: record(batch) if batch.state == "finished" else None)
+    live.state_changed.connect(lambda state: record(live.last_batch) if state == "stopped" else None)
 
     def replications_finished(caption: str) -> None:
         results = getattr(live.results_panel, "results", None)
         if results:
             history.add("replications", caption.split(":")[0], results, model=document.model)
 
-    live.state_changed.connect(state_changed)
     live.replications.finished.connect(replications_finished)
 
 

@@ -184,8 +184,23 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         pyqtgraph.exporters.ImageExporter(self.ci).export(path)
 
     def export_svg(self, path: str) -> None:
-        """Write the charts to an SVG file."""
-        pyqtgraph.exporters.SVGExporter(self.ci).export(path)
+        """Write the charts to an SVG file (vector: the scene painted through QSvgGenerator;
+        pyqtgraph's own SVG exporter fails on some of the paths the error bars draw)."""
+        from PySide6.QtCore import QRect, QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        size = self.size()
+        generator = QSvgGenerator()
+        generator.setFileName(path)
+        generator.setSize(QSize(size.width(), size.height()))
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle(f"Sweep of {self.label}")
+        painter = QPainter(generator)
+        try:
+            self.render(painter)
+        finally:
+            painter.end()
 
     # ------------------------------------------------------------ drawing
     def _redraw(self) -> None:
