@@ -25,7 +25,7 @@ import math
 import os
 import tempfile
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ class RunEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (NaN and infinity as null)."""
-        return json_safe(asdict(self))  # type: ignore[no-any-return]
+        return json_safe({name: getattr(self, name) for name in self.__dataclass_fields__})  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: Any) -> RunEntry:
@@ -187,6 +187,7 @@ class RunHistory(QObject):
         if changes is None:
             previous = next((e for e in self.entries if e.params and e.model_name == name), None)
             changes = describe_changes(previous.params, params) if previous is not None and params else []
+        plain = json_safe(results)  # plain dicts: live results are read-only mappings
         entry = RunEntry(
             id=uuid.uuid4().hex,
             kind=kind,
@@ -194,10 +195,10 @@ class RunHistory(QObject):
             created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model_name=name,
             changes=list(changes),
-            results=json_safe(results),
+            results=plain,
             curves={k: thin(json_safe(v)) for k, v in (curves or {}).items()},
             params=params,
-            summary=summary or key_results(results),
+            summary=summary or key_results(plain),
         )
         self.entries.insert(0, entry)
         self._bound()

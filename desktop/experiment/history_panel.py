@@ -13,8 +13,8 @@ import math
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -96,10 +96,7 @@ class HistoryPanel(QWidget):
         self.rename_button.clicked.connect(self.rename_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button.clicked.connect(self._export_dialog)
-        QShortcut(
-            QKeySequence.StandardKey.Delete, self.tree, self.delete_selected, context=Qt.ShortcutContext.WidgetShortcut
-        )
-        QShortcut(QKeySequence("F2"), self.tree, self.rename_selected, context=Qt.ShortcutContext.WidgetShortcut)
+        self.tree.installEventFilter(self)
         buttons = QHBoxLayout()
         for b in (self.compare_button, self.pin_button, self.rename_button, self.delete_button, self.export_button):
             buttons.addWidget(b)
@@ -137,6 +134,17 @@ class HistoryPanel(QWidget):
         if history.problem:
             self._show_problem(history.problem)
         self.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Delete deletes the selected runs, F2 renames the selected one."""
+        if watched is self.tree and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.delete_selected()
+                return True
+            if event.key() == Qt.Key.Key_F2:
+                self.rename_selected()
+                return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------ list
     @Slot()

@@ -11,6 +11,8 @@ here: an object with a known ``version`` and a list of sweep objects, each namin
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from typing import Any
 
 #: The version of the ``experiments`` block this Queue Studio writes and reads.
@@ -56,11 +58,17 @@ def experiments_problems(raw: Any) -> list[str]:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with every NaN or infinite float replaced by None (strict JSON has neither):
+    """``value`` as plain JSON data: every NaN or infinite float replaced by None (strict JSON
+    has neither), mappings as dicts, sequences as lists, numpy scalars as Python numbers;
     what a sweep's results go through before they are kept in a document."""
-    if isinstance(value, float):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
         return value if math.isfinite(value) else None
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
