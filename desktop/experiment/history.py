@@ -201,8 +201,7 @@ class RunHistory(QObject):
             summary=summary or key_results(plain),
         )
         self.entries.insert(0, entry)
-        self._bound()
-        self._save()
+        self._save(self._bound())
         self.changed.emit()
         return entry
 
@@ -256,7 +255,9 @@ class RunHistory(QObject):
         path.write_text(json.dumps(data, indent=1, allow_nan=False), encoding="utf-8")
 
     # ------------------------------------------------------------ storage
-    def _bound(self) -> None:
+    def _bound(self) -> str:
+        """Drop the oldest unpinned entries past the bounds; the store's text."""
+
         def drop_oldest() -> bool:
             for i in range(len(self.entries) - 1, -1, -1):
                 if not self.entries[i].pinned:
@@ -266,8 +267,10 @@ class RunHistory(QObject):
 
         while len(self.entries) > MAX_ENTRIES and drop_oldest():
             pass
-        while len(self._text()) > MAX_BYTES and drop_oldest():
-            pass
+        text = self._text()
+        while len(text) > MAX_BYTES and drop_oldest():
+            text = self._text()
+        return text
 
     def _text(self) -> str:
         return json.dumps({"version": VERSION, "entries": [e.to_dict() for e in self.entries]}, allow_nan=False)
@@ -301,13 +304,14 @@ class RunHistory(QObject):
             )
             log.warning("run history: %s", self.problem)
 
-    def _save(self) -> None:
+    def _save(self, text: str | None = None) -> None:
         try:
+            text = self._text() if text is None else text
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".history.", suffix=".tmp", dir=self.directory)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(self._text())
+                    fh.write(text)
                 os.replace(tmp, self.path)
             except BaseException:
                 with contextlib.suppress(OSError):

@@ -92,31 +92,48 @@ class SweepPlot(pg.GraphicsLayoutWidget):
 
     # ------------------------------------------------------------ setting up
     def configure(self, label: str, unit: str, node: str, metrics: list[str], current: float | None) -> None:
-        """Start a new plot: parameter ``label`` (with ``unit``) on x, one chart per metric of ``node``."""
-        self.clear()
-        self.charts = {}
+        """Start a new plot: parameter ``label`` (with ``unit``) on x, one chart per metric of
+        ``node``. The charts of the same metrics are kept and emptied (building a chart costs
+        a few tenths of a second of the GUI thread)."""
+        self._hide_hover()
         self.points = {}
         self.replications = {}
         self._theory = None
         self.node, self.label, self.unit = node, label, unit
+        if list(self.charts) != list(metrics):
+            self._build(metrics)
+        first = True
+        for row, chart in enumerate(self.charts.values()):
+            if row == len(metrics) - 1:
+                chart.plot.setLabel("bottom", label, units=unit or None)
+            if first:
+                chart.plot.setTitle(f"{node}: mean ± 95 % CI (dashed: theory)", size="9pt")
+                first = False
+            for item in (chart.points, chart.line, chart.theory):
+                item.setData([], [])
+            chart.bars.setData(x=np.empty(0), y=np.empty(0), height=np.empty(0))
+            chart.target.hide()
+            if current is not None and math.isfinite(current):
+                chart.current.setValue(current)
+                chart.current.show()
+            else:
+                chart.current.hide()
+            chart.plot.enableAutoRange()
+
+    def _build(self, metrics: list[str]) -> None:
+        self.clear()
+        self.charts = {}
         first: pg.PlotItem | None = None
         for row, metric in enumerate(metrics):
             name, metric_unit, _ = METRICS.get(metric, (metric, "", metric))
             plot = self.addPlot(row=row, col=0)
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.showGrid(x=False, y=False)
             plot.setLabel("left", name, units=metric_unit or None)
-            if row == len(metrics) - 1:
-                plot.setLabel("bottom", label, units=unit or None)
             if first is None:
                 first = plot
-                plot.setTitle(f"{node}: mean ± 95 % CI (dashed: theory)", size="9pt")
             else:
                 plot.setXLink(first)
-            chart = _Chart(plot, metric)
-            if current is not None and math.isfinite(current):
-                chart.current.setValue(current)
-                chart.current.show()
-            self.charts[metric] = chart
+            self.charts[metric] = _Chart(plot, metric)
 
     def set_theory(self, xs: np.ndarray, curves: dict[str, dict[str, np.ndarray]]) -> None:
         """Theory's smooth curves (``{node: {metric: ys}}`` over ``xs``) for the plotted node."""
@@ -133,6 +150,13 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         """Show (or update) the point at ``value`` from a summary ``{node: {metric, "ci95": {…}}}``."""
         self.points[float(value)] = summary.get(self.node, {})
         self.replications[float(value)] = replications
+        self._redraw()
+
+    def set_points(self, points: list[tuple[float, dict[str, Any], int]]) -> None:
+        """Show many points at once: ``(value, summary, replications)`` each (one redraw)."""
+        for value, summary, replications in points:
+            self.points[float(value)] = summary.get(self.node, {})
+            self.replications[float(value)] = replications
         self._redraw()
 
     def set_target(self, metric: str | None, op: str = "<=", value: float | None = None) -> None:

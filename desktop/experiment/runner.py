@@ -13,6 +13,7 @@ terminated and joined before the thread ends.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -29,6 +30,10 @@ from engine.replications import aggregate
 
 #: Values at which the theory curve is computed (a smooth curve, not just the points).
 THEORY_SAMPLES = 120
+#: The interpreter's switch interval (seconds) while a sweep runs: see SweepThread.run.
+SWITCH_INTERVAL = 0.0005
+#: Longest wall time (seconds) the sweep holds off while the GUI draws a point.
+HOLD_LIMIT = 0.5
 #: Smallest wall-second gap between two progress signals.
 PROGRESS_INTERVAL = 0.1
 
@@ -82,6 +87,7 @@ def theory_curve(
         xs = np.linspace(low, high, samples)
     out: dict[str, dict[str, np.ndarray]] = {}
     for i, x in enumerate(xs):
+        time.sleep(0)  # let the GUI thread take the GIL between two samples (see SweepThread)
         try:
             values = ex.theory_values(ex.with_param(model, param, float(x)))
         except ex.ExperimentError:
@@ -116,7 +122,7 @@ class SweepThread(QThread):
 
     Signals (queued to the GUI): ``theory_ready(xs, curves)``, ``point_ready(index, summary,
     replications)`` each time a point's replications of a round are all in,
-    ``progressed(fraction)``, then one of ``succeeded(SweepResult)``, ``failed(message)`` or
+    ``progressed(fraction)``, then one of ``succeeded((SweepResult, its to_json()))``, ``failed(message)`` or
     ``was_cancelled()``.
     """
 
@@ -136,6 +142,9 @@ class SweepThread(QThread):
         self._runs: dict[int, dict[int, Any]] = {}
         self._waiting: Counter[int] = Counter()
         self._batch: Sequence[ex.Task] | None = None
+        # Set while the GUI has drawn every point sent; cleared when one is sent.
+        self._drawn = threading.Event()
+        self._drawn.set()
 
     def cancel(self) -> None:
         """Ask the sweep to stop (it ends within a slice or a poll, keeping nothing)."""
@@ -144,6 +153,21 @@ class SweepThread(QThread):
     @property
     def cancelling(self) -> bool:
         """Whether Cancel was asked for."""
+        return self._cancel.is_set()
+
+    def mark_drawn(self) -> None:
+        """The GUI has drawn the points sent so far (any thread)."""
+        self._drawn.set()
+
+    def _cancelled(self) -> bool:
+        """Looked at between slices of a replication. Replications run in this thread share
+        the GIL with the GUI, whose repaint makes many Python calls: while a point sent is
+        not drawn yet, the thread holds off (up to :data:`HOLD_LIMIT`), as the live run's
+        worker does; otherwise ``sleep(0)`` offers the GIL at every slice."""
+        if not self._drawn.is_set():
+            self._drawn.wait(HOLD_LIMIT)
+        else:
+            time.sleep(0)
         return self._cancel.is_set()
 
     def _progress(self, fraction: float) -> None:
@@ -163,21 +187,35 @@ class SweepThread(QThread):
         if self._waiting[task.variant] == 0:
             runs = self._runs[task.variant]
             ordered = [runs[r] for r in sorted(runs)]
+            self._drawn.clear()
             self.point_ready.emit(task.variant, aggregate(ordered), len(ordered))
 
     def run(self) -> None:
+        # While this thread computes in Python (the plan, theory, replications in this process)
+        # the GUI thread needs the GIL for each of the many Python calls of a repaint; a short
+        # switch interval bounds each wait (the default, 5 ms, makes a repaint crawl).
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+        try:
+            self._run()
+        finally:
+            sys.setswitchinterval(interval)
+
+    def _run(self) -> None:
         request = self.request
         try:
             experiment = request.plan()
             if request.theory_range is not None:
                 low, high = request.theory_range
                 xs, curves = theory_curve(request.model, request.param, low, high, request.integer)
+                self._drawn.clear()
                 self.theory_ready.emit(xs, curves)
+                self._drawn.wait(HOLD_LIMIT)
             if self._cancel.is_set():
                 raise ex.Cancelled
             inner = ex.make_executor(request.workers, request.scheduler, start_method="spawn")
             with _Watching(inner, self._task_done) as executor:
-                points = experiment.run(executor, progress=self._progress, cancelled=self._cancel.is_set)
+                points = experiment.run(executor, progress=self._progress, cancelled=self._cancelled)
         except ex.Cancelled:
             self.was_cancelled.emit()
         except (ex.ExperimentError, ex.TaskFailed, ModelError) as exc:
@@ -185,4 +223,6 @@ class SweepThread(QThread):
         except Exception as exc:  # an engine bug must reach the user as a message, not kill the app
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
-            self.succeeded.emit(ex.SweepResult(request.param, points))
+            result = ex.SweepResult(request.param, points)
+            # The JSON document (with theory at each point) is made here, off the GUI thread.
+            self.succeeded.emit((result, result.to_json()))

@@ -77,6 +77,8 @@ class SweepPanel(QWidget):
         self.thread: SweepThread | None = None
         self.request: SweepRequest | None = None
         self.record: dict[str, Any] | None = None
+        #: The last finished sweep, as the engine returned it.
+        self.result: ex.SweepResult | None = None
         self.shown_record: dict[str, Any] | None = None
         self._build()
         document.document_reset.connect(self._document_reset)
@@ -429,7 +431,7 @@ class SweepPanel(QWidget):
         self.plot.configure(self.target.label, self.target.unit, node, metrics, self.target.current)
         self._target_changed()
         thread = SweepThread(request, self)
-        thread.theory_ready.connect(self.plot.set_theory)
+        thread.theory_ready.connect(self._theory_ready)
         thread.point_ready.connect(self._point_ready)
         thread.progressed.connect(lambda f: self.progress.setValue(round(f * 1000)))
         thread.succeeded.connect(self._succeeded)
@@ -469,21 +471,33 @@ class SweepPanel(QWidget):
         self.status_label.setText(text)
         self.message_posted.emit(text)
 
+    def _theory_ready(self, xs: Any, curves: Any) -> None:
+        self.plot.set_theory(xs, curves)
+        self._drawn()
+
     @Slot(int, object, int)
     def _point_ready(self, index: int, summary: Any, replications: int) -> None:
-        if self.request is None or self.sender() is not self.thread:
+        if self.request is None or self.thread is None:
             return
         self.plot.set_point(self.request.values[index], summary, replications)
         self._answer()
+        self._drawn()
+
+    def _drawn(self) -> None:
+        """Paint what changed now, then let the sweep's thread go on (it holds off meanwhile,
+        so the paint does not compete with it for the GIL)."""
+        if self.plot.isVisible():
+            self.plot.repaint()
+        if self.thread is not None:
+            self.thread.mark_drawn()
 
     @Slot(object)
-    def _succeeded(self, result: ex.SweepResult) -> None:
+    def _succeeded(self, finished: tuple[ex.SweepResult, dict[str, Any]]) -> None:
         request = self.request
         if request is None or self.target is None:
             return
-        document = result.to_json()
-        for point in document["points"]:
-            self.plot.set_point(point["value"], point["nodes"], point["replications"])
+        self.result, document = finished
+        self.plot.set_points([(p["value"], p["nodes"], p["replications"]) for p in document["points"]])
         settings = request.settings()
         name = f"{self.target.label} {fmt(min(request.values))}…{fmt(max(request.values))}"
         self.record = sweeps.record(
@@ -614,8 +628,13 @@ class SweepPanel(QWidget):
         target = target_for(self.document.model, node_id, name)
         label = target.label if target is not None else path
         self.plot.configure(label, target.unit if target else "", node, metrics, target.current if target else None)
-        for point in sweep["points"]:
-            self.plot.set_point(point.get("value"), point.get("nodes", {}), point.get("replications", 0))
+        self.plot.set_points(
+            [
+                (p["value"], p.get("nodes", {}), p.get("replications", 0))
+                for p in sweep["points"]
+                if isinstance(p.get("value"), (int, float))
+            ]
+        )
         values = [float(p["value"]) for p in sweep["points"] if isinstance(p.get("value"), (int, float))]
         if target is not None and len(values) > 1:
             # The smooth curve of the model as it is now (the kept points say what theory was then).
