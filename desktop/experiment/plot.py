@@ -26,6 +26,16 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "throughput": ("throughput", "1/s", "throughput"),
     "blocking_probability": ("blocking probability", "", "blocking"),
 }
+#: Short axis titles, so that stacked charts stay readable in a small dock.
+AXIS_TITLES = {
+    "mean_response": "W",
+    "p95_response": "p95",
+    "p99_response": "p99",
+    "utilization": "ρ",
+    "mean_in_system": "L",
+    "throughput": "X",
+    "blocking_probability": "P(block)",
+}
 POINT_COLOR = "#1f77b4"
 THEORY_COLOR = "#d62728"
 TARGET_COLOR = "#188038"
@@ -59,10 +69,13 @@ class _Chart:
             angle=90,
             pen=pg.mkPen("#5f6368", style=Qt.PenStyle.DotLine),
             label="model",
-            labelOpts={"position": 0.92, "color": "#5f6368"},
+            labelOpts={"position": 0.08, "color": "#5f6368"},
         )
         self.target = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen(TARGET_COLOR, width=1.5), label="", labelOpts={"position": 0.1, "color": TARGET_COLOR}
+            angle=0,
+            pen=pg.mkPen(TARGET_COLOR, width=1.5),
+            label="",
+            labelOpts={"position": 0.55, "color": TARGET_COLOR, "anchors": [(0.5, 1), (0.5, 1)]},
         )
         for item in (self.theory, self.line, self.bars, self.points, self.current, self.target):
             plot.addItem(item)
@@ -102,13 +115,8 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         self.node, self.label, self.unit = node, label, unit
         if list(self.charts) != list(metrics):
             self._build(metrics)
-        first = True
-        for row, chart in enumerate(self.charts.values()):
-            if row == len(metrics) - 1:
-                chart.plot.setLabel("bottom", label, units=unit or None)
-            if first:
-                chart.plot.setTitle(f"{node}: mean ± 95 % CI (dashed: theory)", size="9pt")
-                first = False
+        for chart in self.charts.values():
+            chart.plot.setLabel("bottom", label, units=unit or None)
             for item in (chart.points, chart.line, chart.theory):
                 item.setData([], [])
             chart.bars.setData(x=np.empty(0), y=np.empty(0), height=np.empty(0))
@@ -121,14 +129,19 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             chart.plot.enableAutoRange()
 
     def _build(self, metrics: list[str]) -> None:
+        """One chart per metric, side by side (up to three in a row: a dock is wider than
+        tall), titled with the metric; no grid lines (they double the cost of a repaint)."""
         self.clear()
         self.charts = {}
+        columns = len(metrics) if len(metrics) <= 3 else math.ceil(len(metrics) / 2)
         first: pg.PlotItem | None = None
-        for row, metric in enumerate(metrics):
+        for i, metric in enumerate(metrics):
             name, metric_unit, _ = METRICS.get(metric, (metric, "", metric))
-            plot = self.addPlot(row=row, col=0)
-            plot.showGrid(x=False, y=False)
-            plot.setLabel("left", name, units=metric_unit or None)
+            plot = self.addPlot(row=i // columns, col=i % columns)
+            plot.setTitle(name, size="8pt")
+            plot.setLabel("left", AXIS_TITLES.get(metric, name), units=metric_unit or None)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # 0.8, not "800 (×0.001)"
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
             if first is None:
                 first = plot
             else:

@@ -239,7 +239,7 @@ class SweepPanel(QWidget):
         scroll.setWidget(settings)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.plot = SweepPlot()
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.splitter = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(scroll)
         below = QWidget()
         under = QVBoxLayout(below)
@@ -449,7 +449,15 @@ class SweepPanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.keep_button.setEnabled(False)
         self.busy_changed.emit(True)
+        self._favour_plot()
         thread.start()
+
+    def _favour_plot(self) -> None:
+        """Give most of the panel's height to the plot (the settings scroll above it)."""
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            top = min(self.splitter.sizes()[0], max(90, total // 4))
+            self.splitter.setSizes([top, total - top])
 
     @Slot()
     def cancel(self) -> None:
@@ -645,6 +653,7 @@ class SweepPanel(QWidget):
             self.set_target(target_spec.get("metric"), target_spec.get("op", "<="), target_spec.get("value"))
         self.shown_record = sweep
         self.export_button.setEnabled(True)
+        self._favour_plot()
         self._target_changed()
         self._say(f"Showing the sweep {sweep.get('name') or path} ({len(sweep['points'])} points).")
 
