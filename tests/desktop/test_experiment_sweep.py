@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLineEdit
 
@@ -67,13 +67,13 @@ def test_right_click_sweep_run_shows_points_bars_theory_and_an_answer(qtbot, win
     panel.workers_box.setValue(1)
     panel.set_metrics(["mean_response", "p99_response"])
     panel.set_target("p99_response", "<=", 10.0)
-    seen = []
-    panel.plot.charts_points = None
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert panel.busy and panel.cancel_button.isEnabled()
-    # The plot fills in point by point while the sweep runs.
-    qtbot.waitUntil(lambda: seen.append(len(panel.plot.points)) or len(panel.plot.points) >= 1, timeout=60_000)
+    seen: list[tuple[bool, int]] = []  # (still running, points on the plot) at each point's arrival
+    panel.thread.point_ready.connect(lambda *_: seen.append((panel.busy, len(panel.plot.points))))
     qtbot.waitUntil(lambda: not panel.busy, timeout=120_000)
+    # The plot filled in point by point while the sweep ran.
+    assert seen == [(True, 1), (True, 2), (True, 3), (True, 4)]
     chart = panel.plot.charts["mean_response"]
     xs, ys = chart.points.getData()
     assert list(xs) == [1.0, 2.0, 3.0, 4.0] and all(y > 0 for y in ys)
@@ -84,8 +84,15 @@ def test_right_click_sweep_run_shows_points_bars_theory_and_an_answer(qtbot, win
     assert chart.current.isVisible() and chart.current.value() == 1.0
     assert panel.plot.charts["p99_response"].target.isVisible()
     assert "concurrency that meets it is" in panel.answer_label.text()
-    panel.plot.show_hover("mean_response", 2.0)
+    # Resting the pointer on the point at 2 servers shows its numbers.
+    window.experiments.dock.raise_()
+    qtbot.waitUntil(lambda: panel.plot.isVisible())
+    at = chart.plot.vb.mapViewToScene(QPointF(2.0, float(ys[1])))
+    panel.plot.scene().sigMouseMoved.emit(at)
     assert "concurrency = 2" in panel.plot.hover_text and "theory" in panel.plot.hover_text
+    assert "± " in panel.plot.hover_text and "3 replications" in panel.plot.hover_text
+    panel.plot.scene().sigMouseMoved.emit(at + QPointF(400, 400))
+    assert panel.plot.hover_text == ""
     assert window.run_history.entries[0].kind == "sweep"
 
 
@@ -282,3 +289,35 @@ def test_every_metric_listed_can_be_plotted() -> None:
         "throughput",
         "blocking_probability",
     }
+
+
+def test_a_precision_target_runs_until_each_point_is_precise(qtbot, window) -> None:
+    _short_model(window, 300.0, 30.0)
+    assert window.experiments.sweep("cpu", "concurrency")
+    panel = window.experiments.panel
+    panel.mode_box.setCurrentIndex(1)
+    panel.list_edit.setText("2, 3")
+    panel.reps_mode.setCurrentIndex(1)
+    panel.precision_box.setValue(20.0)
+    panel.workers_box.setValue(1)
+    _run_to_end(qtbot, panel)
+    points = panel.record["points"]
+    assert panel.record["precision"] == 0.2 and all(p["replications"] >= 5 for p in points)
+    assert all("target_met" in p for p in points)
+
+
+def test_a_dask_scheduler_address_is_remembered_and_a_failure_is_said_in_place(qtbot, window) -> None:
+    from PySide6.QtCore import QSettings
+
+    _short_model(window, 300.0, 30.0)
+    assert window.experiments.sweep("cpu", "concurrency")
+    panel = window.experiments.panel
+    panel.where_box.setCurrentIndex(1)
+    assert panel.scheduler_edit.isVisibleTo(panel) and not panel.workers_box.isVisibleTo(panel)
+    panel.scheduler_edit.setText("tcp://127.0.0.1:9")  # nothing listens on the discard port
+    panel.to_edit.setText("2")
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+    assert QSettings().value("experiment/scheduler") == "tcp://127.0.0.1:9"
+    assert "The sweep failed" in panel.error_label.text()
+    assert "Dask" in panel.error_label.text() or "scheduler" in panel.error_label.text()
