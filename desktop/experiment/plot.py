@@ -97,6 +97,7 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         self.points: dict[float, dict[str, Any]] = {}
         self.replications: dict[float, int] = {}
         self._theory: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._x_range: tuple[float, float] | None = None
         self.hover = pg.TextItem(color="#202124", fill=pg.mkBrush(255, 255, 255, 230), border=pg.mkPen("#9aa0a6"))
         self.hover.setZValue(100)
         self.hover_text = ""
@@ -104,10 +105,21 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._mouse_moved)
 
     # ------------------------------------------------------------ setting up
-    def configure(self, label: str, unit: str, node: str, metrics: list[str], current: float | None) -> None:
+    def configure(
+        self,
+        label: str,
+        unit: str,
+        node: str,
+        metrics: list[str],
+        current: float | None,
+        x_range: tuple[float, float] | None = None,
+    ) -> None:
         """Start a new plot: parameter ``label`` (with ``unit``) on x, one chart per metric of
         ``node``. The charts of the same metrics are kept and emptied (building a chart costs
-        a few tenths of a second of the GUI thread)."""
+        a few tenths of a second of the GUI thread). With ``x_range`` (the sweep's values) the
+        ranges are set here and by :meth:`_redraw` rather than by pyqtgraph's auto-range,
+        which costs a second repaint of every chart at each new point."""
+        self._x_range = x_range
         self._hide_hover()
         self.points = {}
         self.replications = {}
@@ -126,7 +138,11 @@ class SweepPlot(pg.GraphicsLayoutWidget):
                 chart.current.show()
             else:
                 chart.current.hide()
-            chart.plot.enableAutoRange()
+            if x_range is not None and x_range[1] > x_range[0]:
+                chart.plot.enableAutoRange(False)
+                chart.plot.setXRange(*_span(x_range[0], x_range[1], current), padding=0.05)
+            else:
+                chart.plot.enableAutoRange()
 
     def _build(self, metrics: list[str]) -> None:
         """One chart per metric, side by side (up to three in a row: a dock is wider than
@@ -158,6 +174,8 @@ class SweepPlot(pg.GraphicsLayoutWidget):
                 chart.theory.setData([], [])
             else:
                 chart.theory.setData(self._theory[0], ys, connect="finite")
+        if self.points:
+            self._redraw()
 
     def set_point(self, value: float, summary: dict[str, Any], replications: int = 0) -> None:
         """Show (or update) the point at ``value`` from a summary ``{node: {metric, "ci95": {…}}}``."""
@@ -180,6 +198,8 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             if on:
                 chart.target.setValue(value)
                 chart.target.label.setFormat(f"target {'≤' if op == '<=' else '≥'} {number(value)}")
+        if self.points:
+            self._redraw()
 
     # ------------------------------------------------------------ reading
     def series(self, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,6 +268,30 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             chart.line.setData(xs[ok], means[ok])
             bars = ok & np.isfinite(halves)
             chart.bars.setData(x=xs[bars], y=means[bars], height=2 * halves[bars])
+            if self._x_range is not None and ok.any():
+                self._fit_y(chart, means[ok], np.where(bars, halves, 0.0)[ok])
+
+    def _fit_y(self, chart: _Chart, means: np.ndarray, halves: np.ndarray) -> None:
+        """The y range: the points with their bars, theory where it stays within three times
+        the points' span (near saturation theory grows without bound), the target; changed
+        only when it must grow or has become much too large."""
+        low, high = float(np.min(means - halves)), float(np.max(means + halves))
+        if self._theory is not None and chart.metric in self._theory[1]:
+            ys = self._theory[1][chart.metric]
+            ys = ys[np.isfinite(ys)]
+            span = max(high - low, abs(high) * 0.1, 1e-12)
+            ys = ys[(ys >= low - 3 * span) & (ys <= high + 3 * span)]
+            if ys.size:
+                low, high = min(low, float(ys.min())), max(high, float(ys.max()))
+        if chart.target.isVisible():
+            low, high = min(low, chart.target.value()), max(high, chart.target.value())
+        low = min(low, 0.0) if low >= 0 and low < 0.25 * high else low
+        if high <= low:
+            high = low + max(abs(low) * 0.1, 1e-9)
+        (shown_low, shown_high) = chart.plot.vb.viewRange()[1]
+        size = high - low
+        if low < shown_low or high > shown_high or (shown_high - shown_low) > 1.6 * size * 1.1:
+            chart.plot.setYRange(low, high, padding=0.06)
 
     def _mouse_moved(self, pos: QPointF) -> None:
         best: tuple[float, _Chart, float] | None = None
@@ -287,6 +331,13 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             self._hover_chart.plot.removeItem(self.hover)
             self._hover_chart = None
         self.hover_text = ""
+
+
+def _span(low: float, high: float, current: float | None) -> tuple[float, float]:
+    """The x range: the sweep's values, and the model's current value if it lies near them."""
+    if current is not None and math.isfinite(current) and low - (high - low) <= current <= high + (high - low):
+        return min(low, current), max(high, current)
+    return low, high
 
 
 def _num(value: Any) -> float:

@@ -428,7 +428,9 @@ class SweepPanel(QWidget):
         self.shown_record = None
         self.answer_label.clear()
         metrics = self.metrics()
-        self.plot.configure(self.target.label, self.target.unit, node, metrics, self.target.current)
+        self.plot.configure(
+            self.target.label, self.target.unit, node, metrics, self.target.current, (min(values), max(values))
+        )
         self._target_changed()
         thread = SweepThread(request, self)
         thread.theory_ready.connect(self._theory_ready)
@@ -492,8 +494,10 @@ class SweepPanel(QWidget):
         self._drawn()
 
     def _drawn(self) -> None:
-        """Paint what changed now, then let the sweep's thread go on (it holds off meanwhile,
-        so the paint does not compete with it for the GIL)."""
+        """Let the sweep's thread go on once the GUI has taken in a point (it holds off from
+        sending one until this call, so the point's handling does not compete with it for the
+        GIL). Painting the viewport synchronously here measured no better: the paint then
+        blocks the event loop in one piece."""
         if self.plot.isVisible():
             self.plot.repaint()
         if self.thread is not None:
@@ -635,7 +639,15 @@ class SweepPanel(QWidget):
         name = rest.split(".")[0]
         target = target_for(self.document.model, node_id, name)
         label = target.label if target is not None else path
-        self.plot.configure(label, target.unit if target else "", node, metrics, target.current if target else None)
+        shown = [float(p["value"]) for p in sweep["points"] if isinstance(p.get("value"), (int, float))]
+        self.plot.configure(
+            label,
+            target.unit if target else "",
+            node,
+            metrics,
+            target.current if target else None,
+            (min(shown), max(shown)) if shown else None,
+        )
         self.plot.set_points(
             [
                 (p["value"], p.get("nodes", {}), p.get("replications", 0))
