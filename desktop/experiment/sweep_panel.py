@@ -274,7 +274,11 @@ class SweepPanel(QWidget):
 
     def sweep(self, node_id: str | None, name: str) -> bool:
         """Point the panel at field ``name`` of node ``node_id`` (None: the simulation block),
-        prefilling a range around its current value; False if it cannot be swept."""
+        prefilling a range around its current value; False if it cannot be swept. While a
+        sweep runs the panel stays on it (and says so)."""
+        if self.busy:
+            self._say("A sweep is running: cancel it, or wait for it, to sweep another parameter.")
+            return True
         target = target_for(self.document.model, node_id, name)
         if target is None:
             return False

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLineEdit
@@ -128,7 +129,10 @@ def test_values_outside_the_valid_range_are_refused_in_place(qtbot, window) -> N
     assert not panel.busy and "2.5" in panel.error_label.text()
 
 
-def test_the_points_agree_with_queuestudio_sweep_on_the_same_seed(qtbot, window, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_points_agree_with_queuestudio_sweep_on_the_same_seed(qtbot, window, tmp_path: Path, processes) -> None:
+    """1: the replications run in the sweep's thread; 2: in spawned processes (the CLI forks
+    one per core): the numbers are the same whatever runs them."""
     _short_model(window, 300.0, 30.0)
     model_path = tmp_path / "m.json"
     save_model(window.document.model, model_path)
@@ -138,7 +142,8 @@ def test_the_points_agree_with_queuestudio_sweep_on_the_same_seed(qtbot, window,
     panel.mode_box.setCurrentIndex(1)
     panel.list_edit.setText("0.5, 0.9")
     panel.reps_box.setValue(3)
-    panel.workers_box.setValue(1)
+    panel.workers_box.setMaximum(2)
+    panel.workers_box.setValue(processes)
     _run_to_end(qtbot, panel)
     out = subprocess.run(
         [
@@ -183,6 +188,18 @@ def test_closing_the_window_mid_sweep_leaves_no_thread_or_process(qtbot, window,
     assert panel.thread is None and thread.isFinished()
     assert multiprocessing.active_children() == []
     assert not panel.plot.points or len(panel.plot.points) < 8  # cancelled before it ended
+
+
+def test_a_running_sweep_keeps_its_parameter(qtbot, window) -> None:
+    window.document.set_setting("end_time", 1e7)
+    assert window.experiments.sweep("cpu", "concurrency")
+    panel = window.experiments.panel
+    panel.workers_box.setValue(1)
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert window.experiments.sweep("arrivals", "rate")
+    assert panel.target.path == "cpu.concurrency" and "A sweep is running" in panel.status_label.text()
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
 
 
 def test_cancel_stops_the_sweep_and_keeps_nothing(qtbot, window) -> None:
