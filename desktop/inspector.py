@@ -35,12 +35,6 @@ from engine.model.schema import KINDS, SIMULATION_FIELDS, Param
 
 _UNSET = object()
 
-#: Parameter types a sweep can vary (a distribution through its mean).
-SWEEPABLE_TYPES = ("int", "number", "concurrency", "dist")
-#: Simulation settings a sweep can vary.
-SWEEPABLE_SETTINGS = ("end_time", "warmup", "sample_interval")
-SWEEP_TEXT = "Sweep this parameter…"
-
 #: Source parameters of which only one may be given: setting one clears the others.
 EXCLUSIVE = {"source": ("rate", "interarrival", "profile")}
 
@@ -82,6 +76,13 @@ def document_problems(data: dict[str, Any], prefix: str) -> list[str]:
     except ModelError as exc:
         return [p.removeprefix(prefix).lstrip(": ") for p in exc.problems if p.startswith(prefix)]
     return []
+
+
+#: Parameter types a sweep can vary (a distribution through its mean).
+SWEEPABLE_TYPES = ("int", "number", "concurrency", "dist")
+#: Simulation settings a sweep can vary.
+SWEEPABLE_SETTINGS = ("end_time", "warmup", "sample_interval")
+SWEEP_TEXT = "Sweep this parameter…"
 
 
 class Inspector(QScrollArea):
