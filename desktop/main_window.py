@@ -71,6 +71,10 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
+        # ---- Experiment and History docks (run_experiment, run_history), Experiment menu: issue 12 ----
+        self.experiments = install_experiments(self)
+        self.run_history = self.experiments.history
+        # ---- end of the Experiment block ----
         self.help_menu = install_help_menu(self)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
@@ -79,13 +83,6 @@ class MainWindow(QMainWindow):
         self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
-        # ---- Experiment and History docks, Experiment menu (issue 12, desktop.experiment) ----
-        self.experiments = install_experiments(self)
-        self.run_history = self.experiments.history
-        self.view_menu.addActions(
-            [self.experiments.dock.toggleViewAction(), self.experiments.history_dock.toggleViewAction()]
-        )
-        # ---- end of the Experiment block ----
         self._restore_settings()
         self._update_title()
 

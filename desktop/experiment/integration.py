@@ -59,7 +59,8 @@ def install_experiments(window: QMainWindow, history: RunHistory | None = None) 
     panel = SweepPanel(document, history)
     history_panel = HistoryPanel(history)
     docks = []
-    for title, name, widget in (("Experiment", "experiment", panel), ("History", "history", history_panel)):
+    # Named run_… so that the window treats them as the run's panels (View menu, layout).
+    for title, name, widget in (("Experiment", "run_experiment", panel), ("History", "run_history", history_panel)):
         dock = QDockWidget(title, window)
         dock.setObjectName(name)
         dock.setWidget(widget)
