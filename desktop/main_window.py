@@ -71,14 +71,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
-        # ---- Experiment and History docks (run_experiment, run_history), Experiment menu: issue 12 ----
-        self.experiments = install_experiments(self)
-        self.run_history = self.experiments.history
-        # ---- end of the Experiment block ----
         self.help_menu = install_help_menu(self)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
+        # ---- Experiment and History docks (run_experiment, run_history), Experiment menu: issue 12 ----
+        self.experiments = install_experiments(self)
+        self.run_history = self.experiments.history
+        # ---- end of the Experiment block ----
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
