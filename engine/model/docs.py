@@ -124,7 +124,6 @@ def render() -> str:
         "probabilities unless it is a router. Links into a source, out of a sink, and a second "
         "link between the same two nodes are refused.",
         "",
-        *experiments_docs(),
         "## Limits",
         "",
         "Values that cannot be simulated meaningfully are refused, each message saying the limit and why:",
@@ -142,6 +141,7 @@ def render() -> str:
         f"| counts: servers, workers, connections, capacities, arrival limits | at most {MAX_COUNT:g} "
         "| refused as typos |",
         "",
+        *experiments_docs(),
         "## Opening, saving and file problems",
         "",
         f"A model file is UTF-8 JSON (a byte-order mark is allowed) of at most {MAX_FILE_BYTES / 1e6:g} MB "
