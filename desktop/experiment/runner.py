@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,6 @@ class SweepRequest:
     scheduler: str | None = None
     theory_range: tuple[float, float] | None = None
     integer: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> dict[str, Any]:
         """:class:`engine.experiments.Experiment` keyword arguments, as ``queuestudio sweep``
