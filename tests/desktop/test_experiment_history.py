@@ -160,3 +160,15 @@ def test_diff_rows_skip_what_only_one_run_has() -> None:
     a = RunEntry("a", "live", "A", "2026-01-01T00:00:00+00:00", results={"cpu": {"w": 1.0}, "x": {"w": 2.0}})
     b = RunEntry("b", "live", "B", "2026-01-01T00:00:00+00:00", results={"cpu": {"w": 1.5, "new": 3.0}})
     assert diff_rows(a, b) == [("cpu", "w", 1.0, 1.5, 0.5)]
+
+
+def test_a_finished_replication_set_enters_the_history(qtbot, window) -> None:
+    window.document.set_setting("end_time", 300.0)
+    window.document.set_setting("warmup", 30.0)
+    runner = window.live_run.replications
+    runner.quiet = True
+    runner.start(3, 1)
+    qtbot.waitUntil(lambda: not runner.busy, timeout=60_000)
+    entry = window.run_history.entries[0]
+    assert entry.kind == "replications" and entry.title.startswith("3 replications")
+    assert "ci95" in entry.results["cpu"] and "±" in entry.summary
