@@ -290,8 +290,14 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             high = low + max(abs(low) * 0.1, 1e-9)
         (shown_low, shown_high) = chart.plot.vb.viewRange()[1]
         size = high - low
-        if low < shown_low or high > shown_high or (shown_high - shown_low) > 1.6 * size * 1.1:
-            chart.plot.setYRange(low, high, padding=0.06)
+        if low < shown_low or high > shown_high or (shown_high - shown_low) > 2.5 * size:
+            # Grow with headroom on the side that grew: the next points then often fit, and
+            # a chart whose range stays is repainted without recomputing its axis.
+            if high > shown_high:
+                high += 0.3 * size
+            if low < shown_low and low < 0:
+                low -= 0.3 * size
+            chart.plot.setYRange(low, high, padding=0.04)
 
     def _mouse_moved(self, pos: QPointF) -> None:
         best: tuple[float, _Chart, float] | None = None

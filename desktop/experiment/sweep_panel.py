@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QToolButton,
@@ -221,6 +222,12 @@ class SweepPanel(QWidget):
         self.answer_label.setWordWrap(True)
         self.answer_label.setStyleSheet("font-weight: bold; color: #188038;")
         self.answer_label.setAccessibleName("target answer")
+        # Text that changes as a sweep runs must not change the panel's size hint: that would
+        # lay the whole window out again and repaint the other docks' charts at every point.
+        lines = self.fontMetrics().lineSpacing()
+        for label, rows in ((self.status_label, 1), (self.answer_label, 2)):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            label.setFixedHeight(rows * lines + 4)
         self.kept_box = QComboBox()
         self.kept_box.setToolTip("Sweeps kept with the model: choose one to show it")
         self.kept_box.activated.connect(self._kept_chosen)
