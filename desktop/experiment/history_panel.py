@@ -36,7 +36,8 @@ from desktop.experiment.history import RunEntry, RunHistory
 from desktop.experiment.plot import number
 
 COLUMNS = ("", "time", "kind", "run", "changed", "key results")
-COLORS = ("#1f77b4", "#d62728")
+#: One colour per curve name (the same in both runs); run A is solid, run B dashed.
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
 def local_time(iso: str) -> str:
@@ -214,8 +215,10 @@ class HistoryPanel(QWidget):
         """Show runs ``a`` and ``b`` overlaid and diffed."""
         self.plot.clear()
         drawn = 0
-        for entry, color, style in ((a, COLORS[0], Qt.PenStyle.SolidLine), (b, COLORS[1], Qt.PenStyle.DashLine)):
+        names = list(dict.fromkeys([*a.curves, *b.curves]))
+        for entry, style in ((a, Qt.PenStyle.SolidLine), (b, Qt.PenStyle.DashLine)):
             for name, curve in entry.curves.items():
+                color = COLORS[names.index(name) % len(COLORS)]
                 xs, ys = curve.get("x", []), curve.get("y", [])
                 pts = [(x, y) for x, y in zip(xs, ys) if _finite(x) and _finite(y)]
                 if not pts:
