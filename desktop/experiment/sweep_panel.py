@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QWidget,
@@ -229,14 +229,12 @@ class SweepPanel(SweepForm, QWidget):
         self._drawn()
 
     def _drawn(self) -> None:
-        """Let the sweep's thread go on once the GUI has taken in a point (it holds off from
-        sending one until this call, so the point's handling does not compete with it for the
-        GIL). Painting the viewport synchronously here measured no better: the paint then
-        blocks the event loop in one piece."""
-        if self.plot.isVisible():
-            self.plot.repaint()
-        if self.thread is not None:
-            self.thread.mark_drawn()
+        """Let the sweep's thread go on once the GUI has drawn a point: it holds off from
+        sending one until then, so the repaint (many Python calls, each needing the GIL)
+        does not compete with it. The zero timer fires after the posted repaint."""
+        thread = self.thread
+        if thread is not None:
+            QTimer.singleShot(0, thread.mark_drawn)
 
     @Slot(object)
     def _succeeded(self, finished: tuple[ex.SweepResult, dict[str, Any]]) -> None:
