@@ -242,3 +242,19 @@ class RerouteLink(QUndoCommand):
     def _move(self, frm: LinkKey, to: LinkKey) -> None:
         link, index = self._doc.remove_link(*frm)
         self._doc.add_link(Link(to[0], to[1], link.probability, link.latency), index)
+
+
+class SetExperiments(QUndoCommand):
+    """Replace the model's ``experiments`` block: keep a sweep with the model, or forget one."""
+
+    def __init__(self, document: ModelDocument, block: dict[str, Any] | None, text: str = "Keep Sweep") -> None:
+        super().__init__(text)
+        self._doc = document
+        self._old = copy.deepcopy(document.model.experiments)
+        self._new = copy.deepcopy(block)
+
+    def redo(self) -> None:
+        self._doc.set_experiments(copy.deepcopy(self._new))
+
+    def undo(self) -> None:
+        self._doc.set_experiments(copy.deepcopy(self._old))

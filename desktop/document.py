@@ -55,6 +55,8 @@ class ModelDocument(QObject):
     link_removed = Signal(str, str)
     link_changed = Signal(str, str)
     settings_changed = Signal()
+    #: The model's ``experiments`` block (kept sweeps) changed.
+    experiments_changed = Signal()
     document_reset = Signal()
     #: After any node or link signal and document_reset: the model's nodes or links changed
     #: (or the whole model did); not after settings_changed.
@@ -248,6 +250,11 @@ class ModelDocument(QObject):
         else:
             raise ValueError(f"unknown setting {name!r}")
         self.settings_changed.emit()
+
+    def set_experiments(self, block: dict[str, Any] | None) -> None:
+        """Replace the model's ``experiments`` block (the sweeps kept with it)."""
+        self._model.experiments = block
+        self.experiments_changed.emit()
 
     def setting(self, name: str) -> Any:
         """Current value of a setting accepted by :meth:`set_setting`."""

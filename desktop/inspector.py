@@ -10,8 +10,19 @@ import math
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.commands import RenameNode, SetLabel, SetLinkField, SetParams, SetSetting
 from desktop.document import MISSING, LinkKey, ModelDocument
@@ -70,8 +81,22 @@ def document_problems(data: dict[str, Any], prefix: str) -> list[str]:
     return []
 
 
+#: Parameter types a sweep can vary (a distribution through its mean).
+SWEEPABLE_TYPES = ("int", "number", "concurrency", "dist")
+#: Simulation settings a sweep can vary.
+SWEEPABLE_SETTINGS = ("end_time", "warmup", "sample_interval")
+SWEEP_TEXT = "Sweep this parameter…"
+
+
 class Inspector(QScrollArea):
-    """Shows the fields of one node, one link, or the model; see :meth:`inspect`."""
+    """Shows the fields of one node, one link, or the model; see :meth:`inspect`.
+
+    ``sweep_requested(node_id_or_None, name)`` asks for a sweep of a numeric field (a node's
+    parameter, or a simulation setting when the node is None): from the field's context menu
+    or its small sweep button.
+    """
+
+    sweep_requested = Signal(object, str)
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,13 +215,85 @@ class Inspector(QScrollArea):
         if field._editors:
             label.setBuddy(field._editors[0])
             field._editors[0].setAccessibleName(text)
-        form.addRow(label, field)
+        if self._sweepable(name):
+            form.addRow(label, self._with_sweep(name, text, field))
+        else:
+            form.addRow(label, field)
         field.edited.connect(lambda value, n=name, f=field: self._edited(n, f, value))
         field.rejected.connect(lambda n=name, f=field: self._revert(n, f))
         field.revert_requested.connect(self._refresh)
         field.set_deferred(self._deferred)
         self.fields[name] = field
         self._lock(name, field)
+
+    # ------------------------------------------------------------ sweeps
+    def _sweepable(self, name: str) -> bool:
+        """Whether field ``name`` of what is shown is a number a sweep can vary."""
+        if self.node_id is not None and self.link_key is None:
+            kind = KINDS.get(self.document.node(self.node_id).kind)
+            param = kind.param(name) if kind is not None else None
+            return param is not None and param.type in SWEEPABLE_TYPES
+        return self.node_id is None and self.link_key is None and name in SWEEPABLE_SETTINGS
+
+    def _with_sweep(self, name: str, text: str, field: Field) -> QWidget:
+        """``field`` with a small sweep button beside it and "Sweep this parameter…" in the
+        context menu of its editors."""
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(field, 1)
+        button = QToolButton(row)
+        button.setText("∿")
+        button.setAutoRaise(True)
+        button.setObjectName(f"sweep_{name}")
+        button.setToolTip(f"{SWEEP_TEXT} ({text}): plot a metric against a range of its values")
+        button.setAccessibleName(f"Sweep {text}")
+        button.clicked.connect(lambda _c=False, n=name: self.request_sweep(n))
+        box.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        field.setProperty("sweep_button", button)
+        for editor in [field, *field._editors]:
+            editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            editor.customContextMenuRequested.connect(
+                lambda pos, n=name, e=editor: self.sweep_menu(n, e).exec(e.mapToGlobal(pos))
+            )
+        return row
+
+    def sweep_menu(self, name: str, editor: QWidget) -> QMenu:
+        """The context menu of field ``name``'s ``editor``: the editor's own entries (a line
+        editor's cut, copy, paste…), then "Sweep this parameter…"."""
+        menu = editor.createStandardContextMenu() if isinstance(editor, QLineEdit) else QMenu(editor)
+        menu.setParent(editor, menu.windowFlags())
+        if not menu.isEmpty():
+            menu.addSeparator()
+        action = menu.addAction(SWEEP_TEXT)
+        action.triggered.connect(lambda _c=False, n=name: self.request_sweep(n))
+        menu.aboutToHide.connect(menu.deleteLater)
+        return menu
+
+    def request_sweep(self, name: str | None = None) -> bool:
+        """Ask for a sweep of field ``name`` (default: the field with the keyboard focus);
+        False when that field is not one a sweep can vary."""
+        if name is None:
+            name = self.focused_field()
+        if name is None or not self._sweepable(name):
+            return False
+        self.sweep_requested.emit(self.node_id, name)
+        return True
+
+    def focused_field(self) -> str | None:
+        """The name of the field whose editor has the keyboard focus, or None."""
+        focus = self.focusWidget() or (self.window().focusWidget() if self.window() else None)
+        for name, field in self.fields.items():
+            if focus is not None and (focus is field or field.isAncestorOf(focus)):
+                return name
+        return None
+
+    def sweep_button(self, name: str) -> QToolButton | None:
+        """The small sweep button of field ``name`` (None if it has none)."""
+        field = self.fields.get(name)
+        button = field.property("sweep_button") if field is not None else None
+        return button if isinstance(button, QToolButton) else None
 
     def _node_form(self, layout: QVBoxLayout, node: Node) -> None:
         kind = KINDS.get(node.kind)

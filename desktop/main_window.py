@@ -20,6 +20,7 @@ from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.compare_menu import install_compare
 from desktop.document import ModelDocument
+from desktop.experiment.integration import install_experiments
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
@@ -82,6 +83,10 @@ class MainWindow(QMainWindow):
         live.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         live.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
+        # ---- Experiment and History docks (run_experiment, run_history), Experiment menu: issue 12 ----
+        self.experiments = install_experiments(self)
+        self.run_history = self.experiments.history
+        # ---- end of the Experiment block ----
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
         run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]

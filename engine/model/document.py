@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.distributions import finite_float
+from engine.model.experiments_block import experiments_problems
 from engine.model.schema import SIMULATION_FIELDS
 from engine.model.validate import Report, check_document, identity_problems
 
@@ -152,6 +153,8 @@ class Model:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     nodes: list[Node] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    #: The ``experiments`` block as written (see :mod:`engine.model.experiments_block`), or None.
+    experiments: dict[str, Any] | None = None
 
     def node(self, node_id: str) -> Node:
         """The node with this id (KeyError if none)."""
@@ -176,6 +179,8 @@ class Model:
         out["simulation"] = self.simulation.to_dict()
         out["nodes"] = [n.to_dict() for n in self.nodes]
         out["links"] = [link.to_dict() for link in self.links]
+        if self.experiments is not None:
+            out["experiments"] = copy.deepcopy(self.experiments)
         return out
 
     def copy(self) -> Model:
@@ -247,6 +252,7 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
         return None
     data = migrate(data, problems)
     known = {"format", "version", "name", "description", "simulation", "nodes", "links"}
+    known.add("experiments")
     for key in data:
         if key not in known:
             problems.append(f"unknown top-level field {key!r}")
@@ -261,7 +267,22 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
     settings = _simulation(data.get("simulation", {}), problems)
     nodes = _nodes(data.get("nodes"), problems)
     links = _links(data.get("links", []), problems)
-    return Model(name, description, settings, nodes, links)
+    model = Model(name, description, settings, nodes, links)
+    model.experiments = _experiments(data.get("experiments"), problems)
+    return model
+
+
+def _experiments(raw: Any, problems: list[str]) -> dict[str, Any] | None:
+    """The ``experiments`` block, kept as written once its structure is sound (see
+    :func:`engine.model.experiments_block.experiments_problems`)."""
+    if raw is None:
+        return None
+    found = experiments_problems(raw)
+    if not found and not _saveable(raw):
+        found = ["experiments hold a number too large for a float (it reads as infinity)"]
+    for message in found:
+        problems.append(message)
+    return None if found else copy.deepcopy(raw)
 
 
 def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:

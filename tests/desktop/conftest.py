@@ -33,12 +33,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated(qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """QSettings in an INI file under tmp_path, recovery files in tmp_path/recovery."""
+    """QSettings in an INI file under tmp_path, recovery files in tmp_path/recovery, the run
+    history in tmp_path/history."""
     QCoreApplication.setOrganizationName("QueueStudioTests")
     QCoreApplication.setApplicationName("Queue Studio Tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("QUEUESTUDIO_RECOVERY_DIR", str(tmp_path / "recovery"))
+    monkeypatch.setenv("QUEUESTUDIO_HISTORY_DIR", str(tmp_path / "history"))
     yield
     # What the app does when it quits (see desktop.app.release_clipboard): PySide6 6.11
     # crashes at interpreter exit if a clipboard it filled was read back and never cleared.
