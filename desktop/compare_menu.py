@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from desktop.compare_dock import CompareDock
 from desktop.run.ghost import GhostViews, GhostWorker
-from desktop.run.theory_panel import STATION_KINDS
 from desktop.run.worker import SimulationWorker
 from desktop.scenario_views import CanvasMarks, DifferenceBanner, InspectorMarks, ScenarioSwitch, with_banner
 from desktop.scenarios import RecoveryView, Scenarios
 from engine.model import Model, check_document
+from engine.model.schema import is_station
 
 #: Largest share of the GUI's time B's views may take while a ghost run streams.
 GHOST_DUTY = 0.03
@@ -197,7 +197,7 @@ class CompareFeature(QObject):
             return SimulationWorker(model, **kwargs)
         worker = GhostWorker(model, ghost, **kwargs)
         worker.ghost_produced.connect(self.ghost_views.add)
-        self.ghost_views.start([n.id for n in model.nodes if n.kind in STATION_KINDS])
+        self.ghost_views.start([n.id for n in model.nodes if is_station(n.kind)])
         return worker
 
     def _a_batch(self, batch: Any) -> None:
