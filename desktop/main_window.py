@@ -22,6 +22,7 @@ from desktop.document import ModelDocument
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
+from desktop.lesson_panel import LESSON_SHORTCUT, LessonPanel, fill_lessons_menu, install_lessons
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.live_run = install_live_run(self)
         self.help_menu = install_help_menu(self)
+        self._install_lessons()
         self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
@@ -99,6 +101,44 @@ class MainWindow(QMainWindow):
     def node_item(self, node_id: str) -> NodeItem | None:
         """The canvas card of a node (None if there is none), e.g. to feed ``set_live``."""
         return self.scene.nodes.get(node_id)
+
+    # ------------------------------------------------------------ lessons (issue 15)
+    def _install_lessons(self) -> None:
+        """The Lesson dock (View ▸ Lesson, Ctrl+Shift+E) and Help ▸ Lessons."""
+        self.lesson_dock = install_lessons(self, self._document, self.live_run)
+        panel = self.lesson_dock.widget()
+        assert isinstance(panel, LessonPanel)
+        self.lesson_panel = panel
+        self.lessons_menu = QMenu("&Lessons", self)
+        first = self.help_menu.actions()[0] if self.help_menu.actions() else None
+        self.help_menu.insertMenu(first, self.lessons_menu)
+        if first is not None:
+            self.help_menu.insertSeparator(first)
+        fill_lessons_menu(self.lessons_menu, examples(), self.start_lesson)
+        toggle = self.lesson_dock.toggleViewAction()
+        toggle.setShortcut(LESSON_SHORTCUT)
+        self.view_menu.addAction(toggle)
+
+    def start_lesson(self, path: str | Path) -> bool:
+        """Open the model file ``path`` (after offering to save changes; a bundled example as an
+        untitled copy) and start its lesson at step 1 in the Lesson dock, with the keyboard in
+        the panel. False, with the reason on the status bar, when the file cannot be opened or
+        holds no lesson."""
+        if not self.maybe_save():
+            return False
+        bundled = Path(path).resolve().parent == examples_dir().resolve()
+        if not self.open_path(path, as_example=bundled):
+            return False
+        panel = self.lesson_panel
+        if panel.lesson is None:
+            self.statusBar().showMessage(f"{Path(path).name} has no lesson to start", 8000)
+            return False
+        panel.go_to(0)
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+        panel.setFocus()
+        panel.focusNextChild()
+        return True
 
     # ------------------------------------------------------------ layout
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.distributions import finite_float
+from engine.model.lesson import lesson_problems
 from engine.model.schema import SIMULATION_FIELDS
 
 if TYPE_CHECKING:
@@ -154,6 +155,8 @@ class Model:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     nodes: list[Node] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    #: The ``lesson`` block as written (see :mod:`engine.model.lesson`), or None.
+    lesson: dict[str, Any] | None = None
 
     def node(self, node_id: str) -> Node:
         """The node with this id (KeyError if none)."""
@@ -178,6 +181,8 @@ class Model:
         out["simulation"] = self.simulation.to_dict()
         out["nodes"] = [n.to_dict() for n in self.nodes]
         out["links"] = [link.to_dict() for link in self.links]
+        if self.lesson is not None:
+            out["lesson"] = copy.deepcopy(self.lesson)
         return out
 
     def copy(self) -> Model:
@@ -249,6 +254,7 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
         return None
     data = migrate(data, problems)
     known = {"format", "version", "name", "description", "simulation", "nodes", "links"}
+    known.add("lesson")
     for key in data:
         if key not in known:
             problems.append(f"unknown top-level field {key!r}")
@@ -263,7 +269,24 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
     settings = _simulation(data.get("simulation", {}), problems)
     nodes = _nodes(data.get("nodes"), problems)
     links = _links(data.get("links", []), problems)
-    return Model(name, description, settings, nodes, links)
+    model = Model(name, description, settings, nodes, links)
+    model.lesson = _lesson(data.get("lesson"), problems)
+    return model
+
+
+def _lesson(raw: Any, problems: list[str]) -> dict[str, Any] | None:
+    """The ``lesson`` block, kept as written whatever is inside it (its contents are checked by
+    :func:`engine.model.lesson.lesson_problems`); only a block that is no object, or that
+    could not be saved back, is a structure problem."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"lesson must be an object, got {type(raw).__name__}")
+        return None
+    if not _saveable(raw):
+        problems.append("lesson holds a number too large for a float (it reads as infinity)")
+        return None
+    return copy.deepcopy(raw)
 
 
 def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:
@@ -279,6 +302,9 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
     del data  # the Model holds what it needs; let a big parsed document go before checking
     if model is None:
         raise ModelError(problems, source)
+    if model.lesson is not None:
+        for message in lesson_problems(model.lesson, model):
+            problems.append(message)
     report = check_document(model, check_graph=check_graph)
     kept = report.errors if report.error_count == len(report.errors) else report.errors[:-1]  # "… and N more"
     for message in kept:
@@ -308,7 +334,12 @@ def open_dict(data: Any, *, source: str | None = None) -> tuple[Model, Report]:
         problems.append(message)
     if problems.total:
         raise ModelError(problems, source, total=problems.total)
-    return model, check_document(model)
+    report = check_document(model)
+    if model.lesson is not None:
+        # A lesson with mistakes still opens (and saves back as written): its problems are warnings.
+        for message in lesson_problems(model.lesson, model):
+            report.warn("lesson", message)
+    return model, report
 
 
 def migrate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -507,7 +538,7 @@ def opens_model(text: str, *, source: str | None = None) -> tuple[Model, Report]
       :data:`VERSION`;
     * an unknown field anywhere outside ``params`` (it would be lost on saving); a field of
       the wrong type: ``name``/``description``/``label`` not strings, ``simulation`` or
-      ``params`` not objects, ``nodes``/``links`` not lists, a simulation time or a
+      ``params`` not objects, a ``lesson`` that is not an object, ``nodes``/``links`` not lists, a simulation time or a
       position that is not a finite number, a seed that is not an integer, a probability
       that is not a number;
     * a node that is not an object or has no non-empty string ``id``, or whose ``kind`` is
@@ -523,7 +554,9 @@ def opens_model(text: str, *, source: str | None = None) -> tuple[Model, Report]
     probabilities missing or not summing to 1, parameter values out of range or of the
     wrong type, unknown parameters, unknown node kinds, links into a source or out of a
     sink, simulation settings out of range, unreachable nodes and dead ends, and unstable
-    stations (a warning). When ``report.ok``, :func:`loads_model` accepts the same text.
+    stations (a warning). Problems inside a ``lesson`` block (see :mod:`engine.model.lesson`)
+    are warnings keyed ``"lesson"``: the model opens, runs and saves its lesson back as
+    written; :func:`loads_model` refuses them. When ``report.ok``, :func:`loads_model` accepts the same text.
     """
     return open_dict(_parse_json(text, source), source=source)
 
