@@ -320,3 +320,45 @@ def simulated_value(results: Any, metric: str) -> float | None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def lesson_docs() -> list[str]:
+    """The ``lesson`` section of ``docs/model-format.md`` (see :mod:`engine.model.docs`), as lines."""
+    return [
+        "## lesson",
+        "",
+        "An optional `lesson` block turns a model into a short guided path for a student, shown by "
+        "**Help ▸ Lessons** in the Lesson panel: a few steps, each with a sentence or two of "
+        "explanation, an action for the student, and a *predict-then-run* question whose answer is "
+        "shown beside theory and the simulation.",
+        "",
+        "```json",
+        '"lesson": {"version": 1, "title": "The hockey stick", "description": "optional",',
+        '  "steps": [{"text": "Set λ to 0.95.", "action": {"set": "arrivals.rate", "value": 0.95},',
+        '             "predict": {"question": "What will W be?", "metric": "cpu.mean_response", "unit": "s"}}]}',
+        "```",
+        "",
+        "| field | meaning |",
+        "| --- | --- |",
+        f"| `version` | {LESSON_VERSION} |",
+        "| `title` | the lesson's name (non-empty) |",
+        "| `description` | optional, a sentence about the lesson |",
+        "| `steps` | a non-empty list of steps; each has `text` (non-empty) and optionally `action` and `predict` |",
+        '| `action` | exactly one of: `{"set": PATH, "value": V}` — done when the model\'s value at PATH '
+        "equals V (numbers within rounding; PATH is `NODE.PARAM`, `NODE.PARAM.FIELD` with `mean` for any "
+        "distribution's mean, or `simulation.KEY`, the names `queuestudio sweep` takes); "
+        '`{"run": true}` — done when a run finishes while the step is shown; `{"add": KIND}` — done when '
+        "the student adds a node of that kind |",
+        "| `predict` | `question` (non-empty), `metric` as `NODE.METRIC`, optional `unit`. The student "
+        "types a number and locks it in; when the next run finishes the panel shows it beside theory "
+        "(for the model as it was run; or why theory cannot solve it) and the run's value |",
+        "",
+        f"Metrics a question may name: {', '.join(f'`{m}`' for m in METRICS)}.",
+        "",
+        "The lesson block is kept exactly as written when the model is opened and saved. Problems inside "
+        "it (a missing title, an unknown field, an action or metric naming no node of the model) are "
+        "warnings in the editor, which opens the model and runs it as usual and shows the problems in the "
+        "Lesson panel instead of the lesson; `queuestudio run` refuses them like any other problem. A "
+        "`lesson` that is not an object is a structure error.",
+        "",
+    ]
