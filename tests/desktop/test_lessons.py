@@ -22,11 +22,12 @@ END_TIME = 1600.0
 
 
 def run_to_end(window: MainWindow, qtbot: Any) -> None:
-    """Press F5 in the window and wait for the run to finish."""
+    """Press F5 where the keyboard is and wait for the run to finish."""
     live = window.live_run
     window.activateWindow()
-    with qtbot.waitSignal(live.state_changed, timeout=30000, check_params_cb=lambda s: s == "finished"):
-        live.controls.run_action.trigger()
+    qtbot.waitActive(window, timeout=20000)
+    with qtbot.waitSignal(live.state_changed, timeout=60000, check_params_cb=lambda s: s == "finished"):
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F5)
 
 
 def guess(panel: LessonPanel, qtbot: Any, text: str) -> None:
