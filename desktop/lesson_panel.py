@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -113,7 +115,7 @@ class LessonPanel(QWidget):
         #: Answers per lesson (model name, lesson title) and step, kept for the session.
         self.answers: dict[tuple[str, str], dict[int, Answer]] = {}
         self._runs_started = 0  # runs started since the panel exists
-        self._locked_at: dict[int, int] = {}  # step → runs started when its guess was locked
+        self._locked_at: dict[tuple[str, str, int], int] = {}  # (lesson, step) → runs started at its guess
         self._ran_in_step = False
         self._add_baseline = 0
         self._run_model: Model | None = None
@@ -142,6 +144,7 @@ class LessonPanel(QWidget):
         self.action_label = QLabel()
         self.action_label.setWordWrap(True)
         self.action_label.setAccessibleName("What to do")
+        self.action_label.setStyleSheet("font-weight: bold")
         self.question_label = QLabel()
         self.question_label.setWordWrap(True)
         self.guess_field = QLineEdit()
@@ -169,6 +172,8 @@ class LessonPanel(QWidget):
         self.answers_table.setHorizontalHeaderLabels(["Question", "Your guess", "Theory", "Simulation"])
         self.answers_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.answers_table.setWordWrap(True)
+        self.answers_table.setMinimumHeight(80)
+        self.answers_table.verticalHeader().hide()
         self.answers_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             self.answers_table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -264,7 +269,7 @@ class LessonPanel(QWidget):
             return False
         assert step.metric is not None
         self._answers()[self.index] = Answer(step.question or "", step.metric, step.unit, guess)
-        self._locked_at[self.index] = self._runs_started
+        self._locked_at[(*self.key, self.index)] = self._runs_started
         self._show()
         self.answer_changed.emit(self.index)
         return True
@@ -291,6 +296,13 @@ class LessonPanel(QWidget):
             self._runs_started += 1
             self._run_model = copy.deepcopy(self.document.model)
             self._run_changed = False
+        if state in ("stopped", "failed") and self._run_state in ("running", "paused"):
+            self._run_model = None
+            answer = self._answer()
+            if answer is not None and not answer.compared:
+                self.result_label.setText(
+                    f"{self._result_text(answer)}\nThe run {state} before its end time: run it to the end to compare."
+                )
         self._run_state = state
 
     def _batch(self, batch: RunBatch) -> None:
@@ -302,7 +314,7 @@ class LessonPanel(QWidget):
         self._ran_in_step = True
         step = self.step
         answer = self._answer()
-        locked_before_run = self._locked_at.get(self.index, self._runs_started) < self._runs_started
+        locked_before_run = self._locked_at.get((*self.key, self.index), self._runs_started) < self._runs_started
         if step is not None and step.predicts and answer is not None and locked_before_run:
             self._compare(step, answer, model, batch.results)
             self.answer_changed.emit(self.index)
@@ -423,16 +435,30 @@ def lesson_examples(paths: list[Path]) -> list[tuple[Path, str]]:
     return found
 
 
-def install_lessons(window: QMainWindow, document: ModelDocument, live_run: LiveRunController) -> QDockWidget:
-    """Add the Lesson dock (object name ``lesson``, hidden until a lesson starts) to
-    ``window``; returns the dock, whose widget is the :class:`LessonPanel`."""
-    panel = LessonPanel(document, live_run, window)
+def install_lessons(
+    window: QMainWindow, document: ModelDocument, live_run: LiveRunController
+) -> tuple[QDockWidget, LessonPanel]:
+    """Add the Lesson dock (object name ``lesson``, hidden until a lesson starts; a tab beside
+    the run's Theory dock when there is one) to ``window``: the :class:`LessonPanel` in a
+    scroll area, so the dock can be made as small as the window needs without squeezing the
+    step."""
+    panel = LessonPanel(document, live_run)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(panel)
     dock = QDockWidget("Lesson", window)
     dock.setObjectName("lesson")
-    dock.setWidget(panel)
+    dock.setWidget(scroll)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    # A tab beside the run's Theory, Results and Events: a dock of its own under them would
+    # push the window past 800 px high, and the panel shows theory and simulation itself.
+    theory = window.findChild(QDockWidget, "run_theory")
+    if theory is not None and window.dockWidgetArea(theory) == Qt.DockWidgetArea.RightDockWidgetArea:
+        window.tabifyDockWidget(theory, dock)
+        theory.raise_()
     dock.hide()
-    return dock
+    return dock, panel
 
 
 def fill_lessons_menu(menu: QMenu, paths: list[Path], start: Any) -> None:

@@ -22,7 +22,7 @@ from desktop.document import ModelDocument
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
-from desktop.lesson_panel import LESSON_SHORTCUT, LessonPanel, fill_lessons_menu, install_lessons
+from desktop.lesson_panel import LESSON_SHORTCUT, fill_lessons_menu, install_lessons
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run
@@ -105,10 +105,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ lessons (issue 15)
     def _install_lessons(self) -> None:
         """The Lesson dock (View ▸ Lesson, Ctrl+Shift+E) and Help ▸ Lessons."""
-        self.lesson_dock = install_lessons(self, self._document, self.live_run)
-        panel = self.lesson_dock.widget()
-        assert isinstance(panel, LessonPanel)
-        self.lesson_panel = panel
+        self.lesson_dock, self.lesson_panel = install_lessons(self, self._document, self.live_run)
         self.lessons_menu = QMenu("&Lessons", self)
         first = self.help_menu.actions()[0] if self.help_menu.actions() else None
         self.help_menu.insertMenu(first, self.lessons_menu)

@@ -198,3 +198,18 @@ def test_the_lesson_dock_toggles_from_the_keyboard(window: MainWindow, qtbot: An
     toggle.trigger()
     assert window.lesson_dock.isVisible()
     assert QApplication.instance() is not None
+
+
+def test_a_stopped_run_is_not_compared_and_says_why(window: MainWindow, qtbot: Any) -> None:
+    assert window.start_lesson(examples_dir() / "mm1.json")
+    panel = window.lesson_panel
+    live = window.live_run
+    live.change_setting("end_time", 1e7)  # far longer than the test waits
+    guess(panel, qtbot, "5")
+    live.run()
+    qtbot.waitUntil(lambda: live.last_batch is not None, timeout=20000)
+    with qtbot.waitSignal(live.state_changed, timeout=20000, check_params_cb=lambda s: s == "stopped"):
+        live.stop()
+    assert not panel.answer().compared
+    assert "stopped before its end time" in panel.result_label.text()
+    assert panel.action_label.text().startswith("To do: Press Run")
