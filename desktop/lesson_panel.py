@@ -274,6 +274,16 @@ class LessonPanel(QWidget):
         self.answer_changed.emit(self.index)
         return True
 
+    def focus(self) -> None:
+        """Put the keyboard in the panel: on the guess field when the step asks a question,
+        else on Next (or Back on the last step)."""
+        if self.step is not None and self.step.predicts:
+            self.guess_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif self.next_button.isEnabled():
+            self.next_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            self.back_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def answer(self, index: int | None = None) -> Answer | None:
         """The student's answer to step ``index`` (default: the current one) of this lesson."""
         return self._answers().get(self.index if index is None else index)

@@ -114,7 +114,13 @@ class MainWindow(QMainWindow):
         fill_lessons_menu(self.lessons_menu, examples(), self.start_lesson)
         toggle = self.lesson_dock.toggleViewAction()
         toggle.setShortcut(LESSON_SHORTCUT)
+        toggle.triggered.connect(lambda shown: shown and self._focus_lesson())
         self.view_menu.addAction(toggle)
+
+    def _focus_lesson(self) -> None:
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+        self.lesson_panel.focus()
 
     def start_lesson(self, path: str | Path) -> bool:
         """Open the model file ``path`` (after offering to save changes; a bundled example as an
@@ -131,10 +137,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{Path(path).name} has no lesson to start", 8000)
             return False
         panel.go_to(0)
-        self.lesson_dock.show()
-        self.lesson_dock.raise_()
-        panel.setFocus()
-        panel.focusNextChild()
+        self._focus_lesson()
         return True
 
     # ------------------------------------------------------------ layout

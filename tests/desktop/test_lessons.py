@@ -55,6 +55,7 @@ def test_a_whole_lesson_guess_act_run_compare_back_and_next(window: MainWindow, 
     assert window.start_lesson(examples_dir() / "mm1.json")
     panel = window.lesson_panel
     assert window.lesson_dock.isVisible()
+    assert window.focusWidget() is panel.guess_field  # the keyboard is in the lesson
     assert window.document.path is None  # the bundled file is never overwritten
     assert panel.title_label.text().startswith("The hockey stick")
     assert panel.progress_label.text() == "Step 1 of 4"
@@ -197,7 +198,9 @@ def test_the_lesson_dock_toggles_from_the_keyboard(window: MainWindow, qtbot: An
     assert not window.lesson_dock.isVisible()
     toggle.trigger()
     assert window.lesson_dock.isVisible()
-    assert QApplication.instance() is not None
+    assert window.focusWidget() is window.lesson_panel.guess_field  # mm1.json carries a lesson
+    toggle.trigger()
+    assert not window.lesson_dock.isVisible()
 
 
 def test_a_stopped_run_is_not_compared_and_says_why(window: MainWindow, qtbot: Any) -> None:
