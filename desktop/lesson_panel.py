@@ -98,11 +98,13 @@ class LessonPanel(QWidget):
     """Shows one lesson of the open document, a step at a time.
 
     ``step_changed(index)`` after Back, Next or a new lesson; ``answer_changed(index)`` when
-    a guess is locked in or compared with a finished run.
+    a guess is locked in or compared with a finished run; ``action_completed(text)`` when
+    the student has just done what the step asks (the window shows it on the status bar).
     """
 
     step_changed = Signal(int)
     answer_changed = Signal(int)
+    action_completed = Signal(str)
 
     def __init__(
         self, document: ModelDocument, live_run: LiveRunController | None = None, parent: QWidget | None = None
@@ -121,6 +123,7 @@ class LessonPanel(QWidget):
         self._run_model: Model | None = None
         self._run_changed = False
         self._run_state = "idle"
+        self._was_done = False
         self.problems: list[str] = []
         self._build()
         document.contents_changed.connect(self._refresh_action)
@@ -240,6 +243,7 @@ class LessonPanel(QWidget):
         step = self.step
         if step is not None and step.action is not None and "add" in step.action:
             self._add_baseline = self._count(step.action["add"])
+        self._was_done = self.action_done()
         answer = self._answer()
         self.guess_field.setText("" if answer is None else f"{answer.guess:g}")
         self._show()
@@ -400,6 +404,9 @@ class LessonPanel(QWidget):
         done = self.action_done()
         mark = "✓ Done:" if done else "To do:"
         self.action_label.setText(f"{mark} {describe_action(step.action)}")
+        if done and not self._was_done:
+            self.action_completed.emit(f"Lesson step {self.index + 1} done: {describe_action(step.action)}")
+        self._was_done = done
 
     def _fill_answers(self) -> None:
         answers = self._answers() if self.lesson is not None else {}
@@ -461,6 +468,7 @@ def install_lessons(
     dock.setObjectName("lesson")
     dock.setWidget(scroll)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    panel.action_completed.connect(lambda text: window.statusBar().showMessage(f"✓ {text}", 6000))
     # A tab beside the run's Theory, Results and Events: a dock of its own under them would
     # push the window past 800 px high, and the panel shows theory and simulation itself.
     theory = window.findChild(QDockWidget, "run_theory")

@@ -91,6 +91,7 @@ def test_a_whole_lesson_guess_act_run_compare_back_and_next(window: MainWindow, 
     qtbot.keyClick(rate.line, Qt.Key.Key_Return)
     assert window.document.node("arrivals").params["rate"] == 0.9
     assert panel.action_label.text() == "✓ Done: Set arrivals.rate to 0.9"
+    assert window.statusBar().currentMessage() == "✓ Lesson step 2 done: Set arrivals.rate to 0.9"
     window.document.undo_stack.undo()  # undone, the step is not done any more
     assert panel.action_label.text().startswith("To do:")
     window.document.undo_stack.redo()
