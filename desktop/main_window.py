@@ -22,7 +22,7 @@ from desktop.document import ModelDocument
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
-from desktop.lesson_panel import LESSON_SHORTCUT, fill_lessons_menu, install_lessons
+from desktop.lessons import LESSON_SHORTCUT, fill_lessons_menu, install_lessons
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run

@@ -234,7 +234,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from desktop.main_window import MainWindow
 from desktop.run.dashboard import Dashboard
-import desktop.app, desktop.help, desktop.lesson_panel, pyqtgraph.exporters
+import desktop.app, desktop.help, desktop.lessons, pyqtgraph.exporters
 window = MainWindow(recovery_dir=pathlib.Path(tempfile.mkdtemp()))
 window.show()
 app.processEvents()

@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.icons import examples, examples_dir
-from desktop.lesson_panel import LessonPanel, lesson_examples
+from desktop.lesson_panel import LessonPanel
+from desktop.lessons import lesson_examples
 from desktop.main_window import MainWindow
 from engine import theory
 
