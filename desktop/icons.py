@@ -27,11 +27,14 @@ def examples_dir() -> Path:
     return resources_dir() / "examples"
 
 
-#: The bundled examples in teaching order: one queue, more servers, less variability, a
-#: finite queue, networks, then the software shapes (as in the README's table).
+#: The bundled examples in teaching order: one queue, Little's law, more servers and
+#: pooling them, less variability, a finite queue, networks, then the software shapes (as in
+#: the README's table).
 LESSON_ORDER = (
     "mm1",
+    "littles_law",
     "mmc",
+    "pooling",
     "md1",
     "mm1k",
     "tandem",

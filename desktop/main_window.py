@@ -24,6 +24,7 @@ from desktop.experiment.integration import install_experiments
 from desktop.help import install_help_menu
 from desktop.icons import app_icon, default_example, examples, examples_dir
 from desktop.inspector import Inspector
+from desktop.lessons import LESSON_SHORTCUT, fill_lessons_menu, install_lessons
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.controller import LiveRunController
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.compare = install_compare(self)
         # ----
         self.help_menu = install_help_menu(self)
+        self._install_lessons()
         live.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         live.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
@@ -113,6 +115,44 @@ class MainWindow(QMainWindow):
     def node_item(self, node_id: str) -> NodeItem | None:
         """The canvas card of a node (None if there is none), e.g. to feed ``set_live``."""
         return self.scene.nodes.get(node_id)
+
+    # ------------------------------------------------------------ lessons (issue 15)
+    def _install_lessons(self) -> None:
+        """The Lesson dock (View ▸ Lesson, Ctrl+Shift+E) and Help ▸ Lessons."""
+        self.lesson_dock, self.lesson_panel = install_lessons(self, self._document, self.live_run)
+        self.lessons_menu = QMenu("&Lessons", self)
+        first = self.help_menu.actions()[0] if self.help_menu.actions() else None
+        self.help_menu.insertMenu(first, self.lessons_menu)
+        if first is not None:
+            self.help_menu.insertSeparator(first)
+        fill_lessons_menu(self.lessons_menu, examples(), self.start_lesson)
+        toggle = self.lesson_dock.toggleViewAction()
+        toggle.setShortcut(LESSON_SHORTCUT)
+        toggle.triggered.connect(lambda shown: shown and self._focus_lesson())
+        self.view_menu.addAction(toggle)
+
+    def _focus_lesson(self) -> None:
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+        self.lesson_panel.focus()
+
+    def start_lesson(self, path: str | Path) -> bool:
+        """Open the model file ``path`` (after offering to save changes; a bundled example as an
+        untitled copy) and start its lesson at step 1 in the Lesson dock, with the keyboard in
+        the panel. False, with the reason on the status bar, when the file cannot be opened or
+        holds no lesson."""
+        if not self.maybe_save():
+            return False
+        bundled = Path(path).resolve().parent == examples_dir().resolve()
+        if not self.open_path(path, as_example=bundled):
+            return False
+        panel = self.lesson_panel
+        if panel.lesson is None:
+            self.statusBar().showMessage(f"{Path(path).name} has no lesson to start", 8000)
+            return False
+        panel.go_to(0)
+        self._focus_lesson()
+        return True
 
     # ------------------------------------------------------------ layout
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:

@@ -8,6 +8,7 @@ with ``-m "not slow"``.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import subprocess
 import sys
@@ -218,3 +219,43 @@ def test_licence_metadata_is_an_spdx_expression_with_the_licence_file() -> None:
     assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert not any(c.startswith("License ::") for c in project["classifiers"])  # PEP 639: the expression says it
     assert set(project["urls"]) >= {"Homepage", "Documentation", "Issues"}
+
+
+#: Qt modules of the PySide6-Essentials wheel (the rest of PySide6 is PySide6-Addons), as its
+#: PySide6/PySide6_Essentials.json lists them for PySide6 6.8 to 6.11.
+ESSENTIALS = {
+    "QtCore", "QtGui", "QtWidgets", "QtHelp", "QtNetwork", "QtConcurrent", "QtDBus", "QtDesigner",
+    "QtOpenGL", "QtOpenGLWidgets", "QtPrintSupport", "QtQml", "QtQuick", "QtQuickControls2",
+    "QtQuickTest", "QtQuickWidgets", "QtXml", "QtTest", "QtSql", "QtSvg", "QtSvgWidgets", "QtUiTools",
+}  # fmt: skip
+LOADED_QT_SCRIPT = """
+import json, pathlib, sys, tempfile
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from desktop.main_window import MainWindow
+from desktop.run.dashboard import Dashboard
+import desktop.app, desktop.help, desktop.lessons, pyqtgraph.exporters
+window = MainWindow(recovery_dir=pathlib.Path(tempfile.mkdtemp()))
+window.show()
+app.processEvents()
+window.live_run.run_for(0.5)
+window.live_run.shutdown()
+print(json.dumps(sorted({m.split('.')[1] for m in sys.modules if m.startswith('PySide6.Qt')})))
+"""
+
+
+def test_the_app_depends_on_pyside6_essentials_only() -> None:
+    """The dependency is PySide6-Essentials, and the app (window, a live run, the dashboard's
+    charts and their exporters) loads no Qt module outside it."""
+    names = [d.split(">")[0].split("<")[0].split("=")[0].strip().lower() for d in PYPROJECT["dependencies"]]
+    assert "pyside6-essentials" in names and "pyside6" not in names
+    essentials = next(d for d in PYPROJECT["dependencies"] if d.lower().startswith("pyside6-essentials"))
+    assert "<6.12" in essentials  # 6.12.0 crashes under Python 3.11 (see DESIGN.md)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED_QT_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert {"QtCore", "QtGui", "QtWidgets", "QtSvg"} <= loaded
+    assert loaded <= ESSENTIALS, f"Qt modules from PySide6-Addons: {sorted(loaded - ESSENTIALS)}"

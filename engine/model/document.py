@@ -33,6 +33,7 @@ from typing import Any
 
 from engine.distributions import finite_float
 from engine.model.experiments_block import experiments_problems
+from engine.model.lesson import lesson_problems
 from engine.model.schema import SIMULATION_FIELDS
 from engine.model.validate import Report, check_document, identity_problems
 
@@ -155,6 +156,8 @@ class Model:
     links: list[Link] = field(default_factory=list)
     #: The ``experiments`` block as written (see :mod:`engine.model.experiments_block`), or None.
     experiments: dict[str, Any] | None = None
+    #: The ``lesson`` block as written (see :mod:`engine.model.lesson`), or None.
+    lesson: dict[str, Any] | None = None
 
     def node(self, node_id: str) -> Node:
         """The node with this id (KeyError if none)."""
@@ -181,6 +184,8 @@ class Model:
         out["links"] = [link.to_dict() for link in self.links]
         if self.experiments is not None:
             out["experiments"] = copy.deepcopy(self.experiments)
+        if self.lesson is not None:
+            out["lesson"] = copy.deepcopy(self.lesson)
         return out
 
     def copy(self) -> Model:
@@ -253,6 +258,7 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
     data = migrate(data, problems)
     known = {"format", "version", "name", "description", "simulation", "nodes", "links"}
     known.add("experiments")
+    known.add("lesson")
     for key in data:
         if key not in known:
             problems.append(f"unknown top-level field {key!r}")
@@ -269,6 +275,7 @@ def _parse(data: Any, problems: list[str]) -> Model | None:
     links = _links(data.get("links", []), problems)
     model = Model(name, description, settings, nodes, links)
     model.experiments = _experiments(data.get("experiments"), problems)
+    model.lesson = _lesson(data.get("lesson"), problems)
     return model
 
 
@@ -285,6 +292,21 @@ def _experiments(raw: Any, problems: list[str]) -> dict[str, Any] | None:
     return None if found else copy.deepcopy(raw)
 
 
+def _lesson(raw: Any, problems: list[str]) -> dict[str, Any] | None:
+    """The ``lesson`` block, kept as written whatever is inside it (its contents are checked by
+    :func:`engine.model.lesson.lesson_problems`); only a block that is no object, or that
+    could not be saved back, is a structure problem."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append(f"lesson must be an object, got {type(raw).__name__}")
+        return None
+    if not _saveable(raw):
+        problems.append("lesson holds a number too large for a float (it reads as infinity)")
+        return None
+    return copy.deepcopy(raw)
+
+
 def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool = True) -> Model:
     """Build a :class:`Model` from parsed JSON, validating everything (strict).
 
@@ -296,6 +318,9 @@ def model_from_dict(data: Any, *, source: str | None = None, check_graph: bool =
     del data  # the Model holds what it needs; let a big parsed document go before checking
     if model is None:
         raise ModelError(problems, source)
+    if model.lesson is not None:
+        for message in lesson_problems(model.lesson, model):
+            problems.append(message)
     report = check_document(model, check_graph=check_graph)
     kept = report.errors if report.error_count == len(report.errors) else report.errors[:-1]  # "… and N more"
     for message in kept:
@@ -323,7 +348,12 @@ def open_dict(data: Any, *, source: str | None = None) -> tuple[Model, Report]:
         problems.append(message)
     if problems.total:
         raise ModelError(problems, source, total=problems.total)
-    return model, check_document(model)
+    report = check_document(model)
+    if model.lesson is not None:
+        # A lesson with mistakes still opens (and saves back as written): its problems are warnings.
+        for message in lesson_problems(model.lesson, model):
+            report.warn("lesson", message)
+    return model, report
 
 
 def migrate(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
@@ -522,7 +552,7 @@ def opens_model(text: str, *, source: str | None = None) -> tuple[Model, Report]
       :data:`VERSION`;
     * an unknown field anywhere outside ``params`` (it would be lost on saving); a field of
       the wrong type: ``name``/``description``/``label`` not strings, ``simulation`` or
-      ``params`` not objects, ``nodes``/``links`` not lists, a simulation time or a
+      ``params`` not objects, a ``lesson`` that is not an object, ``nodes``/``links`` not lists, a simulation time or a
       position that is not a finite number, a seed that is not an integer, a probability
       that is not a number;
     * a node that is not an object or has no non-empty string ``id``, or whose ``kind`` is
@@ -538,7 +568,9 @@ def opens_model(text: str, *, source: str | None = None) -> tuple[Model, Report]
     probabilities missing or not summing to 1, parameter values out of range or of the
     wrong type, unknown parameters, unknown node kinds, links into a source or out of a
     sink, simulation settings out of range, unreachable nodes and dead ends, and unstable
-    stations (a warning). When ``report.ok``, :func:`loads_model` accepts the same text.
+    stations (a warning). Problems inside a ``lesson`` block (see :mod:`engine.model.lesson`)
+    are warnings keyed ``"lesson"``: the model opens, runs and saves its lesson back as
+    written; :func:`loads_model` refuses them. When ``report.ok``, :func:`loads_model` accepts the same text.
     """
     return open_dict(_parse_json(text, source), source=source)
 

@@ -61,10 +61,15 @@ def test_build_connect_edit_and_run_a_model_with_the_keyboard_only(window: MainW
     assert doc.node(source).params["rate"] == 0.5
     assert doc.report().ok, doc.report().errors
 
-    window.live_run.controls.run_action.trigger()
-    qtbot.waitUntil(lambda: window.live_run.last_batch is not None, timeout=5000)
-    window.live_run.stop()
-    qtbot.waitUntil(lambda: window.live_run.worker_thread is None, timeout=5000)
+    # Run with F5, pressed where the keyboard is (the rate field), to the end of the run.
+    window.activateWindow()
+    qtbot.waitActive(window, timeout=20000)
+    assert doc.model.simulation.end_time <= 1000  # a new model's short run
+    with qtbot.waitSignal(window.live_run.state_changed, timeout=60000, check_params_cb=lambda s: s == "finished"):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F5)
+    batch = window.live_run.last_batch
+    assert batch is not None and batch.results[server]["completed"] > 0
+    assert batch.results[sink]["count"] > 0
 
 
 def test_alt_arrows_walk_the_canvas_and_alt_shift_extends_the_selection(window: MainWindow, qtbot: Any) -> None:

@@ -195,6 +195,6 @@ def test_the_run_features_fill_the_run_toolbar(window: MainWindow) -> None:
 
 def test_examples_are_listed_in_teaching_order(window: MainWindow) -> None:
     names = [a.text() for a in window.examples_menu.actions()]
-    assert len(names) == 10
-    assert names[:5] == ["M/M/1", "M/M/3", "M/D/1", "M/M/1/K", "Tandem line"]
+    assert len(names) == len(EXAMPLES)
+    assert names[:7] == ["M/M/1", "Little's law", "M/M/3", "Pooling", "M/D/1", "M/M/1/K", "Tandem line"]
     assert names[-1] == "Closed loop: users, web tier, database"

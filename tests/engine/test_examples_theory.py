@@ -33,9 +33,20 @@ from engine.theory import StationResult
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = ROOT / "resources" / "examples"
 REPLICATIONS = 8
-#: Shorter runs where the document's are needlessly long for this check (seconds).
-END_TIME = {"async_db.json": 300.0, "mmc.json": 10000.0}
+#: Shorter runs where the document's are needlessly long for this check (seconds); pooling's
+#: two M/M/1 queues at ρ = 0.8 need longer: at the document's 20000 s the means of these 8
+#: seeds at 'left' sit 0.44 s below W = 5, more than the 99.9 % interval allows (the mean of
+#: a run this short is skewed), while at 60000 s they agree.
+END_TIME = {"async_db.json": 300.0, "mmc.json": 10000.0, "pooling.json": 60000.0}
 METRICS = ("mean_response", "mean_in_system", "utilization", "mean_wait", "throughput")
+#: Delay stations (infinite servers): the engine reports no utilization (NaN) where theory
+#: says 0, so theirs is not compared.
+NO_UTILIZATION = {("littles_law.json", "browse")}
+
+
+def _metrics(name: str, node_id: str) -> tuple[str, ...]:
+    return tuple(m for m in METRICS if not (m == "utilization" and (name, node_id) in NO_UTILIZATION))
+
 
 #: What theory is expected to solve in each example (station or sink ids).
 SOLVED = {
@@ -43,11 +54,13 @@ SOLVED = {
     "autoscaling_web.json": set(),
     "closed_web.json": {"users", "web", "db"},
     "jackson_feedback.json": {"cpu", "disk", "done"},
+    "littles_law.json": {"browse", "checkout", "done"},
     "load_balanced_pools.json": set(),
     "md1.json": {"machine", "done"},
     "mm1.json": {"cpu", "done"},
     "mm1k.json": {"desk"},
     "mmc.json": {"pool", "done"},
+    "pooling.json": {"shared", "left", "right"},
     "tandem.json": {"cut", "polish", "done"},
 }
 
@@ -96,7 +109,7 @@ def test_simulation_agrees_with_theory_within_its_confidence_interval(name, node
     if isinstance(expected, dict):  # a sink: end-to-end latency by Little's law
         checks = {"mean_latency": expected["mean_latency"], "throughput": expected["throughput"]}
     else:
-        checks = {metric: getattr(expected, metric) for metric in METRICS}
+        checks = {metric: getattr(expected, metric) for metric in _metrics(name, node_id)}
     misses = []
     for metric, value in checks.items():
         mean, half = _interval([r[node_id][metric] for r in runs], 0.999)
@@ -115,7 +128,7 @@ def test_most_95_percent_intervals_cover_the_theory():
         checks = (
             {"mean_latency": expected["mean_latency"]}
             if isinstance(expected, dict)
-            else {m: getattr(expected, m) for m in METRICS}
+            else {m: getattr(expected, m) for m in _metrics(name, node_id)}
         )
         for metric, value in checks.items():
             mean, half = mean_ci95([r[node_id][metric] for r in runs])
