@@ -14,7 +14,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QToolBar,
+    QWidget,
+)
 
 from desktop import autosave
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
@@ -28,7 +40,32 @@ from desktop.run.integration import install_live_run
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
+#: Version of the saved dock arrangement: a state saved by another version is not restored
+#: (the default layout is used instead), so a changed layout reaches everyone once.
+LAYOUT_VERSION = 2
+#: Default sizes: the left column's width, the run panels' share of the window's height, and
+#: a lesson's width on the right.
+LEFT_WIDTH = 250
+RUN_SHARE = 0.3
+LESSON_WIDTH = 360
+#: The run panels' tab order under the canvas.
+RUN_DOCK_ORDER = ("run_dashboard", "run_theory", "run_results", "run_events")
 FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
+
+
+def _scroll_when_short(dock: QDockWidget) -> None:
+    """Put a dock's panel in a scroll area (unless it scrolls by itself), so the dock can be
+    made lower than the panel's minimum without squeezing it, and without the panel's
+    minimum height pushing the window taller than the screen."""
+    panel = dock.widget()
+    if panel is None or isinstance(panel, QAbstractScrollArea):
+        return
+    scroll = QScrollArea(dock)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +104,16 @@ class MainWindow(QMainWindow):
         #: Windows this one opened (documents restored after a crash), kept alive here.
         self.other_windows: list[MainWindow] = []
         self._fitted = False
+        self._size_pending = True
+        # The left column (palette, inspector) runs the window's whole height; the run panels
+        # sit under the canvas only.
+        for corner, area in (
+            (Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+            (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
+            (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
+            (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
+        ):
+            self.setCorner(corner, area)
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
@@ -76,8 +123,11 @@ class MainWindow(QMainWindow):
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
-        run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
+        run_docks = self._run_docks()
+        for dock in run_docks:
+            _scroll_when_short(dock)
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
+        self._action(self.view_menu, "&Reset Layout", self.reset_layout, None, "Put the panels back where they started")
         self._restore_settings()
         self._update_title()
 
@@ -101,6 +151,61 @@ class MainWindow(QMainWindow):
         return self.scene.nodes.get(node_id)
 
     # ------------------------------------------------------------ layout
+    def reset_layout(self) -> None:
+        """The default arrangement (View ▸ Reset Layout): palette over inspector on the left,
+        the whole height; the run's panels tabbed under the canvas; a lesson on the right.
+        At 1280×800 the canvas keeps about half of the window."""
+        self._place_docks()
+        if self.isVisible():
+            self._size_docks()
+        else:
+            self._size_pending = True
+
+    def _run_docks(self) -> list[QDockWidget]:
+        order = {name: i for i, name in enumerate(RUN_DOCK_ORDER)}
+        docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
+        return sorted(docks, key=lambda d: order.get(d.objectName(), len(order)))
+
+    def _place_docks(self) -> None:
+        lesson = self.findChild(QDockWidget, "lesson")
+        lesson_shown = lesson is not None and lesson.isVisible()
+        # Out first, then in: moving a dock out of a tab group in place leaves the group's tab bar behind.
+        run = self._run_docks()
+        for dock in (self.palette_dock, self.inspector_dock, *run, *([lesson] if lesson else [])):
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        for dock in (self.palette_dock, self.inspector_dock):
+            self.addDockWidget(left, dock, Qt.Orientation.Vertical)
+            dock.show()
+        for dock in run:
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            dock.show()
+        for first, second in zip(run, run[1:], strict=False):
+            self.tabifyDockWidget(first, second)
+        if run:
+            run[0].raise_()
+        if lesson is not None:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, lesson)
+            lesson.setVisible(lesson_shown)
+
+    def _size_docks(self) -> None:
+        """Give the docks their default sizes for the current window size."""
+        self._size_pending = False
+        self.resizeDocks([self.palette_dock], [LEFT_WIDTH], Qt.Orientation.Horizontal)
+        palette_height = self.palette_list.sizeHint().height() + 30
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock],
+            [palette_height, max(self.height() - palette_height, 200)],
+            Qt.Orientation.Vertical,
+        )
+        run = self._run_docks()
+        if run:
+            self.resizeDocks([run[0]], [max(int(self.height() * RUN_SHARE), 200)], Qt.Orientation.Vertical)
+        lesson = self.findChild(QDockWidget, "lesson")
+        if lesson is not None:
+            self.resizeDocks([lesson], [LESSON_WIDTH], Qt.Orientation.Horizontal)
+
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -289,6 +394,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._size_pending:
+            self._size_docks()
         if not self._fitted:
             self._fitted = True
             self._view.fit_to_view()
@@ -497,10 +604,10 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-            self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
+        self._place_docks()
         state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        # A state saved by an older layout (or none) gives the default sizes at the first show.
+        self._size_pending = state is None or not self.restoreState(state, LAYOUT_VERSION)
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),
@@ -514,7 +621,7 @@ class MainWindow(QMainWindow):
             return
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),

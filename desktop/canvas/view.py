@@ -30,11 +30,14 @@ from desktop.canvas.editing import CanvasEditor
 from desktop.canvas.link_item import LinkItem
 from desktop.canvas.minimap import Minimap
 from desktop.canvas.quick_add import QuickAdd
-from desktop.canvas.scene import GRID, CanvasScene
+from desktop.canvas.scene import GRID, SCENE_MARGIN, CanvasScene
 
 KIND_MIME = "application/x-queuestudio-kind"
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
-FIT_MAX_SCALE = 1.25
+#: Fitting never enlarges past 100 %: the size at which the cards' text was designed to be read.
+FIT_MAX_SCALE = 1.0
+#: Room left around the model by Fit to View, in scene units.
+FIT_MARGIN = 40.0
 #: Arrow keys as unit directions on the canvas.
 ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
 
@@ -75,6 +78,13 @@ class CanvasView(QGraphicsView):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
         self.editor.arranged.connect(self.fit_to_view)
+        #: Whether the view still shows what the last Fit to View chose (no zoom, pan or edit
+        #: since): a resize (the window laid out, a dock resized) then fits again.
+        self._keep_fitted = False
+        scene.document.contents_changed.connect(self._release_fit)
+
+    def _release_fit(self, *_: object) -> None:
+        self._keep_fitted = False
 
     # ------------------------------------------------------------ zoom and pan
     @property
@@ -85,6 +95,7 @@ class CanvasView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         """Scale to ``factor`` (clamped to 10 %–400 %), keeping the anchor point."""
         factor = min(max(factor, MIN_SCALE), MAX_SCALE)
+        self._keep_fitted = False
         ratio = factor / self.zoom
         if not math.isclose(ratio, 1.0):
             self.scale(ratio, ratio)
@@ -102,21 +113,38 @@ class CanvasView(QGraphicsView):
         """Back to 100 %."""
         self.set_zoom(1.0)
 
-    def fit_to_view(self) -> None:
-        """Show every node, at no more than 125 %."""
-        items = self.canvas_scene.nodes.values()
-        if not items:
-            return
+    def model_rect(self) -> QRectF:
+        """The scene area of every node and link (null when there are none)."""
         rect = QRectF()
-        for item in items:
+        for item in self.canvas_scene.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
         for link in self.canvas_scene.links.values():
             rect = rect.united(link.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        clamped = min(max(self.zoom, MIN_SCALE), FIT_MAX_SCALE)
-        if not math.isclose(clamped, self.zoom):
-            self.setTransform(QTransform.fromScale(clamped, clamped))
-            self.centerOn(rect.center())
+        return rect
+
+    def fit_scale(self) -> float:
+        """The zoom :meth:`fit_to_view` picks: 100 % when the whole model fits at 100 % (a
+        small model is never blown up, nor shrunk), else the largest zoom showing all of it."""
+        rect = self.model_rect()
+        if rect.isNull():
+            return 1.0
+        rect = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        port = self.viewport().rect()
+        fits = min(port.width() / max(rect.width(), 1.0), port.height() / max(rect.height(), 1.0))
+        return min(max(fits, MIN_SCALE), FIT_MAX_SCALE)
+
+    def fit_to_view(self) -> None:
+        """Show every node, centred, at 100 % when it fits there (else smaller, to fit)."""
+        rect = self.model_rect()
+        if rect.isNull():
+            return
+        scale = self.fit_scale()
+        grown = rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+        if not self.canvas_scene.sceneRect().contains(grown):  # so that centring is not clamped
+            self.canvas_scene.setSceneRect(self.canvas_scene.sceneRect().united(grown))
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
+        self._keep_fitted = True
         self.zoom_changed.emit(self.zoom)
 
     def visible_scene_rect(self) -> QRectF:
@@ -162,6 +190,7 @@ class CanvasView(QGraphicsView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
             delta = event.position().toPoint() - self._pan_from
+            self._keep_fitted = False
             self._pan_from = event.position().toPoint()
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
@@ -344,4 +373,6 @@ class CanvasView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._keep_fitted:
+            self.fit_to_view()
         self.minimap.move(self.width() - self.minimap.width() - 12, self.height() - self.minimap.height() - 12)
