@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
@@ -37,6 +37,7 @@ from desktop.inspector import Inspector
 from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run
+from desktop.theme import THEMES, apply_theme, style_charts
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
@@ -277,6 +278,41 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()])
         self._action(view, "Edit in &Inspector", self._focus_inspector, "Ctrl+I", "Move the keyboard to the inspector")
+        view.addSeparator()
+        self.theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name, text in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = self.theme_menu.addAction(text)
+            action.setCheckable(True)
+            action.setActionGroup(group)
+            action.setStatusTip(f"Show the window in the {name} colours" if name != "system" else "Follow the desktop")
+            action.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_actions[name] = action
+        self.theme_actions["system"].setChecked(True)
+
+    def set_theme(self, name: str) -> None:
+        """Switch View ▸ Theme to ``"system"``, ``"light"`` or ``"dark"`` (for the whole
+        application, at once, and remembered)."""
+        apply_theme(name)
+        self.theme_actions[name].setChecked(True)
+        QSettings().setValue("view/theme", name)
+        self._style_charts()
+
+    def _style_charts(self) -> None:
+        style_charts(self, self.palette())
+
+    def _scheme_changed(self, *_: object) -> None:
+        """The desktop switched light/dark: under View ▸ Theme ▸ System the palette follows
+        (Qt changes it), and the painted views are refreshed with it."""
+        if self.theme_actions["system"].isChecked():
+            self._view.apply_palette()
+            self._style_charts()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_charts()
 
     def _toggle(self, menu: QMenu, text: str, on: bool, slot: object) -> QAction:
         action = menu.addAction(text)
@@ -614,6 +650,15 @@ class MainWindow(QMainWindow):
             ("view/minimap", self.minimap_action),
         ):
             action.setChecked(str(settings.value(key, "true")).lower() == "true")
+        hints = QGuiApplication.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.connect(self._scheme_changed)
+        theme = str(settings.value("view/theme", "system"))
+        if theme in THEMES and theme != "system":
+            self.set_theme(theme)
+        else:
+            self.theme_actions["system"].setChecked(True)
+            self._style_charts()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():

@@ -10,7 +10,6 @@ import math
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -353,13 +352,14 @@ class CanvasView(QGraphicsView):
     # ------------------------------------------------------------ painting
     def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
         rect = QRectF(exposed)
-        painter.fillRect(rect, QColor("#f8f9fa"))
+        scheme = self.canvas_scene.colors
+        painter.fillRect(rect, scheme.canvas)
         if not self.grid_visible or self.zoom < 0.3:
             return
         step = GRID if self.zoom >= 0.6 else GRID * 5
         left = math.floor(rect.left() / step) * step
         top = math.floor(rect.top() / step) * step
-        minor, major = QPen(QColor("#e3e5e8"), 0), QPen(QColor("#cfd3d7"), 0)
+        minor, major = QPen(scheme.grid_minor, 0), QPen(scheme.grid_major, 0)
         x = left
         while x < rect.right():
             painter.setPen(major if round(x / step) % 5 == 0 else minor)
@@ -370,6 +370,19 @@ class CanvasView(QGraphicsView):
             painter.setPen(major if round(y / step) % 5 == 0 else minor)
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             y += step
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Repaint the canvas, its items and the minimap in the colours of the view's palette
+        (called when the palette changes: the system or View ▸ Theme switched light/dark)."""
+        self.canvas_scene.set_palette(self.palette())
+        self.resetCachedContent()
+        self.viewport().update()
+        self.minimap.update()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
