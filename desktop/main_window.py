@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
@@ -297,10 +297,10 @@ class MainWindow(QMainWindow):
         apply_theme(name)
         self.theme_actions[name].setChecked(True)
         QSettings().setValue("view/theme", name)
-        self._style_charts()
+        self._style_charts(QGuiApplication.palette())  # the window's own follows when the event arrives
 
-    def _style_charts(self) -> None:
-        style_charts(self, self.palette())
+    def _style_charts(self, palette: QPalette | None = None) -> None:
+        style_charts(self, palette or self.palette())
 
     def _scheme_changed(self, *_: object) -> None:
         """The desktop switched light/dark: under View ▸ Theme ▸ System the palette follows
