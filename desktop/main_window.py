@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
 
 from desktop import autosave
+from desktop.accessibility import name_toolbar_controls
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.document import ModelDocument
 from desktop.help import install_help_menu
@@ -38,6 +40,7 @@ from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.integration import install_live_run
 from desktop.theme import THEMES, apply_theme, style_charts
+from desktop.welcome import WelcomePage
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
@@ -80,7 +83,13 @@ class MainWindow(QMainWindow):
         self._document = ModelDocument(parent=self)
         self.scene = CanvasScene(self._document)
         self._view = CanvasView(self.scene, self)
-        self.setCentralWidget(self._view)
+        #: The central pages: the canvas, and the welcome page (made when first shown).
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self._view)
+        self.setCentralWidget(self.pages)
+        self.welcome: WelcomePage | None = None
+        #: The dock arrangement the welcome page put away, restored when a model is shown.
+        self._put_away: QByteArray | None = None
         self.palette_list = Palette(self)
         self.inspector = Inspector(self._document, self)
         self.palette_dock = self._dock("Palette", "palette", self.palette_list)
@@ -119,6 +128,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.live_run = install_live_run(self)
         self.help_menu = install_help_menu(self)
+        name_toolbar_controls(self.run_toolbar)
         self.live_run.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         self.live_run.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
@@ -240,6 +250,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open…", self.open_dialog, keys.Open, "Open a model file")
         file.addMenu(self.recent_menu)
         file.addMenu(self.examples_menu)
+        self._action(file, "&Welcome Page", self.show_welcome, None, "Examples, lessons and recent files")
         file.addSeparator()
         self._action(file, "&Save", self.save, keys.Save, "Save the model")
         self._action(file, "Save &As…", self.save_as, keys.SaveAs, "Save the model under a new name")
@@ -423,14 +434,62 @@ class MainWindow(QMainWindow):
                 sections.append(f"{title}:\n" + "\n".join(f"• {p}" for p in shown))
         QMessageBox.information(self, "Problems", "\n\n".join(sections))
 
+    def show_welcome(self) -> WelcomePage:
+        """Show the welcome page in place of the canvas (the start without a model file); any
+        model opened, new or restored brings the canvas back."""
+        if self.welcome is None:
+            self.welcome = WelcomePage(examples, self.recent_files, self)
+            self.welcome.openRequested.connect(self._open_from_welcome)
+            self.welcome.lessonRequested.connect(self._lesson_from_welcome)
+            self.welcome.newRequested.connect(self.new_document)
+            self.welcome.openDialogRequested.connect(self.open_dialog)
+            self.pages.addWidget(self.welcome)
+        else:
+            self.welcome.refresh()
+        if not self.showing_welcome():
+            # The page has the whole window: the editing and run panels come back with a model.
+            self._put_away = self.saveState(LAYOUT_VERSION)
+            for widget in (*self.findChildren(QDockWidget), self.run_toolbar):
+                widget.hide()
+        self.pages.setCurrentWidget(self.welcome)
+        self.welcome.setFocus()
+        return self.welcome
+
+    def _leave_welcome(self) -> None:
+        self.pages.setCurrentWidget(self._view)
+        if self._put_away is not None:
+            self.restoreState(self._put_away, LAYOUT_VERSION)
+        self._put_away = None
+        if self._size_pending and self.isVisible():
+            self._size_docks()
+
+    def showing_welcome(self) -> bool:
+        """Whether the welcome page is shown instead of the canvas."""
+        return self.welcome is not None and self.pages.currentWidget() is self.welcome
+
+    def _open_from_welcome(self, path: str) -> None:
+        bundled = Path(path).resolve().parent == examples_dir().resolve()
+        if self.maybe_save():
+            self.open_path(path, as_example=bundled)
+
+    def _lesson_from_welcome(self, path: str) -> None:
+        start = getattr(self, "start_lesson", None)
+        if callable(start):
+            start(path)
+        else:
+            self._open_from_welcome(path)
+
     def _after_reset(self) -> None:
+        if self.showing_welcome():
+            self._leave_welcome()
+            self._view.setFocus()
         self.inspector.inspect([], [])
         if self.isVisible():
             QTimer.singleShot(0, self._view.fit_to_view)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._size_pending:
+        if self._size_pending and not self.showing_welcome():
             self._size_docks()
         if not self._fitted:
             self._fitted = True
@@ -664,6 +723,8 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        if self.showing_welcome():
+            self._leave_welcome()  # the panels it put away are part of the layout to remember
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(LAYOUT_VERSION))

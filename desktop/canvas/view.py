@@ -81,6 +81,33 @@ class CanvasView(QGraphicsView):
         #: since): a resize (the window laid out, a dock resized) then fits again.
         self._keep_fitted = False
         scene.document.contents_changed.connect(self._release_fit)
+        scene.selection_changed.connect(self.describe_for_accessibility)
+        scene.problems_changed.connect(self.describe_for_accessibility)
+        self.setAccessibleDescription("Empty model: press Tab to add a node")
+
+    def describe_for_accessibility(self, *_: object) -> str:
+        """Say in the canvas's accessible description what a screen reader cannot see on the
+        painted items: the selected nodes and links (kind, name, main parameters, live
+        values, problems), or the model in brief when nothing is selected. Returns it."""
+        scene = self.canvas_scene
+        nodes = [scene.nodes[n] for n in scene.selected_node_ids() if n in scene.nodes]
+        links = [scene.links[k] for k in scene.selected_link_keys() if k in scene.links]
+        parts = [f"Selected: {item.describe()}" for item in nodes]
+        parts += [f"Selected link {s} to {t}" for s, t in (link.key for link in links)]
+        if not parts:
+            count = len(scene.nodes)
+            problems = sum(1 for item in scene.nodes.values() if item.badge.messages)
+            parts = [
+                f"{count} node{'s' if count != 1 else ''} and {len(scene.links)} link{'s' if len(scene.links) != 1 else ''}"
+                + (f", {problems} with problems" if problems else "")
+                + ". Alt+arrow keys select a node, Tab adds one."
+                if count
+                else "Empty model: press Tab to add a node"
+            ]
+        text = "\n".join(parts)
+        if text != self.accessibleDescription():
+            self.setAccessibleDescription(text)
+        return text
 
     def _release_fit(self, *_: object) -> None:
         self._keep_fitted = False
