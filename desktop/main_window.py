@@ -632,7 +632,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ lifecycle
     def open_initial(self, path: str | None) -> bool:
-        """Open ``path``, or the bundled example when None; False if ``path`` failed to load."""
+        """Open ``path``, or the bundled example when None; False if ``path`` failed to load.
+        (Started without a file, ``queuestudio`` shows :meth:`show_welcome` instead.)"""
         if path is None:
             return self.open_path(default_example(), as_example=True)
         return self.open_path(path)
