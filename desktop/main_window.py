@@ -13,7 +13,16 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QPalette, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDockWidget,
@@ -64,12 +73,32 @@ def _scroll_when_short(dock: QDockWidget) -> None:
     panel = dock.widget()
     if panel is None or isinstance(panel, QAbstractScrollArea):
         return
-    scroll = QScrollArea(dock)
-    scroll.setWidgetResizable(True)
+    scroll = _FillScroll(dock)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(panel)
     dock.setWidget(scroll)
+
+
+class _FillScroll(QScrollArea):
+    """A scroll area that gives its panel the whole viewport, or the panel's minimum height
+    when the viewport is lower (QScrollArea's own resizing gives a panel with word-wrapped
+    labels its preferred height, so charts were cut off in a dock that had room for them)."""
+
+    def _fit(self) -> None:
+        panel = self.widget()
+        if panel is not None:
+            port = self.viewport().size()
+            panel.resize(port.width(), max(port.height(), panel.minimumSizeHint().height()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return super().event(event)
 
 
 class MainWindow(QMainWindow):
@@ -212,7 +241,10 @@ class MainWindow(QMainWindow):
         )
         run = self._run_docks()
         if run:
-            self.resizeDocks([run[0]], [max(int(self.height() * RUN_SHARE), 200)], Qt.Orientation.Vertical)
+            # A taller window gives the charts most of its extra height (the canvas keeps
+            # about half of the window): 240 px at 800, about 410 at 1080.
+            height = self.height() * RUN_SHARE + max(0, self.height() - 800) * RUN_SHARE
+            self.resizeDocks([run[0]], [max(int(height), 200)], Qt.Orientation.Vertical)
         lesson = self.findChild(QDockWidget, "lesson")
         if lesson is not None:
             self.resizeDocks([lesson], [LESSON_WIDTH], Qt.Orientation.Horizontal)
