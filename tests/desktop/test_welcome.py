@@ -72,6 +72,9 @@ def test_enter_on_an_example_opens_it_and_brings_back_the_canvas(qtbot: Any, tmp
     assert win.document.path is None  # a bundled example opens as an untitled copy
     assert win.document.model.name == json.loads(Path(wanted).read_text())["name"]
     assert win.inspector_dock.isVisible() and win.findChild(QDockWidget, "run_dashboard").isVisible()
+    # The panels come back in the default layout, without growing the window.
+    assert (win.width(), win.height()) == (1280, 800)
+    assert win.canvas.width() * win.canvas.height() >= 0.45 * 1280 * 800
 
 
 def test_new_and_recent_files_from_the_keyboard(qtbot: Any, tmp_path: Path) -> None:
