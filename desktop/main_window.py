@@ -20,25 +20,21 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QPalette,
-    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractScrollArea,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QStackedWidget,
     QToolBar,
     QWidget,
 )
 
-from desktop import autosave
+from desktop import autosave, window_layout
 from desktop.accessibility import name_toolbar_controls
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.document import ModelDocument
@@ -53,52 +49,7 @@ from desktop.welcome import WelcomePage
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
-#: Version of the saved dock arrangement: a state saved by another version is not restored
-#: (the default layout is used instead), so a changed layout reaches everyone once.
-LAYOUT_VERSION = 2
-#: Default sizes: the left column's width, the run panels' share of the window's height, and
-#: a lesson's width on the right.
-LEFT_WIDTH = 250
-RUN_SHARE = 0.3
-LESSON_WIDTH = 360
-#: The run panels' tab order under the canvas.
-RUN_DOCK_ORDER = ("run_dashboard", "run_theory", "run_results", "run_events")
 FILE_FILTER = "Queue Studio models (*.json);;All files (*)"
-
-
-def _scroll_when_short(dock: QDockWidget) -> None:
-    """Put a dock's panel in a scroll area (unless it scrolls by itself), so the dock can be
-    made lower than the panel's minimum without squeezing it, and without the panel's
-    minimum height pushing the window taller than the screen."""
-    panel = dock.widget()
-    if panel is None or isinstance(panel, QAbstractScrollArea):
-        return
-    scroll = _FillScroll(dock)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidget(panel)
-    dock.setWidget(scroll)
-
-
-class _FillScroll(QScrollArea):
-    """A scroll area that gives its panel the whole viewport, or the panel's minimum height
-    when the viewport is lower (QScrollArea's own resizing gives a panel with word-wrapped
-    labels its preferred height, so charts were cut off in a dock that had room for them)."""
-
-    def _fit(self) -> None:
-        panel = self.widget()
-        if panel is not None:
-            port = self.viewport().size()
-            panel.resize(port.width(), max(port.height(), panel.minimumSizeHint().height()))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.LayoutRequest:
-            self._fit()
-        return super().event(event)
 
 
 class MainWindow(QMainWindow):
@@ -144,15 +95,7 @@ class MainWindow(QMainWindow):
         self.other_windows: list[MainWindow] = []
         self._fitted = False
         self._size_pending = True
-        # The left column (palette, inspector) runs the window's whole height; the run panels
-        # sit under the canvas only.
-        for corner, area in (
-            (Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
-            (Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea),
-            (Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
-            (Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea),
-        ):
-            self.setCorner(corner, area)
+        window_layout.set_corners(self)
         self._build_menus()
         self._connect()
         self.live_run = install_live_run(self)
@@ -165,7 +108,7 @@ class MainWindow(QMainWindow):
         self._block_run()
         run_docks = self._run_docks()
         for dock in run_docks:
-            _scroll_when_short(dock)
+            window_layout.scroll_when_short(dock)
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
         self._action(self.view_menu, "&Reset Layout", self.reset_layout, None, "Put the panels back where they started")
         self._restore_settings()
@@ -202,52 +145,15 @@ class MainWindow(QMainWindow):
             self._size_pending = True
 
     def _run_docks(self) -> list[QDockWidget]:
-        order = {name: i for i, name in enumerate(RUN_DOCK_ORDER)}
-        docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
-        return sorted(docks, key=lambda d: order.get(d.objectName(), len(order)))
+        return window_layout.run_docks(self)
 
     def _place_docks(self) -> None:
-        lesson = self.findChild(QDockWidget, "lesson")
-        lesson_shown = lesson is not None and lesson.isVisible()
-        # Out first, then in: moving a dock out of a tab group in place leaves the group's tab bar behind.
-        run = self._run_docks()
-        for dock in (self.palette_dock, self.inspector_dock, *run, *([lesson] if lesson else [])):
-            dock.setFloating(False)
-            self.removeDockWidget(dock)
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        for dock in (self.palette_dock, self.inspector_dock):
-            self.addDockWidget(left, dock, Qt.Orientation.Vertical)
-            dock.show()
-        for dock in run:
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            dock.show()
-        for first, second in zip(run, run[1:], strict=False):
-            self.tabifyDockWidget(first, second)
-        if run:
-            run[0].raise_()
-        if lesson is not None:
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, lesson)
-            lesson.setVisible(lesson_shown)
+        window_layout.place_docks(self, [self.palette_dock, self.inspector_dock])
 
     def _size_docks(self) -> None:
         """Give the docks their default sizes for the current window size."""
         self._size_pending = False
-        self.resizeDocks([self.palette_dock], [LEFT_WIDTH], Qt.Orientation.Horizontal)
-        palette_height = self.palette_list.sizeHint().height() + 30
-        self.resizeDocks(
-            [self.palette_dock, self.inspector_dock],
-            [palette_height, max(self.height() - palette_height, 200)],
-            Qt.Orientation.Vertical,
-        )
-        run = self._run_docks()
-        if run:
-            # A taller window gives the charts most of its extra height (the canvas keeps
-            # about half of the window): 240 px at 800, about 410 at 1080.
-            height = self.height() * RUN_SHARE + max(0, self.height() - 800) * RUN_SHARE
-            self.resizeDocks([run[0]], [max(int(height), 200)], Qt.Orientation.Vertical)
-        lesson = self.findChild(QDockWidget, "lesson")
-        if lesson is not None:
-            self.resizeDocks([lesson], [LESSON_WIDTH], Qt.Orientation.Horizontal)
+        window_layout.size_docks(self, self.palette_dock, self.inspector_dock, self.palette_list.sizeHint().height())
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -480,7 +386,7 @@ class MainWindow(QMainWindow):
             self.welcome.refresh()
         if not self.showing_welcome():
             # The page has the whole window: the editing and run panels come back with a model.
-            self._put_away = self.saveState(LAYOUT_VERSION)
+            self._put_away = self.saveState(window_layout.LAYOUT_VERSION)
             for widget in (*self.findChildren(QDockWidget), self.run_toolbar):
                 widget.hide()
         self.pages.setCurrentWidget(self.welcome)
@@ -490,7 +396,7 @@ class MainWindow(QMainWindow):
     def _leave_welcome(self) -> None:
         self.pages.setCurrentWidget(self._view)
         if self._put_away is not None:
-            self.restoreState(self._put_away, LAYOUT_VERSION)
+            self.restoreState(self._put_away, window_layout.LAYOUT_VERSION)
         self._put_away = None
         if self._size_pending and self.isVisible():
             self._size_docks()
@@ -735,7 +641,7 @@ class MainWindow(QMainWindow):
         self._place_docks()
         state = settings.value("window/state")
         # A state saved by an older layout (or none) gives the default sizes at the first show.
-        self._size_pending = state is None or not self.restoreState(state, LAYOUT_VERSION)
+        self._size_pending = state is None or not self.restoreState(state, window_layout.LAYOUT_VERSION)
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),
@@ -760,7 +666,7 @@ class MainWindow(QMainWindow):
             self._leave_welcome()  # the panels it put away are part of the layout to remember
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        settings.setValue("window/state", self.saveState(window_layout.LAYOUT_VERSION))
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),
