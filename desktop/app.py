@@ -59,7 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ),
     )
     parser.add_argument("--version", action="version", version=f"queuestudio {queuestudio_version()}")
-    parser.add_argument("model", nargs="?", help="model file to open (default: a bundled example)")
+    parser.add_argument("model", nargs="?", help="model file to open (default: the welcome page)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="render the main window to a PNG and exit")
     parser.add_argument(
         "--run-for", metavar="SECONDS", type=float, help="run the model this long before the screenshot"
@@ -150,7 +150,10 @@ def main(argv: list[str]) -> int:
     install_excepthook()
     logging.getLogger("queuestudio").info("Queue Studio %s started, log %s", queuestudio_version(), log_file)
     window = MainWindow()
-    window.open_initial(args.model)
+    if args.model:
+        window.open_initial(args.model)
+    else:
+        window.show_welcome()
     if args.screenshot:
         return screenshot(window, args.screenshot, args.run_for)
     watch(window)
@@ -167,7 +170,8 @@ def screenshot(window: MainWindow, out: str, run_for: float | None = None) -> in
     window.resize(1280, 800)
     window.show()
     QApplication.processEvents()
-    window.canvas.fit_to_view()
+    if not window.showing_welcome():
+        window.canvas.fit_to_view()
     runner = getattr(window, "run_for", None)
     if run_for is not None and callable(runner):
         runner(run_for)

@@ -12,11 +12,30 @@ import json
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
-from desktop import autosave
+from desktop import autosave, window_layout
+from desktop.accessibility import name_toolbar_controls
 from desktop.canvas import CanvasScene, CanvasView, NodeItem
 from desktop.compare_menu import install_compare
 from desktop.document import ModelDocument
@@ -29,6 +48,8 @@ from desktop.palette import Palette
 from desktop.recovery_dialog import Choice, RecoveryDialog
 from desktop.run.controller import LiveRunController
 from desktop.run.integration import install_live_run
+from desktop.theme import THEMES, apply_theme, style_charts
+from desktop.welcome import WelcomePage
 from engine.model import Model, ModelError, open_model, save_model
 
 MAX_RECENT = 8
@@ -46,7 +67,13 @@ class MainWindow(QMainWindow):
         self._document = ModelDocument(parent=self)
         self.scene = CanvasScene(self._document)
         self._view = CanvasView(self.scene, self)
-        self.setCentralWidget(self._view)
+        #: The central pages: the canvas, and the welcome page (made when first shown).
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self._view)
+        self.setCentralWidget(self.pages)
+        self.welcome: WelcomePage | None = None
+        #: The dock arrangement the welcome page put away, restored when a model is shown.
+        self._put_away: QByteArray | None = None
         self.palette_list = Palette(self)
         self.inspector = Inspector(self._document, self)
         self.palette_dock = self._dock("Palette", "palette", self.palette_list)
@@ -73,6 +100,8 @@ class MainWindow(QMainWindow):
         self._fitted = False
         #: The live run (installed below, once the menus exist; None until then).
         self.live_run: LiveRunController | None = None
+        self._size_pending = True
+        window_layout.set_corners(self)
         self._build_menus()
         self._connect()
         live = install_live_run(self, self._document, self.scene, self.run_toolbar)
@@ -82,6 +111,7 @@ class MainWindow(QMainWindow):
         # ----
         self.help_menu = install_help_menu(self)
         self._install_lessons()
+        name_toolbar_controls(self.run_toolbar)
         live.state_changed.connect(lambda state: self.inspector.set_run_active(state in ("running", "paused")))
         live.state_changed.connect(lambda _state: self._block_run())
         self._document.contents_changed.connect(self._block_run)  # at once, not after the markers' timer
@@ -91,8 +121,11 @@ class MainWindow(QMainWindow):
         # ---- end of the Experiment block ----
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
-        run_docks = [d for d in self.findChildren(QDockWidget) if d.objectName().startswith("run_")]
+        run_docks = self._run_docks()
+        for dock in run_docks:
+            window_layout.scroll_when_short(dock)
         self.view_menu.addActions([d.toggleViewAction() for d in run_docks])
+        self._action(self.view_menu, "&Reset Layout", self.reset_layout, None, "Put the panels back where they started")
         self._restore_settings()
         self._update_title()
 
@@ -155,6 +188,27 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------ layout
+    def reset_layout(self) -> None:
+        """The default arrangement (View ▸ Reset Layout): palette over inspector on the left,
+        the whole height; the run's panels tabbed under the canvas; a lesson on the right.
+        At 1280×800 the canvas keeps about half of the window."""
+        self._place_docks()
+        if self.isVisible():
+            self._size_docks()
+        else:
+            self._size_pending = True
+
+    def _run_docks(self) -> list[QDockWidget]:
+        return window_layout.run_docks(self)
+
+    def _place_docks(self) -> None:
+        window_layout.place_docks(self, [self.palette_dock, self.inspector_dock])
+
+    def _size_docks(self) -> None:
+        """Give the docks their default sizes for the current window size."""
+        self._size_pending = False
+        window_layout.size_docks(self, self.palette_dock, self.inspector_dock, self.palette_list.sizeHint().height())
+
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -188,6 +242,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open…", self.open_dialog, keys.Open, "Open a model file")
         file.addMenu(self.recent_menu)
         file.addMenu(self.examples_menu)
+        self._action(file, "&Welcome Page", self.show_welcome, None, "Examples, lessons and recent files")
         file.addSeparator()
         self._action(file, "&Save", self.save, keys.Save, "Save the model")
         self._action(file, "Save &As…", self.save_as, keys.SaveAs, "Save the model under a new name")
@@ -226,6 +281,41 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.palette_dock.toggleViewAction(), self.inspector_dock.toggleViewAction()])
         self._action(view, "Edit in &Inspector", self._focus_inspector, "Ctrl+I", "Move the keyboard to the inspector")
+        view.addSeparator()
+        self.theme_menu = view.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name, text in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = self.theme_menu.addAction(text)
+            action.setCheckable(True)
+            action.setActionGroup(group)
+            action.setStatusTip(f"Show the window in the {name} colours" if name != "system" else "Follow the desktop")
+            action.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_actions[name] = action
+        self.theme_actions["system"].setChecked(True)
+
+    def set_theme(self, name: str) -> None:
+        """Switch View ▸ Theme to ``"system"``, ``"light"`` or ``"dark"`` (for the whole
+        application, at once, and remembered)."""
+        apply_theme(name)
+        self.theme_actions[name].setChecked(True)
+        QSettings().setValue("view/theme", name)
+        self._style_charts(QGuiApplication.palette())  # the window's own follows when the event arrives
+
+    def _style_charts(self, palette: QPalette | None = None) -> None:
+        style_charts(self, palette or self.palette())
+
+    def _scheme_changed(self, *_: object) -> None:
+        """The desktop switched light/dark: under View ▸ Theme ▸ System the palette follows
+        (Qt changes it), and the painted views are refreshed with it."""
+        if self.theme_actions["system"].isChecked():
+            self._view.apply_palette()
+            self._style_charts()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style_charts()
 
     def _toggle(self, menu: QMenu, text: str, on: bool, slot: object) -> QAction:
         action = menu.addAction(text)
@@ -336,13 +426,63 @@ class MainWindow(QMainWindow):
                 sections.append(f"{title}:\n" + "\n".join(f"• {p}" for p in shown))
         QMessageBox.information(self, "Problems", "\n\n".join(sections))
 
+    def show_welcome(self) -> WelcomePage:
+        """Show the welcome page in place of the canvas (the start without a model file); any
+        model opened, new or restored brings the canvas back."""
+        if self.welcome is None:
+            self.welcome = WelcomePage(examples, self.recent_files, self)
+            self.welcome.openRequested.connect(self._open_from_welcome)
+            self.welcome.lessonRequested.connect(self._lesson_from_welcome)
+            self.welcome.newRequested.connect(self.new_document)
+            self.welcome.openDialogRequested.connect(self.open_dialog)
+            self.pages.addWidget(self.welcome)
+        else:
+            self.welcome.refresh()
+        if not self.showing_welcome():
+            # The page has the whole window: the editing and run panels come back with a model.
+            self._put_away = self.saveState(window_layout.LAYOUT_VERSION)
+            for widget in (*self.findChildren(QDockWidget), self.run_toolbar):
+                widget.hide()
+        self.pages.setCurrentWidget(self.welcome)
+        self.welcome.setFocus()
+        return self.welcome
+
+    def _leave_welcome(self) -> None:
+        self.pages.setCurrentWidget(self._view)
+        if self._put_away is not None:
+            self.restoreState(self._put_away, window_layout.LAYOUT_VERSION)
+        self._put_away = None
+        if self._size_pending and self.isVisible():
+            self._size_docks()
+
+    def showing_welcome(self) -> bool:
+        """Whether the welcome page is shown instead of the canvas."""
+        return self.welcome is not None and self.pages.currentWidget() is self.welcome
+
+    def _open_from_welcome(self, path: str) -> None:
+        bundled = Path(path).resolve().parent == examples_dir().resolve()
+        if self.maybe_save():
+            self.open_path(path, as_example=bundled)
+
+    def _lesson_from_welcome(self, path: str) -> None:
+        start = getattr(self, "start_lesson", None)
+        if callable(start):
+            start(path)
+        else:
+            self._open_from_welcome(path)
+
     def _after_reset(self) -> None:
+        if self.showing_welcome():
+            self._leave_welcome()
+            self._view.setFocus()
         self.inspector.inspect([], [])
         if self.isVisible():
             QTimer.singleShot(0, self._view.fit_to_view)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._size_pending and not self.showing_welcome():
+            self._size_docks()
         if not self._fitted:
             self._fitted = True
             self._view.fit_to_view()
@@ -486,7 +626,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ lifecycle
     def open_initial(self, path: str | None) -> bool:
-        """Open ``path``, or the bundled example when None; False if ``path`` failed to load."""
+        """Open ``path``, or the bundled example when None; False if ``path`` failed to load.
+        (Started without a file, ``queuestudio`` shows :meth:`show_welcome` instead.)"""
         if path is None:
             return self.open_path(default_example(), as_example=True)
         return self.open_path(path)
@@ -553,24 +694,35 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-            self.resizeDocks([self.palette_dock], [300], Qt.Orientation.Horizontal)
+        self._place_docks()
         state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        # A state saved by an older layout (or none) gives the default sizes at the first show.
+        self._size_pending = state is None or not self.restoreState(state, window_layout.LAYOUT_VERSION)
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),
             ("view/minimap", self.minimap_action),
         ):
             action.setChecked(str(settings.value(key, "true")).lower() == "true")
+        hints = QGuiApplication.styleHints()
+        if hints is not None:
+            hints.colorSchemeChanged.connect(self._scheme_changed)
+        theme = str(settings.value("view/theme", "system"))
+        if theme in THEMES and theme != "system":
+            self.set_theme(theme)
+        else:
+            self.theme_actions["system"].setChecked(True)
+            self._style_charts()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
             event.ignore()
             return
+        if self.showing_welcome():
+            self._leave_welcome()  # the panels it put away are part of the layout to remember
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(window_layout.LAYOUT_VERSION))
         for key, action in (
             ("view/snap", self.snap_action),
             ("view/grid", self.grid_action),

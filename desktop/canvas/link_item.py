@@ -7,10 +7,10 @@ import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from desktop.canvas.node_item import PORT_RADIUS, describe_dist
+from desktop.canvas.node_item import PORT_RADIUS, describe_dist, scheme_of
 
 if TYPE_CHECKING:
     from desktop.canvas.node_item import NodeItem
@@ -20,10 +20,6 @@ ARROW = 10.0
 HIT_WIDTH = 12.0
 GRIP_RADIUS = 8.0
 GRIP_FROM_SOURCE = 22.0
-LINK_COLOR = QColor("#80868b")
-SELECTED_COLOR = QColor("#1a73e8")
-ERROR_COLOR = QColor("#d93025")
-FLOW_COLOR = QColor("#1a73e8")
 #: Pen width of a link carrying no flow and of the busiest link of a live run.
 FLOW_MIN_WIDTH, FLOW_MAX_WIDTH = 1.8, 7.0
 
@@ -194,27 +190,30 @@ class LinkItem(QGraphicsItem):
         return rect
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        color = LINK_COLOR if self._flow is None else FLOW_COLOR
+        scheme = scheme_of(self)
+        color = scheme.link if self._flow is None else scheme.flow
         if self.isSelected() or self.error:
-            color = SELECTED_COLOR if self.isSelected() else ERROR_COLOR
+            color = scheme.selection if self.isSelected() else scheme.error
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         width = max(self._flow_width, 2.6) if self.isSelected() else self._flow_width
-        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        # A link in error is dashed as well as red: not told by colour alone.
+        line = Qt.PenStyle.DashLine if self.error else Qt.PenStyle.SolidLine
+        painter.setPen(QPen(color, width, line, Qt.PenCapStyle.FlatCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawPolygon(arrow_head(self._path, ARROW + 1.5 * (self._flow_width - FLOW_MIN_WIDTH)))
         if self._label:
-            painter.setBrush(QColor(255, 255, 255, 230))
+            painter.setBrush(scheme.label_bg)
             painter.setPen(QPen(color, 1))
             painter.drawRoundedRect(self._label_rect, 4, 4)
             painter.setFont(self._font())
-            painter.setPen(QColor("#202124"))
+            painter.setPen(scheme.text)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignCenter, self._label)
         if self._flow_text:
             painter.setFont(self._font())
-            painter.setPen(FLOW_COLOR.darker(130))
+            painter.setPen(scheme.flow_text)
             painter.drawText(self._flow_rect, Qt.AlignmentFlag.AlignCenter, self._flow_text)
 
 
@@ -242,7 +241,8 @@ class DraftLink(QGraphicsItem):
         return self._path.boundingRect().adjusted(-ARROW, -ARROW, ARROW, ARROW)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        color = SELECTED_COLOR if self.valid else ERROR_COLOR
+        scheme = scheme_of(self)
+        color = scheme.selection if self.valid else scheme.error
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine))
         painter.drawPath(self._path)
@@ -277,10 +277,11 @@ class HintItem(QGraphicsItem):
         return self._rect().adjusted(-1, -1, 1, 1)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scheme = scheme_of(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(ERROR_COLOR, 1))
-        painter.setBrush(QColor("#fce8e6"))
+        painter.setPen(QPen(scheme.error, 1))
+        painter.setBrush(scheme.hint_bg)
         painter.drawRoundedRect(self._rect(), 4, 4)
         painter.setFont(LinkItem._font())
-        painter.setPen(QColor("#a50e0e"))
+        painter.setPen(scheme.hint_text)
         painter.drawText(self._rect(), Qt.AlignmentFlag.AlignCenter, self.text)

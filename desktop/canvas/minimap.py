@@ -27,6 +27,8 @@ class Minimap(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Overview: click or drag to move the view")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+        self.setAccessibleName("Overview of the model")
+        self.setAccessibleDescription("A map of the whole model; click or drag to move the view there")
         scene = view.canvas_scene
         # Bound methods, not lambdas: Qt drops these connections when the minimap is deleted,
         # while the scene (which outlives it) goes on emitting ``changed``.
@@ -55,24 +57,29 @@ class Minimap(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        scheme = self.view.canvas_scene.colors
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#c4c7c5"), 1))
-        painter.setBrush(QColor(255, 255, 255, 235))
+        painter.setPen(QPen(scheme.minimap_border, 1))
+        background = QColor(scheme.minimap_bg)
+        background.setAlpha(235)
+        painter.setBrush(background)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
         world = self._world()
         scale, offset = self._scale(world)
         painter.translate(offset)
         painter.scale(scale, scale)
         scene = self.view.canvas_scene
-        painter.setPen(QPen(QColor("#9aa0a6"), 1.5 / scale))
+        painter.setPen(QPen(scheme.link, 1.5 / scale))
         for link in scene.links.values():
             painter.drawLine(link.source_item.output_port(), link.target_item.input_port())
         painter.setPen(Qt.PenStyle.NoPen)
         for item in scene.nodes.values():
-            painter.setBrush(kind_color(item.kind))
+            painter.setBrush(scheme.card_accent(kind_color(item.kind)))
             painter.drawRoundedRect(QRectF(item.pos(), item.pos() + QPointF(WIDTH, HEIGHT)), 10, 10)
-        painter.setPen(QPen(QColor("#1a73e8"), 2 / scale))
-        painter.setBrush(QColor(26, 115, 232, 30))
+        window = QColor(scheme.selection)
+        painter.setPen(QPen(window, 2 / scale))
+        window.setAlpha(30)
+        painter.setBrush(window)
         painter.drawRect(self.view.visible_scene_rect())
         painter.end()
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsObject, QStyleOptionGraphicsItem, QWidget
 
 from desktop.icons import kind_color, kind_pixmap
+from desktop.theme import Colors, colors, readable
 from engine.model.kinds.base import describe_dist as describe_dist  # the link labels' too
 from engine.model.schema import KINDS
 
@@ -26,8 +27,15 @@ WIDTH, HEIGHT = 168.0, 62.0
 PORT_RADIUS = 6.0
 PORT_HIT = 13.0
 ICON = 26
-LIVE_HEIGHT = 18.0
+LIVE_HEIGHT = 20.0
 BADGE_RADIUS = 9.0
+
+
+def scheme_of(item: QGraphicsItem) -> Colors:
+    """The colours an item paints with: its scene's (which follow the palette)."""
+    scene = item.scene()
+    found = getattr(scene, "colors", None)
+    return found if isinstance(found, Colors) else colors()
 
 
 def summary(kind: str, params: dict[str, Any]) -> list[str]:
@@ -39,11 +47,15 @@ def summary(kind: str, params: dict[str, Any]) -> list[str]:
 
 
 class BadgeItem(QGraphicsItem):
-    """The validation marker at a node's top-right corner; its tooltip is the message."""
+    """The validation marker at a node's top-right corner; its tooltip is the message.
+
+    Not by colour alone: an error is a round badge with "!", a warning a triangle with "!",
+    and :meth:`describe` says which in words (the canvas's accessible description)."""
 
     def __init__(self, parent: QGraphicsItem) -> None:
         super().__init__(parent)
         self.error = False
+        self.messages: list[str] = []
         self.setPos(WIDTH - 2, 2)
         self.setZValue(2)
         self.setAcceptHoverEvents(True)
@@ -53,23 +65,38 @@ class BadgeItem(QGraphicsItem):
         """Show ``messages`` (hide the badge when there are none)."""
         self.error = error
         self.setToolTip("\n".join(messages))
+        self.messages = list(messages)
         self.setVisible(bool(messages))
         self.update()
+
+    def describe(self) -> str:
+        """The badge in words ("" when hidden): "error: …" or "warning: …"."""
+        if not self.messages:
+            return ""
+        return f"{'error' if self.error else 'warning'}: {'; '.join(self.messages)}"
 
     def boundingRect(self) -> QRectF:
         r = BADGE_RADIUS + 1
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        scheme = scheme_of(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("white"), 1.5))
-        painter.setBrush(QColor("#d93025") if self.error else QColor("#f2a100"))
-        painter.drawEllipse(QPointF(0, 0), BADGE_RADIUS, BADGE_RADIUS)
+        painter.setPen(QPen(scheme.card, 1.5))
+        r = BADGE_RADIUS
+        if self.error:
+            painter.setBrush(scheme.error)
+            painter.drawEllipse(QPointF(0, 0), r, r)
+        else:
+            painter.setBrush(scheme.warning)
+            painter.drawPolygon(QPolygonF([QPointF(0, -r), QPointF(r, r * 0.8), QPointF(-r, r * 0.8)]))
         font = QFont(painter.font())
         font.setBold(True)
-        font.setPixelSize(13)
+        font.setPixelSize(13 if self.error else 11)
         painter.setFont(font)
-        painter.drawText(self.boundingRect(), Qt.AlignmentFlag.AlignCenter, "!")
+        painter.setPen(scheme.on_badge)
+        text_rect = self.boundingRect() if self.error else self.boundingRect().adjusted(0, 3, 0, 0)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "!")
 
 
 class NodeItem(QGraphicsObject):
@@ -202,31 +229,53 @@ class NodeItem(QGraphicsObject):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         node = self.document.node(self.node_id)
-        accent = kind_color(node.kind)
+        scheme = scheme_of(self)
+        accent = scheme.card_accent(kind_color(node.kind))
         selected = self.isSelected()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QRectF(0, 0, WIDTH, HEIGHT)
-        painter.setPen(QPen(QColor("#1a73e8") if selected else accent.darker(115), 2.5 if selected else 1.2))
-        painter.setBrush(QColor("#ffffff"))
+        edge = accent if scheme.dark else accent.darker(115)
+        painter.setPen(QPen(scheme.selection if selected else edge, 2.5 if selected else 1.2))
+        painter.setBrush(scheme.card)
         painter.drawRoundedRect(body, 8, 8)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(accent)
         painter.drawRoundedRect(QRectF(1.5, 1.5, 5, HEIGHT - 3), 2.5, 2.5)
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         painter.drawPixmap(QPointF(14, (HEIGHT - ICON) / 2), kind_pixmap(node.kind, ICON, max(1.0, ratio)))
-        self._paint_text(painter, node.label or node.id, summary(node.kind, node.params))
-        self._paint_ports(painter, accent)
+        self._paint_text(painter, node.label or node.id, summary(node.kind, node.params), scheme)
+        self._paint_ports(painter, accent, scheme)
         if self._live is not None:
-            self._paint_live(painter, accent)
+            self._paint_live(painter, accent, scheme)
 
-    def _paint_text(self, painter: QPainter, title: str, lines: list[str]) -> None:
+    def describe(self) -> str:
+        """The card in words, for the canvas's accessible description: kind, name, main
+        parameters, live values and problems ("Server cpu: 1 server, exp 1 s")."""
+        node = self.document.node(self.node_id)
+        kind = KINDS[node.kind].label if node.kind in KINDS else node.kind
+        name = node.label or node.id
+        parts = [f"{kind} {name}: {', '.join(summary(node.kind, node.params))}"]
+        if self._live is not None:
+            parts.append(self.live_text())
+            if self._busy() >= 0.95:
+                parts.append("saturated")
+        if self.badge.describe():
+            parts.append(self.badge.describe())
+        return "; ".join(parts)
+
+    def _busy(self) -> float:
+        if self._live is None:
+            return 0.0
+        return self._live_cpu if self._live_cpu is not None else self._live[1]
+
+    def _paint_text(self, painter: QPainter, title: str, lines: list[str], scheme: Colors) -> None:
         left = 14 + ICON + 10
         width = WIDTH - left - 8
         font = QFont(painter.font())
         font.setPixelSize(13)
         font.setBold(True)
         painter.setFont(font)
-        painter.setPen(QColor("#202124"))
+        painter.setPen(scheme.text)
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         title = QFontMetricsF(font).elidedText(title, Qt.TextElideMode.ElideRight, width)
         top = 6.0 if len(lines) > 1 else 11.0
@@ -234,44 +283,51 @@ class NodeItem(QGraphicsObject):
         font.setBold(False)
         font.setPixelSize(11)
         painter.setFont(font)
-        painter.setPen(QColor("#5f6368"))
+        painter.setPen(scheme.subtext)
         metrics = QFontMetricsF(font)
         for row, line in enumerate(lines[:2]):
             text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
             painter.drawText(QRectF(left, top + 19 + row * 15, width, 15), align, text)
 
-    def _paint_ports(self, painter: QPainter, accent: QColor) -> None:
-        painter.setPen(QPen(QColor("white"), 1.5))
+    def _paint_ports(self, painter: QPainter, accent: QColor, scheme: Colors) -> None:
+        painter.setPen(QPen(scheme.card, 1.5))
         painter.setBrush(accent)
         if self.has_input():
             painter.drawEllipse(QPointF(0, HEIGHT / 2), PORT_RADIUS, PORT_RADIUS)
         if self.has_output():
             painter.drawEllipse(QPointF(WIDTH, HEIGHT / 2), PORT_RADIUS, PORT_RADIUS)
 
-    def _paint_live(self, painter: QPainter, accent: QColor) -> None:
-        _, utilization = self._live  # type: ignore[misc]
-        busy = self._live_cpu if self._live_cpu is not None else utilization
+    def live_colors(self) -> tuple[QColor, QColor, QColor]:
+        """The live strip's (track, fill, text) colours: the text readable on both."""
+        scheme = scheme_of(self)
+        accent = kind_color(self.kind)
+        fill = scheme.live_fill(accent, self._busy() >= 0.95)
+        return scheme.track, fill, readable(scheme.live_text, scheme.track, fill)
+
+    def _paint_live(self, painter: QPainter, accent: QColor, scheme: Colors) -> None:
+        busy = self._busy()
+        track, fill_color, text_color = self.live_colors()
         area = QRectF(8, HEIGHT + 3, WIDTH - 16, LIVE_HEIGHT - 5)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#e8eaed"))
+        painter.setBrush(track)
         painter.drawRoundedRect(area, 3, 3)
         fill = QRectF(area.left(), area.top(), area.width() * min(max(busy, 0.0), 1.0), area.height())
-        painter.setBrush(QBrush(QColor("#d93025") if busy >= 0.95 else accent.lighter(140)))
+        painter.setBrush(QBrush(fill_color))
         painter.drawRoundedRect(fill, 3, 3)
         font = QFont(painter.font())
-        font.setPixelSize(10)
+        font.setPixelSize(11)
         font.setBold(False)
         painter.setFont(font)
-        painter.setPen(QColor("#202124"))
-        text = self.live_text()
+        painter.setPen(text_color)
+        # Saturation is said with a sign, not only by the bar's colour.
+        text = ("⚠ " if busy >= 0.95 else "") + self.live_text()
         if self._live_now is not None:
             small = QFont(font)
-            small.setPixelSize(8)
+            small.setPixelSize(9)
             now = f"now {self._live_now:.0f}"
             width = QFontMetricsF(small).horizontalAdvance(now) + 4
             painter.drawText(area.adjusted(2, 0, -width, 0), Qt.AlignmentFlag.AlignCenter, text)
             painter.setFont(small)
-            painter.setPen(QColor("#5f6368"))
             painter.drawText(
                 area.adjusted(0, 0, -2, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, now
             )

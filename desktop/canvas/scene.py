@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QTransform
+from PySide6.QtGui import QPalette, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from desktop.canvas.link_item import DraftLink, HintItem, LinkItem
 from desktop.canvas.node_item import NodeItem
 from desktop.commands import AddItems, MoveNodes, RerouteLink
 from desktop.document import LinkKey, ModelDocument
+from desktop.theme import Colors, colors
 from engine.model import Link
 from engine.model.schema import KINDS
 
@@ -35,6 +36,8 @@ class CanvasScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.links: dict[LinkKey, LinkItem] = {}
         self.snap_enabled = True
+        #: The colours of the cards, links and canvas, from the palette (see :meth:`set_palette`).
+        self.colors: Colors = colors()
         self._drag: dict[str, object] | None = None
         self._draft: DraftLink | None = None
         self.hint = HintItem()
@@ -52,6 +55,13 @@ class CanvasScene(QGraphicsScene):
         document.settings_changed.connect(self._refresh_timer.start)
         document.document_reset.connect(self.rebuild)
         self.rebuild()
+
+    def set_palette(self, palette: QPalette) -> None:
+        """Repaint everything in the colours of ``palette`` (light or dark)."""
+        self.colors = colors(palette)
+        for item in self.items():
+            item.update()
+        self.update()
 
     def _timer(self, interval: int, slot: Callable[[], object]) -> QTimer:
         timer = QTimer(self)

@@ -10,7 +10,6 @@ import math
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QColor,
     QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -30,11 +29,14 @@ from desktop.canvas.editing import CanvasEditor
 from desktop.canvas.link_item import LinkItem
 from desktop.canvas.minimap import Minimap
 from desktop.canvas.quick_add import QuickAdd
-from desktop.canvas.scene import GRID, CanvasScene
+from desktop.canvas.scene import GRID, SCENE_MARGIN, CanvasScene
 
 KIND_MIME = "application/x-queuestudio-kind"
 MIN_SCALE, MAX_SCALE = 0.1, 4.0
-FIT_MAX_SCALE = 1.25
+#: Fitting never enlarges past 100 %: the size at which the cards' text was designed to be read.
+FIT_MAX_SCALE = 1.0
+#: Room left around the model by Fit to View, in scene units.
+FIT_MARGIN = 40.0
 #: Arrow keys as unit directions on the canvas.
 ARROWS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
 
@@ -75,6 +77,40 @@ class CanvasView(QGraphicsView):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
         self.editor.arranged.connect(self.fit_to_view)
+        #: Whether the view still shows what the last Fit to View chose (no zoom, pan or edit
+        #: since): a resize (the window laid out, a dock resized) then fits again.
+        self._keep_fitted = False
+        scene.document.contents_changed.connect(self._release_fit)
+        scene.selection_changed.connect(self.describe_for_accessibility)
+        scene.problems_changed.connect(self.describe_for_accessibility)
+        self.setAccessibleDescription("Empty model: press Tab to add a node")
+
+    def describe_for_accessibility(self, *_: object) -> str:
+        """Say in the canvas's accessible description what a screen reader cannot see on the
+        painted items: the selected nodes and links (kind, name, main parameters, live
+        values, problems), or the model in brief when nothing is selected. Returns it."""
+        scene = self.canvas_scene
+        nodes = [scene.nodes[n] for n in scene.selected_node_ids() if n in scene.nodes]
+        links = [scene.links[k] for k in scene.selected_link_keys() if k in scene.links]
+        parts = [f"Selected: {item.describe()}" for item in nodes]
+        parts += [f"Selected link {s} to {t}" for s, t in (link.key for link in links)]
+        if not parts:
+            count = len(scene.nodes)
+            problems = sum(1 for item in scene.nodes.values() if item.badge.messages)
+            parts = [
+                f"{count} node{'s' if count != 1 else ''} and {len(scene.links)} link{'s' if len(scene.links) != 1 else ''}"
+                + (f", {problems} with problems" if problems else "")
+                + ". Alt+arrow keys select a node, Tab adds one."
+                if count
+                else "Empty model: press Tab to add a node"
+            ]
+        text = "\n".join(parts)
+        if text != self.accessibleDescription():
+            self.setAccessibleDescription(text)
+        return text
+
+    def _release_fit(self, *_: object) -> None:
+        self._keep_fitted = False
 
     # ------------------------------------------------------------ zoom and pan
     @property
@@ -85,6 +121,7 @@ class CanvasView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         """Scale to ``factor`` (clamped to 10 %–400 %), keeping the anchor point."""
         factor = min(max(factor, MIN_SCALE), MAX_SCALE)
+        self._keep_fitted = False
         ratio = factor / self.zoom
         if not math.isclose(ratio, 1.0):
             self.scale(ratio, ratio)
@@ -102,21 +139,38 @@ class CanvasView(QGraphicsView):
         """Back to 100 %."""
         self.set_zoom(1.0)
 
-    def fit_to_view(self) -> None:
-        """Show every node, at no more than 125 %."""
-        items = self.canvas_scene.nodes.values()
-        if not items:
-            return
+    def model_rect(self) -> QRectF:
+        """The scene area of every node and link (null when there are none)."""
         rect = QRectF()
-        for item in items:
+        for item in self.canvas_scene.nodes.values():
             rect = rect.united(item.sceneBoundingRect())
         for link in self.canvas_scene.links.values():
             rect = rect.united(link.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        clamped = min(max(self.zoom, MIN_SCALE), FIT_MAX_SCALE)
-        if not math.isclose(clamped, self.zoom):
-            self.setTransform(QTransform.fromScale(clamped, clamped))
-            self.centerOn(rect.center())
+        return rect
+
+    def fit_scale(self) -> float:
+        """The zoom :meth:`fit_to_view` picks: 100 % when the whole model fits at 100 % (a
+        small model is never blown up, nor shrunk), else the largest zoom showing all of it."""
+        rect = self.model_rect()
+        if rect.isNull():
+            return 1.0
+        rect = rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        port = self.viewport().rect()
+        fits = min(port.width() / max(rect.width(), 1.0), port.height() / max(rect.height(), 1.0))
+        return min(max(fits, MIN_SCALE), FIT_MAX_SCALE)
+
+    def fit_to_view(self) -> None:
+        """Show every node, centred, at 100 % when it fits there (else smaller, to fit)."""
+        rect = self.model_rect()
+        if rect.isNull():
+            return
+        scale = self.fit_scale()
+        grown = rect.adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+        if not self.canvas_scene.sceneRect().contains(grown):  # so that centring is not clamped
+            self.canvas_scene.setSceneRect(self.canvas_scene.sceneRect().united(grown))
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
+        self._keep_fitted = True
         self.zoom_changed.emit(self.zoom)
 
     def visible_scene_rect(self) -> QRectF:
@@ -162,6 +216,7 @@ class CanvasView(QGraphicsView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
             delta = event.position().toPoint() - self._pan_from
+            self._keep_fitted = False
             self._pan_from = event.position().toPoint()
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
@@ -324,13 +379,14 @@ class CanvasView(QGraphicsView):
     # ------------------------------------------------------------ painting
     def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
         rect = QRectF(exposed)
-        painter.fillRect(rect, QColor("#f8f9fa"))
+        scheme = self.canvas_scene.colors
+        painter.fillRect(rect, scheme.canvas)
         if not self.grid_visible or self.zoom < 0.3:
             return
         step = GRID if self.zoom >= 0.6 else GRID * 5
         left = math.floor(rect.left() / step) * step
         top = math.floor(rect.top() / step) * step
-        minor, major = QPen(QColor("#e3e5e8"), 0), QPen(QColor("#cfd3d7"), 0)
+        minor, major = QPen(scheme.grid_minor, 0), QPen(scheme.grid_major, 0)
         x = left
         while x < rect.right():
             painter.setPen(major if round(x / step) % 5 == 0 else minor)
@@ -342,6 +398,21 @@ class CanvasView(QGraphicsView):
             painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
             y += step
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Repaint the canvas, its items and the minimap in the colours of the view's palette
+        (called when the palette changes: the system or View ▸ Theme switched light/dark)."""
+        self.canvas_scene.set_palette(self.palette())
+        self.resetCachedContent()
+        self.viewport().update()
+        self.minimap.update()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._keep_fitted:
+            self.fit_to_view()
         self.minimap.move(self.width() - self.minimap.width() - 12, self.height() - self.minimap.height() - 12)

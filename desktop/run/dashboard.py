@@ -146,7 +146,6 @@ class Dashboard(QWidget):
         self.key_label.hide()  # until a run has stations
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("color: #505050")
         self.view = _TimedLayout()
         self.view.setBackground("w")
         self.view.setMinimumHeight(240)
@@ -242,8 +241,7 @@ class Dashboard(QWidget):
         self.station_box.blockSignals(False)
         self.key_label.show()
         self.key_label.setText(
-            "&nbsp;&nbsp;&nbsp;".join(keys)
-            + '&nbsp;&nbsp;&nbsp;<span style="color:#606060">dashed: theory · shaded: warm-up</span>'
+            "&nbsp;&nbsp;&nbsp;".join(keys) + "&nbsp;&nbsp;&nbsp;<span>dashed: theory · shaded: warm-up</span>"
         )
         self._visible = set(store.stations)
         self._show_empty_range()
