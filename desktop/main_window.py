@@ -432,7 +432,7 @@ class MainWindow(QMainWindow):
         if self.welcome is None:
             self.welcome = WelcomePage(examples, self.recent_files, self)
             self.welcome.openRequested.connect(self._open_from_welcome)
-            self.welcome.lessonRequested.connect(self._lesson_from_welcome)
+            self.welcome.lessonRequested.connect(self.start_lesson)
             self.welcome.newRequested.connect(self.new_document)
             self.welcome.openDialogRequested.connect(self.open_dialog)
             self.pages.addWidget(self.welcome)
@@ -463,13 +463,6 @@ class MainWindow(QMainWindow):
         bundled = Path(path).resolve().parent == examples_dir().resolve()
         if self.maybe_save():
             self.open_path(path, as_example=bundled)
-
-    def _lesson_from_welcome(self, path: str) -> None:
-        start = getattr(self, "start_lesson", None)
-        if callable(start):
-            start(path)
-        else:
-            self._open_from_welcome(path)
 
     def _after_reset(self) -> None:
         if self.showing_welcome():
