@@ -17,10 +17,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from desktop.compare_dock import CompareDock
+from desktop.experiment.history import RunHistory
 from desktop.run.ghost import GhostViews, GhostWorker
 from desktop.run.worker import SimulationWorker
 from desktop.scenario_views import CanvasMarks, DifferenceBanner, InspectorMarks, ScenarioSwitch, with_banner
 from desktop.scenarios import RecoveryView, Scenarios
+from engine.experiments import Comparison
 from engine.model import Model, check_document
 from engine.model.schema import is_station
 
@@ -143,6 +145,28 @@ class CompareFeature(QObject):
                 "Compare ▸ Save Scenario B As… writes B.",
                 10000,
             )
+
+    def record_in(self, history: RunHistory) -> None:
+        """Put every finished A vs B into the Runs ``history``: the paired differences (B − A)
+        with their half-widths, what B changes, and the headline verdicts."""
+
+        def record(comparison: Comparison) -> None:
+            results = {
+                node: {name: row["diff"] for name, row in rows.items()}
+                | {"ci95": {name: row["ci95"] for name, row in rows.items()}}
+                for node, rows in comparison.differences().items()
+            }
+            changes = [f"{node}: {line}" for node, lines in self.scenarios.differences().items() for line in lines]
+            history.add(
+                "comparison",
+                f"A vs B: {comparison.replications} paired replications (B − A)",
+                results,
+                model=self.scenarios.model_b,
+                changes=changes,
+                summary=self.panel.headline.text().replace("\n", " · "),
+            )
+
+        self.panel.finished.connect(record)
 
     def run_comparison(self) -> bool:
         """Start paired replications of A and B in the dock; False (with a message) when it

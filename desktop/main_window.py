@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         # ---- Experiment and History docks (run_experiment, run_history), Experiment menu: issue 12 ----
         self.experiments = install_experiments(self)
         self.run_history = self.experiments.history
+        self.compare.record_in(self.run_history)
         # ---- end of the Experiment block ----
         self._document.settings_changed.connect(self._block_run)
         self._block_run()

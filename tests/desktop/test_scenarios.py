@@ -160,6 +160,14 @@ def test_run_a_vs_b_gives_a_verdict_that_agrees_with_the_cli(window: MainWindow,
     text = panel.verdict_of("cpu", "mean_response")
     assert text.startswith("B cuts mean response by ") and " s (−" in text
     assert "cpu: B cuts mean response" in panel.headline.text()
+    # It went into the Runs history: B − A with its half-width, what B changes, the verdicts.
+    entry = window.run_history.entries[0]
+    row = comparison.differences()["cpu"]["mean_response"]
+    assert entry.kind == "comparison"
+    assert entry.results["cpu"]["mean_response"] == row["diff"]
+    assert entry.results["cpu"]["ci95"]["mean_response"] == row["ci95"]
+    assert any(line.startswith("arrivals: ") for line in entry.changes)
+    assert "B cuts mean response" in entry.summary
     # The same comparison from the command line, on the same seed.
     s = window.compare.scenarios
     window._write(str(tmp_path / "a.json"))
