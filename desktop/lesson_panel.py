@@ -3,7 +3,7 @@
 The panel is a view over the document (see :mod:`engine.model.lesson` for the block): it
 shows the current step's explanation, the action asked of the student and whether it is
 done, and a predict-then-run question. The student types a guess and locks it in (Enter),
-runs the model, and sees the guess beside theory (:func:`engine.model.lesson.theory_value`
+runs the model, and sees the guess beside theory (:func:`engine.theory.metric_value`
 on the model as it was run) and the simulation (the finished run's results). Back and Next
 move between steps; every answer stays in the table below for the rest of the session, also
 when the lesson is left and started again.
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.document import ModelDocument
+from engine import theory
 from engine.model import Model
 from engine.model.lesson import (
     Lesson,
@@ -47,7 +48,6 @@ from engine.model.lesson import (
     read_lesson,
     set_done,
     simulated_value,
-    theory_value,
 )
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ class LessonPanel(QWidget):
 
     def _compare(self, step: Step, answer: Answer, model: Model, results: Any) -> None:
         assert step.metric is not None
-        answer.theory = theory_value(model, step.metric)
+        answer.theory = theory.metric_value(model, step.metric)
         answer.simulated = simulated_value(results, step.metric)
         notes = []
         if step.action is not None and "set" in step.action and not set_done(model, step.action):

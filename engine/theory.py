@@ -80,6 +80,7 @@ __all__ = [
     "saturation_population",
     "interactive_response_time",
     "analyze",
+    "metric_value",
 ]
 
 
@@ -92,3 +93,23 @@ def analyze(model: Any) -> dict[str, Any]:
     places). See :mod:`engine.analysis` for when each station counts as solved.
     """
     return analyze_model(model)
+
+
+def metric_value(model: Any, metric: str) -> float | str:
+    """What queueing theory says ``NODE.METRIC`` is for ``model`` (see
+    :func:`analyze`), or the reason it has no answer."""
+    node_id, _, name = metric.rpartition(".")
+    try:
+        analysed = analyze(model)
+    except (ValueError, ArithmeticError) as exc:
+        return f"theory cannot solve this model ({exc})"
+    if node_id not in analysed:
+        return f"theory has nothing to say about {node_id!r}"
+    found = analysed[node_id]
+    if isinstance(found, str):
+        return found
+    values = found if isinstance(found, dict) else found.as_dict()
+    value = values.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"theory gives no {name} for {node_id!r}"
+    return float(value)

@@ -18,7 +18,7 @@ a ``predict`` question the student answers with a number before running. Actions
 
 A ``predict`` names a ``metric`` as ``NODE.METRIC`` (a station's or sink's metric from
 :mod:`engine.metrics`); its answer is compared with :func:`theory_value` (what
-:func:`engine.theory.analyze` gives for the model) and the simulated value of the run.
+:func:`engine.theory.metric_value` gives for the model) and the simulated value of the run.
 
 This module checks a lesson block (:func:`lesson_problems`) and answers the questions the
 lesson panel asks of a model; it never imports Qt.
@@ -286,28 +286,6 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def theory_value(model: Model, metric: str) -> float | str:
-    """What queueing theory says ``NODE.METRIC`` is for ``model`` (see
-    :func:`engine.theory.analyze`), or the reason it has no answer."""
-    from engine import theory
-
-    node_id, _, name = metric.rpartition(".")
-    try:
-        analysed = theory.analyze(model)
-    except (ValueError, ArithmeticError) as exc:
-        return f"theory cannot solve this model ({exc})"
-    if node_id not in analysed:
-        return f"theory has nothing to say about {node_id!r}"
-    found = analysed[node_id]
-    if isinstance(found, str):
-        return found
-    values = found if isinstance(found, dict) else found.as_dict()
-    value = values.get(name)
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return f"theory gives no {name} for {node_id!r}"
-    return float(value)
 
 
 def simulated_value(results: Any, metric: str) -> float | None:

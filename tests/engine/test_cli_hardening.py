@@ -59,9 +59,10 @@ HANG = 120  # seconds: only to catch a hang
 
 
 def model_file(tmp_path: Path, name: str = "model.json", *, end_time: float = 200, **ids: str) -> Path:
-    """mm1.json without warm-up; ``ids`` renames nodes (``cpu="ρ≥"``)."""
+    """mm1.json without warm-up or lesson; ``ids`` renames nodes (``cpu="ρ≥"``)."""
     doc = json.loads(MM1.read_text(encoding="utf-8"))
     doc["simulation"].update({"end_time": end_time, "warmup": 0, "sample_interval": 10.0})
+    doc.pop("lesson", None)  # its steps name the nodes by their old ids
     for old, new in ids.items():
         for node in doc["nodes"]:
             if node["id"] == old:

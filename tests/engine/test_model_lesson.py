@@ -21,7 +21,6 @@ from engine.model.lesson import (
     same_value,
     set_done,
     simulated_value,
-    theory_value,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
@@ -56,7 +55,7 @@ def test_each_bundled_lesson_is_valid_and_asks_theory_a_question_it_answers(name
     assert all(s.predicts for s in lesson.steps)  # every step is predict-then-run
     # The first question is answered by theory for the model as shipped.
     first = lesson.steps[0]
-    assert isinstance(theory_value(model, first.metric), float)
+    assert isinstance(theory.metric_value(model, first.metric), float)
 
 
 def test_the_lesson_round_trips_through_load_and_save_unchanged(tmp_path: Path) -> None:
@@ -165,12 +164,12 @@ def test_actions_read_as_instructions() -> None:
 
 def test_theory_and_simulation_answers() -> None:
     model = load_model(EXAMPLES / "tandem.json")
-    assert theory_value(model, "cut.mean_response") == pytest.approx(theory.mm1(0.8, 1.0).mean_response)
-    assert theory_value(model, "done.mean_latency") == pytest.approx(5.0 + 0.8 / (1 - 0.64))
+    assert theory.metric_value(model, "cut.mean_response") == pytest.approx(theory.mm1(0.8, 1.0).mean_response)
+    assert theory.metric_value(model, "done.mean_latency") == pytest.approx(5.0 + 0.8 / (1 - 0.64))
     model.node("cut").params["service_time"] = {"dist": "constant", "value": 1.0}
-    reason = theory_value(model, "polish.mean_response")
+    reason = theory.metric_value(model, "polish.mean_response")
     assert isinstance(reason, str) and "Poisson" in reason
-    assert isinstance(theory_value(model, "ghost.mean_response"), str)
+    assert isinstance(theory.metric_value(model, "ghost.mean_response"), str)
     results = {"cut": {"mean_response": 4.5, "completed": 10}, "done": {"mean_latency": float("nan")}}
     assert simulated_value(results, "cut.mean_response") == 4.5
     assert simulated_value(results, "done.mean_latency") is None
