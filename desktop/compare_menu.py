@@ -65,7 +65,7 @@ class CompareFeature(QObject):
         self.panel.run_requested.connect(self.run_comparison)
         self.panel.message_posted.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self.dock = QDockWidget("A vs B", window)
-        self.dock.setObjectName("compare")
+        self.dock.setObjectName("run_compare")  # a run panel: tabbed under the canvas
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         results = window.findChild(QDockWidget, "run_results")

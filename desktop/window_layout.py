@@ -21,7 +21,15 @@ LEFT_WIDTH = 250
 RUN_SHARE = 0.3
 LESSON_WIDTH = 360
 #: The run panels' tab order under the canvas.
-RUN_DOCK_ORDER = ("run_dashboard", "run_theory", "run_results", "run_events")
+RUN_DOCK_ORDER = (
+    "run_dashboard",
+    "run_theory",
+    "run_results",
+    "run_events",
+    "run_experiment",
+    "run_compare",
+    "run_history",
+)
 
 
 def set_corners(window: QMainWindow) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar
 
 from desktop.main_window import MainWindow
+from desktop.window_layout import RUN_DOCK_ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples"
@@ -47,15 +48,16 @@ def test_the_window_keeps_its_size_and_the_canvas_has_the_largest_share(
 
 def test_the_run_panels_are_tabs_under_the_canvas(qtbot: Any, tmp_path: Path) -> None:
     win = shown(qtbot, tmp_path, 1280, 800)
-    names = {"run_dashboard", "run_theory", "run_results", "run_events"}
+    names = set(RUN_DOCK_ORDER)  # the four of a run, then Experiment, A vs B and History
     docks = [d for d in win.findChildren(QDockWidget) if d.objectName() in names]
-    assert len(docks) == 4
+    assert len(docks) == 7
     assert {win.dockWidgetArea(d).name for d in docks} == {"BottomDockWidgetArea"}
     dashboard = win.findChild(QDockWidget, "run_dashboard")
     assert {d.objectName() for d in win.tabifiedDockWidgets(dashboard)} == names - {"run_dashboard"}
     # The tab bar under the run panels (Qt keeps the bars of earlier arrangements, unused).
     bar = next(t for t in win.findChildren(QTabBar) if t.geometry().width() == dashboard.width())
-    assert [bar.tabText(i) for i in range(bar.count())] == ["Dashboard", "Theory", "Results", "Events"]
+    tabs = [bar.tabText(i) for i in range(bar.count())]
+    assert tabs == ["Dashboard", "Theory", "Results", "Events", "Experiment", "A vs B", "History"]
     assert dashboard.geometry().top() >= win.canvas.geometry().bottom()
 
 
