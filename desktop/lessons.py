@@ -50,7 +50,12 @@ def install_lessons(
     dock.setObjectName("lesson")
     dock.setWidget(scroll)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    panel.action_completed.connect(lambda text: window.statusBar().showMessage(f"✓ {text}", 6000))
+
+    def say_done(text: str) -> None:  # only to a student following the lesson, not to anyone opening the example
+        if dock.isVisible():
+            window.statusBar().showMessage(f"✓ {text}", 6000)
+
+    panel.action_completed.connect(say_done)
     # A tab beside the run's Theory, Results and Events: a dock of its own under them would
     # push the window past 800 px high, and the panel shows theory and simulation itself.
     theory = window.findChild(QDockWidget, "run_theory")

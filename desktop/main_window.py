@@ -120,6 +120,9 @@ class MainWindow(QMainWindow):
         self.run_history = self.experiments.history
         self.compare.record_in(self.run_history)
         # ---- end of the Experiment block ----
+        # Help stays the last menu, after those the features above added.
+        self.menuBar().removeAction(self.help_menu.menuAction())
+        self.menuBar().addAction(self.help_menu.menuAction())
         self._document.settings_changed.connect(self._block_run)
         self._block_run()
         run_docks = self._run_docks()
