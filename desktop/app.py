@@ -64,7 +64,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--run-for", metavar="SECONDS", type=float, help="run the model this long before the screenshot"
     )
-    return parser.parse_args(argv)
+    parser.add_argument("--lesson", action="store_true", help="start the model's lesson (Help ▸ Lessons) at step 1")
+    args = parser.parse_args(argv)
+    if args.lesson and not args.model:
+        parser.error("--lesson needs a model file that holds a lesson")
+    return args
 
 
 def platform_problem() -> str | None:
@@ -150,7 +154,9 @@ def main(argv: list[str]) -> int:
     install_excepthook()
     logging.getLogger("queuestudio").info("Queue Studio %s started, log %s", queuestudio_version(), log_file)
     window = MainWindow()
-    if args.model:
+    if args.model and args.lesson:
+        window.start_lesson(args.model)
+    elif args.model:
         window.open_initial(args.model)
     else:
         window.show_welcome()

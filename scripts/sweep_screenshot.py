@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.main_window import MainWindow  # noqa: E402
@@ -75,6 +75,8 @@ def main() -> int:
         print(f"the sweep took longer than {args.timeout:g} s", file=sys.stderr)
         return 1
     window.experiments.dock.raise_()
+    # The plot is the picture: give the bottom panels most of the window's height.
+    window.resizeDocks([window.experiments.dock], [560], Qt.Orientation.Vertical)
     window.scene.select([panel.node_box.currentData()])
     wait(0.5)
     saved = window.grab().save(args.out)
