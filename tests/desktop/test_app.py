@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -111,5 +112,6 @@ def test_recovery_is_offered_even_when_the_model_on_the_command_line_does_not_op
     monkeypatch.setattr(QApplication, "exec", event_loop)
     assert app.main([str(tmp_path / "missing.json")]) == 0
     [window] = offered
-    qtbot.addWidget(window)
     assert [c[1] for c in dialogs.calls] == ["Cannot Open Model"]
+    # main() deletes its window before returning, not PySide's clean-up at interpreter exit.
+    assert not shiboken6.isValid(window)
