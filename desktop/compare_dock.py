@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -32,14 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.background import BackgroundJob
 from engine import experiments as ex
 from engine.metrics import SINK_METRICS, STATION_METRICS
 from engine.model import Model, ModelError
 
 #: Replications proposed, and the most the box accepts.
 DEFAULT_REPLICATIONS, MAX_REPLICATIONS = 10, 10_000
-#: Smallest wall-second gap between two progress signals.
-PROGRESS_INTERVAL = 0.1
 #: Short names of the metrics for verdicts, with their unit.
 SHORT: dict[str, tuple[str, str]] = {
     "arrivals": ("arrivals", ""),
@@ -110,46 +107,24 @@ def verdict(metric: str, row: dict[str, Any]) -> str:
     return f"B {'cuts' if diff < 0 else 'raises'} {name} by {size} ± {width}{unit}{share}"
 
 
-class _ComparisonThread(QThread):
-    """Runs the paired replications; :meth:`cancel` from any thread."""
+class _ComparisonThread(BackgroundJob):
+    """Runs the paired replications of A and B."""
 
-    progressed = Signal(float)
-    succeeded = Signal(object)
-    failed = Signal(str)
-    was_cancelled = Signal()
+    cancelled_errors = (ex.Cancelled,)
+    expected_errors = (ModelError, ex.ExperimentError, ex.TaskFailed)
 
     def __init__(self, a: Model, b: Model, replications: int, workers: int, parent: QObject) -> None:
-        super().__init__(parent)
-        self.setObjectName("comparison")
+        super().__init__("comparison", parent)
         self._a, self._b = a, b
         self._replications = replications
         self._workers = workers
-        self._cancel = threading.Event()
-        self._last = 0.0
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def _progress(self, fraction: float) -> None:
-        now = time.perf_counter()
-        if fraction >= 1.0 or now - self._last >= PROGRESS_INTERVAL:
-            self._last = now
-            self.progressed.emit(fraction)
-
-    def run(self) -> None:
-        try:
-            experiment = ex.plan_comparison(self._a, self._b, **settings_for(self._a, self._replications))
-            executor = ex.InProcessExecutor() if self._workers == 1 else ex.ProcessExecutor(self._workers, "spawn")
-            with executor:
-                results = experiment.run(executor, progress=self._progress, cancelled=self._cancel.is_set)
-        except ex.Cancelled:
-            self.was_cancelled.emit()
-        except (ModelError, ex.ExperimentError, ex.TaskFailed) as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # an engine bug must reach the user as a message, not kill the app
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.succeeded.emit(ex.Comparison(*results))
+    def work(self) -> Any:
+        experiment = ex.plan_comparison(self._a, self._b, **settings_for(self._a, self._replications))
+        executor = ex.InProcessExecutor() if self._workers == 1 else ex.ProcessExecutor(self._workers, "spawn")
+        with executor:
+            results = experiment.run(executor, progress=self.report, cancelled=self.is_cancelled)
+        return ex.Comparison(*results)
 
 
 class CompareDock(QWidget):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
+from desktop.background import PROGRESS_INTERVAL
 from engine import experiments as ex
 from engine.model import Model, ModelError
 from engine.replications import aggregate
@@ -34,8 +35,6 @@ THEORY_SAMPLES = 120
 SWITCH_INTERVAL = 0.0005
 #: Longest wall time (seconds) the sweep holds off while the GUI draws a point.
 HOLD_LIMIT = 0.5
-#: Smallest wall-second gap between two progress signals.
-PROGRESS_INTERVAL = 0.1
 
 
 @dataclass

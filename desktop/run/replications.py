@@ -10,12 +10,10 @@ they start, so editing it meanwhile changes nothing; the live run is not touched
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,13 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.model import Model, ModelError
+from desktop.background import BackgroundJob
+from engine.model import Model
 from engine.replications import Cancelled, Results, aggregate, replicate
 
 #: Replications proposed by the dialog, and the most it accepts.
 DEFAULT_COUNT, MAX_COUNT = 10, 10_000
-#: Smallest wall-second gap between two progress signals.
-PROGRESS_INTERVAL = 0.1
 
 
 def describe(model: Model, count: int) -> str:
@@ -78,50 +75,27 @@ class ReplicationDialog(QDialog):
         form.addRow(buttons)
 
 
-class _ReplicationThread(QThread):
-    """Runs :func:`replicate` and reports through queued signals; :meth:`cancel` from any thread."""
+class _ReplicationThread(BackgroundJob):
+    """Runs :func:`replicate` and hands on the aggregate of its runs."""
 
-    progressed = Signal(float)
-    succeeded = Signal(object)
-    failed = Signal(str)
-    was_cancelled = Signal()
+    cancelled_errors = (Cancelled,)
 
     def __init__(self, model: Model, count: int, workers: int, parent: QObject) -> None:
-        super().__init__(parent)
-        self.setObjectName("replications")
+        super().__init__("replications", parent)
         self._model = model
         self._count = count
         self._workers = workers
-        self._cancel = threading.Event()
-        self._last_progress = 0.0
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def _progress(self, fraction: float) -> None:
-        now = time.perf_counter()
-        if fraction >= 1.0 or now - self._last_progress >= PROGRESS_INTERVAL:
-            self._last_progress = now
-            self.progressed.emit(fraction)
-
-    def run(self) -> None:
-        try:
-            runs = replicate(
-                self._model,
-                self._count,
-                workers=self._workers,
-                start_method="spawn",
-                progress=self._progress,
-                cancelled=self._cancel.is_set,
-            )
-        except Cancelled:
-            self.was_cancelled.emit()
-        except ModelError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # an engine bug must reach the user as a dialog, not kill the app
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.succeeded.emit(aggregate(runs))
+    def work(self) -> Any:
+        runs = replicate(
+            self._model,
+            self._count,
+            workers=self._workers,
+            start_method="spawn",
+            progress=self.report,
+            cancelled=self.is_cancelled,
+        )
+        return aggregate(runs)
 
 
 class ReplicationRunner(QObject):
