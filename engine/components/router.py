@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,6 +95,7 @@ class Router(Entity):
                 yield from rng.random(1024).tolist()
 
         self._uniform = uniforms().__next__
+        self._at = sim.scheduler()
         self._latency_draws = [
             None if d is None else d.sampler(sim, f"{self.name}/link{i}") for i, d in enumerate(self._latencies)
         ]
@@ -159,10 +159,10 @@ class Router(Entity):
             if self._at_once[i]:
                 self._handlers[i](event)
             else:
-                heappush(sim._heap, (now, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
+                self._at(now, self._handlers[i], event)
         else:
             event.time = now + draw()
-            heappush(sim._heap, (event.time, next(sim._seq), self._handlers[i], event))  # type: ignore[union-attr]
+            self._at(event.time, self._handlers[i], event)
         return None
 
 
