@@ -100,7 +100,7 @@ class Router(Entity):
             None if d is None else d.sampler(sim, f"{self.name}/link{i}") for i, d in enumerate(self._latencies)
         ]
         # Routers hand requests to other routers through the heap, so chains never recurse.
-        self._handlers = [sim._dispatch if isinstance(t, Router) else sim.handler_for(t)[0] for t in self.targets]
+        self._handlers = [sim.dispatch if isinstance(t, Router) else sim.handler_for(t)[0] for t in self.targets]
         self._at_once = [not isinstance(t, Router) and sim.handler_for(t)[1] for t in self.targets]
 
     def set_policy(self, policy: str) -> None:

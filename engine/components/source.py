@@ -309,7 +309,7 @@ class Source(Entity):
         # is called directly rather than through the generic dispatch.
         result = target.handle_event(event)
         if result is not None:
-            sim._absorb(result, event)  # type: ignore[union-attr]
+            sim.take_result(result, event)  # type: ignore[union-attr]
 
     @property
     def limit(self) -> int | None:

@@ -107,17 +107,26 @@ def test_started_says_whether_the_run_has_begun():
     assert sim.started
 
 
+def _is_sim(node: ast.expr) -> bool:
+    """``sim`` or ``self._sim``: how components name their Simulation."""
+    if isinstance(node, ast.Name):
+        return node.id == "sim"
+    return isinstance(node, ast.Attribute) and node.attr == "_sim"
+
+
 def _private_kernel_uses(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Attribute) and node.attr in ("_heap", "_seq", "_daemon_pending", "_started"):
             found.append(f"{path.name}:{node.lineno} .{node.attr}")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and _is_sim(node.value):
+            found.append(f"{path.name}:{node.lineno} sim.{node.attr}")
         if isinstance(node, ast.Name) and node.id in ("heappush", "heapq"):
             found.append(f"{path.name}:{node.lineno} {node.id}")
     return found
 
 
-def test_no_component_touches_the_kernels_heap():
+def test_no_component_touches_the_kernels_heap_or_private_methods():
     files = sorted(COMPONENTS.rglob("*.py"))
     assert files
     assert [use for f in files for use in _private_kernel_uses(f)] == []

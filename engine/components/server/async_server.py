@@ -180,7 +180,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
             if type(result) is GeneratorType:
                 self._sim.start_process(self._run_io(result, event, now))  # type: ignore[union-attr]
                 return
-            self._sim._schedule_result(result, event)  # type: ignore[union-attr]
+            self._sim.schedule_result(result, event)  # type: ignore[union-attr]
             self._complete(event, result is not None)
         elif self._draw_io is not None:
             io = self._draw_io()
@@ -192,7 +192,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
     def _run_io(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
         result = yield from gen
         sim = self._sim
-        sim._schedule_result(result, event)  # type: ignore[union-attr]
+        sim.schedule_result(result, event)  # type: ignore[union-attr]
         self._total_io += sim.now - start  # type: ignore[union-attr]
         self._complete(event, result is not None)
 
@@ -212,7 +212,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         hooks = self._held_hooks.pop(id(event), None)
         if hooks:
             event.on_complete = hooks
-            self._sim._complete(event)  # type: ignore[union-attr]
+            self._sim.run_hooks(event)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------ window stats
     def _capacity_now(self) -> float:

@@ -171,7 +171,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             hooks = self._held_hooks.pop(id(event), None)
             if hooks:
                 event.on_complete = hooks
-                self._sim._complete(event)  # type: ignore[union-attr]
+                self._sim.run_hooks(event)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ service
     def _begin(self, event: Event, now: float) -> None:
@@ -194,7 +194,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         event._private = False  # a user subclass's handle_queued_event sees it
         gen = self.handle_queued_event(event)
         if type(gen) is not GeneratorType:
-            sim._schedule_result(gen, event)  # type: ignore[union-attr]
+            sim.schedule_result(gen, event)  # type: ignore[union-attr]
             event._t_service = 0.0
             sim.call_soon(self._finish, event)  # type: ignore[union-attr]
             return
@@ -203,7 +203,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
     def _serve(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
         result = yield from gen
         sim = self._sim
-        sim._schedule_result(result, event)  # type: ignore[union-attr]
+        sim.schedule_result(result, event)  # type: ignore[union-attr]
         event._t_service = sim.now - start  # type: ignore[union-attr]
         self._finish(event)
 
