@@ -73,7 +73,7 @@ class Delay(WindowStats, Forwarding, Entity):
         self._arrivals += 1
         event._t_arrive = now
         self._m_A += now
-        self._enter_service(event, now)
+        self._enter_service(now, 0.0)
         held = event._t_service = self._draw()
         self._at(now + held, self._release, event)
         return None
@@ -81,7 +81,7 @@ class Delay(WindowStats, Forwarding, Entity):
     def _release(self, event: Event) -> None:
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
-        self._depart(event, now)
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._downstream is not None:
             self._send_on(event, now)
 

@@ -160,7 +160,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
 
     def _start_cpu(self, event: Event, now: float) -> None:
         self._cpu_busy = True
-        self._enter_service(event, now)
+        self._enter_service(now, now - event._t_arrive)
         self._m_cpu_start += now
         cpu = self._draw_cpu()
         event._t_service = cpu
@@ -202,7 +202,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
     def _complete(self, event: Event, handler_returned: bool) -> None:
         now = self._sim.now  # type: ignore[union-attr]
         self._connections -= 1
-        self._depart(event, now)
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         if self._downstream is not None and not handler_returned:

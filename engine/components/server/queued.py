@@ -120,7 +120,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
                     self._begin(event, now)
                     return None
                 # _begin inlined for speed: most arrivals at a lightly loaded station start at once.
-                self._enter_service(event, now)
+                self._enter_service(now, 0.0)
                 draw = self._draw
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
@@ -175,7 +175,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
 
     # ------------------------------------------------------------------ service
     def _begin(self, event: Event, now: float) -> None:
-        self._enter_service(event, now)
+        self._enter_service(now, now - event._t_arrive)
         if not self._slots:
             self._m_busy_start += event._weight * now
         if self._generic:
@@ -216,7 +216,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         else:
             model.release(event._weight)
             self._m_busy_end += event._weight * now
-        self._depart(event, now)
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         if self._downstream is not None:
@@ -234,7 +234,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         model = self._model
         if model._active > 0:  # type: ignore[attr-defined]
             model._active -= 1  # type: ignore[attr-defined]
-        self._depart(event, now)
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         downstream = self._downstream
@@ -252,7 +252,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             nxt = self._pop()
             model._active += 1  # type: ignore[attr-defined]
             self._waiting -= 1
-            self._enter_service(nxt, now)
+            self._enter_service(now, now - nxt._t_arrive)
             draw = self._draw
             service = draw() if draw is not None else self._service_of(nxt)
             nxt._t_service = service
@@ -272,7 +272,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
                 event = pop()
                 model._active += 1  # type: ignore[attr-defined]
                 self._waiting -= 1
-                self._enter_service(event, now)
+                self._enter_service(now, now - event._t_arrive)
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
                 at(now + service, self._finish, event)
