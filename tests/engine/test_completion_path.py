@@ -147,3 +147,26 @@ def test_a_component_keeping_the_old_hand_kept_sums_still_counts_right():
     trips._fold()
     assert trips.window_totals()[:2] == (1, 2.5)
     assert trips.window_metrics(5.0)["mean_response"] == 2.5
+
+
+def test_power_of_two_reads_station_loads_directly_and_other_entities_by_default(inject, recorder):
+    from engine.components.router import Router
+
+    busy = Server("busy", 1, ConstantLatency(10.0))
+    idle = Server("idle", 1, ConstantLatency(10.0))
+    router = Router("lb", [busy, idle], "power_of_two")
+    assert router._stations
+    sim = Simulation(entities=[router])
+    inject(sim, busy, [0.0, 0.0])  # busy: one in service, one waiting
+    inject(sim, router, [1.0, 1.0, 1.0])  # idle gets 0 -> 1 -> 2 in system; then a tie goes first
+    sim.run_until(2.0)
+    assert router.routed == [1, 2]
+
+    loaded = Server("loaded", 1, ConstantLatency(10.0))
+    mixed = Router("mixed", [loaded, recorder], "power_of_two")  # a user entity counts as load 0
+    assert not mixed._stations
+    sim2 = Simulation(entities=[mixed])
+    inject(sim2, loaded, [0.0])
+    inject(sim2, mixed, [1.0])
+    sim2.run()
+    assert mixed.routed == [0, 1]
