@@ -317,7 +317,12 @@ class Simulation:
     def daemon_scheduler(self, fn: Callable[[Any], Any]) -> Callable[[float, Any], None]:
         """A callable ``at(time, arg)`` scheduling ``fn(arg)`` at ``time`` as a daemon call
         (see :meth:`call_daemon_at`: it does not keep a run without end time alive), bound
-        once for a component that schedules ``fn`` again and again (a source's arrivals)."""
+        once for a component that schedules ``fn`` again and again (a source's arrivals).
+
+        Only a run without end time tells daemon calls apart (it stops when nothing else is
+        left); with an end time every call up to it runs, so there the call is scheduled as
+        a plain one, with no counting wrapper (set ``end_time`` when the Simulation is made,
+        not later)."""
         heap = self._heap
         push = heapq.heappush
         seq = self._seq.__next__
@@ -329,8 +334,11 @@ class Simulation:
         run.__wrapped__ = fn  # type: ignore[attr-defined]  # stall reports name fn's owner
 
         def at(time: float, arg: Any = None) -> None:
-            self._daemon_pending += 1
-            push(heap, (time, seq(), run, arg))
+            if self.end_time is None:
+                self._daemon_pending += 1
+                push(heap, (time, seq(), run, arg))
+            else:
+                push(heap, (time, seq(), fn, arg))
 
         return at
 
