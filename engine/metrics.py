@@ -92,7 +92,7 @@ class Recorder:
         if hasattr(st, "_cpu_busy"):  # an async server: its event-loop busy time over the window
             a: Any = st  # (the sum AsyncServer.window_metrics uses for cpu_utilization)
             cpu = a._m_cpu_end - a._m_cpu_start + (now if a._cpu_busy else 0.0)
-        return q, s, busy, cap, getattr(st, "_completed", 0), st._m_start, st._arrivals, st._rejected, cpu
+        return q, s, busy, cap, st.total_completed, st.window_start, st._arrivals, st._rejected, cpu
 
     def _sample(self, _: Any = None) -> None:
         now = self.sim.now

@@ -2,7 +2,7 @@
 
 Every heap entry is ``(time, seq, fn, arg)``: at ``time`` the loop calls ``fn(arg)``.
 ``seq`` comes from a per-simulation counter, so ties run in scheduling order and the heap
-never compares the callables. User events go through :meth:`Simulation._dispatch`; the
+never compares the callables. User events go through :meth:`Simulation.dispatch`; the
 built-in components schedule their own bound methods through the public seam
 (:meth:`Simulation.call_at`, :meth:`Simulation.call_soon`, and the bound callables of
 :meth:`Simulation.scheduler` and :meth:`Simulation.daemon_scheduler` for the hot path),
@@ -283,9 +283,9 @@ class Simulation:
         if getattr(target, "_sim", self) is not self:
             self.add(target)
         if event.daemon:
-            self.call_daemon_at(event.time, self._dispatch, event)
+            self.call_daemon_at(event.time, self.dispatch, event)
         else:
-            heapq.heappush(self._heap, (event.time, next(self._seq), self._dispatch, event))
+            heapq.heappush(self._heap, (event.time, next(self._seq), self.dispatch, event))
 
     def call_at(self, time: float, fn: Callable[[Any], Any], arg: Any = None) -> None:
         """Call ``fn(arg)`` at ``time`` (no checks: ``time`` must not be earlier than ``now``).
@@ -317,7 +317,12 @@ class Simulation:
     def daemon_scheduler(self, fn: Callable[[Any], Any]) -> Callable[[float, Any], None]:
         """A callable ``at(time, arg)`` scheduling ``fn(arg)`` at ``time`` as a daemon call
         (see :meth:`call_daemon_at`: it does not keep a run without end time alive), bound
-        once for a component that schedules ``fn`` again and again (a source's arrivals)."""
+        once for a component that schedules ``fn`` again and again (a source's arrivals).
+
+        Only a run without end time tells daemon calls apart (it stops when nothing else is
+        left); with an end time every call up to it runs, so there the call is scheduled as
+        a plain one, with no counting wrapper (set ``end_time`` when the Simulation is made,
+        not later)."""
         heap = self._heap
         push = heapq.heappush
         seq = self._seq.__next__
@@ -329,8 +334,11 @@ class Simulation:
         run.__wrapped__ = fn  # type: ignore[attr-defined]  # stall reports name fn's owner
 
         def at(time: float, arg: Any = None) -> None:
-            self._daemon_pending += 1
-            push(heap, (time, seq(), run, arg))
+            if self.end_time is None:
+                self._daemon_pending += 1
+                push(heap, (time, seq(), run, arg))
+            else:
+                push(heap, (time, seq(), fn, arg))
 
         return at
 
@@ -349,26 +357,29 @@ class Simulation:
         call[0](call[1])
 
     # ----------------------------------------------------------------- dispatch
-    def _dispatch(self, event: Event) -> None:
-        """Hand ``event`` to its target and take care of whatever the handler returns."""
+    def dispatch(self, event: Event) -> None:
+        """Hand ``event`` to its target now and take care of whatever the handler returns
+        (what the loop does with every scheduled Event; a cancelled event is skipped)."""
         if event._cancelled:
             self.events_cancelled += 1
             return
         result = event.target.handle_event(event)
         if result is None:
             if event.on_complete:
-                self._complete(event)
+                self.run_hooks(event)
         else:
-            self._absorb(result, event)
+            self.take_result(result, event)
 
-    def _absorb(self, result: Any, event: Event) -> None:
-        """Take care of a handler's non-None result: a process to start, or events."""
+    def take_result(self, result: Any, event: Event) -> None:
+        """Take care of what ``event``'s handler returned when a component called it
+        directly: a generator runs as a process; events are scheduled and then the event's
+        completion hooks run."""
         if type(result) is GeneratorType:
             self._resume(_Process(result, event))
         else:
-            self._schedule_result(result, event)
+            self.schedule_result(result, event)
             if event.on_complete:
-                self._complete(event)
+                self.run_hooks(event)
 
     def handler_for(self, entity: Entity) -> tuple[Callable[[Event], Any], bool]:
         """How a component delivers a request it has finished with to ``entity``.
@@ -385,13 +396,14 @@ class Simulation:
         return self._deliver, False
 
     def _deliver(self, event: Event) -> None:
-        """:meth:`_dispatch` for a request a built-in component hands to user code: from
+        """:meth:`dispatch` for a request a built-in component hands to user code: from
         now on user code may hold the object, so the engine never changes it again."""
         event._private = False
-        self._dispatch(event)
+        self.dispatch(event)
 
-    def _schedule_result(self, result: Any, source: Any) -> None:
-        """Schedule what a handler or process returned: None, an Event or a list."""
+    def schedule_result(self, result: Any, source: Any) -> None:
+        """Schedule what a handler or process returned: None, an Event or a list of Events
+        (TypeError naming ``source`` for anything else)."""
         if result is None:
             return
         if isinstance(result, Event):
@@ -406,26 +418,27 @@ class Simulation:
                 f"{_who(source)} returned {result!r}; expected None, an Event, a list of Events or a generator"
             )
 
-    def _complete(self, event: Event) -> None:
+    def run_hooks(self, event: Event) -> None:
+        """Run ``event``'s completion hooks now, once, scheduling what they return."""
         hooks = event.on_complete or ()
         event.on_complete = None  # a hook runs once, even if the event is scheduled again
         for hook in hooks:
-            self._schedule_result(hook(self.now), hook)
+            self.schedule_result(hook(self.now), hook)
 
     def _resume(self, proc: _Process) -> None:
         """Run a process until its next delay, or to its end."""
         try:
             step = next(proc.gen)
         except StopIteration as stop:
-            self._schedule_result(stop.value, proc.event or proc.gen)
+            self.schedule_result(stop.value, proc.event or proc.gen)
             if proc.event is not None and proc.event.on_complete:
-                self._complete(proc.event)
+                self.run_hooks(proc.event)
             return
         if type(step) is tuple:
             if len(step) != 2:
                 raise TypeError(f"{_who(proc.event)} yielded {step!r}; expected a delay or (delay, events)")
             delay, side_events = step
-            self._schedule_result(side_events, proc.event)
+            self.schedule_result(side_events, proc.event)
         else:
             delay = step
         if type(delay) is not float and (isinstance(delay, bool) or not isinstance(delay, numbers.Real)):
@@ -643,6 +656,12 @@ class Simulation:
     def pending(self) -> int:
         """How many calls are scheduled (including daemon and cancelled ones)."""
         return len(self._heap)
+
+    # The names these methods had before they became the public seam (issue 14).
+    _dispatch = dispatch
+    _absorb = take_result
+    _schedule_result = schedule_result
+    _complete = run_hooks
 
 
 def _involved(sim: Simulation, fn: Callable[[Any], Any], arg: Any) -> list[tuple[str, bool]]:

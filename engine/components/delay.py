@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from engine.components.forwarding import Forwarding
-from engine.components.window import FOLD_EVERY, WindowStats
+from engine.components.window import WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
 from engine.event import Event
@@ -36,6 +35,7 @@ class Delay(WindowStats, Forwarding, Entity):
 
     def _on_attach(self, sim: Simulation) -> None:
         self._attach_downstream(sim)
+        self._at = sim.scheduler()
         self._draw = self._delay.sampler(sim, self.name)
 
     @property
@@ -71,24 +71,17 @@ class Delay(WindowStats, Forwarding, Entity):
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
         self._arrivals += 1
-        self._in_service += 1
         event._t_arrive = now
         self._m_A += now
-        self._m_S += now
-        heappush(sim._heap, (now + self._draw(), next(sim._seq), self._release, event))  # type: ignore[union-attr]
+        self._enter_service(now, 0.0)
+        held = event._t_service = self._draw()
+        self._at(now + held, self._release, event)
         return None
 
     def _release(self, event: Event) -> None:
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
-        self._in_service -= 1
-        self._completed += 1
-        self._m_D += now
-        response = now - event._t_arrive
-        self._m_resp += response
-        self._resp_append(response)
-        if not self._completed % FOLD_EVERY:
-            self._fold()
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._downstream is not None:
             self._send_on(event, now)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from engine.entity import Entity
@@ -59,5 +58,4 @@ class Forwarding:
         if self._forward_now:
             self._forward(event)  # type: ignore[misc]
         else:
-            sim = self._sim
-            heappush(sim._heap, (now, next(sim._seq), self._forward, event))  # type: ignore[union-attr,misc]
+            self._sim.call_soon(self._forward, event)  # type: ignore[union-attr,arg-type]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 from engine.distributions import ConstantLatency, ExponentialLatency, LatencyDistribution
@@ -115,6 +114,9 @@ class Source(Entity):
         self._token = 0
         self._draw: Callable[[], float] = lambda: math.inf
         self._unit: Callable[[], float] = lambda: math.inf
+        # The kernel's bound schedulers (see Simulation.scheduler), set on joining one.
+        self._at: Callable[[float, Callable[[Any], Any], Any], None]
+        self._at_daemon: Callable[[float, Any], None]
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -226,6 +228,8 @@ class Source(Entity):
     # ------------------------------------------------------------- simulation
     def _on_attach(self, sim: Simulation) -> None:
         sim.add(self.target)
+        self._at = sim.scheduler()
+        self._at_daemon = sim.daemon_scheduler(self._emit)
         self._bind(sim)
 
     def _bind(self, sim: Simulation) -> None:
@@ -248,7 +252,7 @@ class Source(Entity):
             return
         self._bind(sim)
         self._token += 1
-        if sim._started:
+        if sim.started:
             self._schedule_next(sim.now)
 
     def _profile_gap(self) -> float:
@@ -275,25 +279,21 @@ class Source(Entity):
         t = now + self._draw()
         if t == math.inf or (self._stop_after is not None and t > self._stop_after):
             return
-        sim = self._sim
-        if self._unbounded:
-            sim._daemon_pending += 1  # type: ignore[union-attr]  # _emit takes it back
-        heappush(sim._heap, (t, next(sim._seq), self._emit, self._token))  # type: ignore[union-attr]
+        if self._unbounded:  # without a bound, arrivals never keep a run alive on their own
+            self._at_daemon(t, self._token)
+        else:
+            self._at(t, self._emit, self._token)
 
     def _emit(self, token: int) -> None:
         sim = self._sim
         now = sim.now  # type: ignore[union-attr]
+        if token != self._token:
+            return  # superseded by a rate change
         if self._unbounded:
-            sim._daemon_pending -= 1  # type: ignore[union-attr]
-            if token != self._token:
-                return  # superseded by a rate change
             # _schedule_next inlined for speed (an unbounded source has nothing to check).
             t = now + self._draw()
             if t != math.inf:
-                sim._daemon_pending += 1  # type: ignore[union-attr]
-                heappush(sim._heap, (t, next(sim._seq), self._emit, token))  # type: ignore[union-attr]
-        elif token != self._token:
-            return
+                self._at_daemon(t, token)
         self.generated += 1
         target = self._target
         if self.context_factory is None:
@@ -309,7 +309,7 @@ class Source(Entity):
         # is called directly rather than through the generic dispatch.
         result = target.handle_event(event)
         if result is not None:
-            sim._absorb(result, event)  # type: ignore[union-attr]
+            sim.take_result(result, event)  # type: ignore[union-attr]
 
     @property
     def limit(self) -> int | None:

@@ -6,6 +6,12 @@ the two sums costs one addition per arrival and per departure and gives the exac
 average at any T, so nothing is sampled and nothing is approximated. Stations keep such
 sums for "in system" (arrival to departure) and "in service" (start to departure); waiting
 is their difference.
+
+Every station records through the one path here: :meth:`WindowStats._enter_service` when a
+request starts service and :meth:`WindowStats._depart` when it completes (counts, response
+time, service time). Each sampled quantity (response times over the window, service times
+since the start, a sink's latencies) is a :class:`Tally`, which keeps its count, its sum and
+its percentile sketch together.
 """
 
 from __future__ import annotations
@@ -19,8 +25,50 @@ from engine.sketch import QuantileSketch
 FOLD_EVERY = 4096
 
 
+class Tally(QuantileSketch):
+    """Samples of one measured quantity: their count, their sum (:attr:`total`) and their
+    percentiles (a :class:`QuantileSketch`: exact, then within 1 % with bounded memory)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0.0
+
+    def add(self, value: float) -> None:
+        """Record one sample (the hot path: a sum, an append, a length check)."""
+        self.total += value
+        values = self.values
+        values.append(value)
+        if len(values) >= self.exact_limit:
+            self.fold()
+
+    def fold_if_full(self) -> None:
+        """Fold the exact buffer into the sketch once it holds ``exact_limit`` samples
+        (for hot paths that append to :attr:`values` and check only now and then)."""
+        if len(self.values) >= self.exact_limit:
+            self.fold()
+
+    def clear(self) -> None:
+        """Forget every sample (a new measurement window)."""
+        super().clear()
+        self.total = 0.0
+
+    @property
+    def mean(self) -> float:
+        """The mean sample (NaN when empty)."""
+        n = self.count
+        return self.total / n if n else math.nan
+
+
 class WindowStats:
-    """Mixin holding a station's window accumulators (reset at the end of warm-up)."""
+    """Mixin holding a station's window accumulators (reset at the end of warm-up).
+
+    A station calls :meth:`_init_window` at the end of its constructor, counts arrivals in
+    ``_arrivals`` (adding the arrival time of each accepted one to ``_m_A``), rejections in
+    ``_rejected``, and records starts and completions only through :meth:`_enter_service`
+    and :meth:`_depart`.
+    """
 
     _in_service: int
     _waiting: int
@@ -31,22 +79,61 @@ class WindowStats:
         # at the reset, which keeps one increment per event on the hot path.
         self._arrivals = 0
         self._rejected = 0
-        self._responses = QuantileSketch()
+        self._responses = Tally()  # response times over the window
         self._resp_append = self._responses.values.append
+        self._service = Tally()  # service times since the start (never reset)
+        self._svc_append = self._service.values.append
         self._reset_window(0.0)
+
+    def _enter_service(self, now: float, wait: float) -> None:
+        """A request starts service at ``now`` after waiting ``wait`` seconds."""
+        self._in_service += 1
+        self._m_S += now
+        self._m_wait += wait
+
+    def _depart(self, now: float, response: float, service: float | None) -> None:
+        """A request completes at ``now``: the one completion path of every station. It
+        counts the completion, adds ``now`` to the departure times and records the
+        ``response`` time (arrival to departure) and the ``service`` time (None for a
+        station whose requests have none of their own)."""
+        self._in_service -= 1
+        n = self._completed = self._completed + 1
+        self._m_D += now
+        # Tally.add inlined for speed (this runs at every completion of every station): the
+        # sums and appends here, the fold check once every FOLD_EVERY completions.
+        self._responses.total += response
+        self._resp_append(response)
+        if service is not None:
+            self._service.total += service
+            self._svc_append(service)
+        if not n % FOLD_EVERY:
+            self._responses.fold_if_full()
+            self._service.fold_if_full()
+
+    # Components written before the one completion path kept these by hand; new code calls
+    # _depart (kept so such a component still counts right until it is moved over).
+    @property
+    def _m_resp(self) -> float:
+        return self._responses.total
+
+    @_m_resp.setter
+    def _m_resp(self, value: float) -> None:
+        self._responses.total = value
+
+    def _fold(self) -> None:
+        self._responses.fold_if_full()
+        self._service.fold_if_full()
 
     def _reset_window(self, now: float) -> None:
         """Start a new measurement window at ``now`` (requests present stay counted)."""
         self._m_start = now
         self._m_arrivals0 = self._arrivals
         self._m_rejected0 = self._rejected
-        self._m_completed0 = self._completed
         self._m_started0 = self._completed + self._in_service
         self._m_A = (self._waiting + self._in_service) * now  # sum of arrival times
         self._m_S = self._in_service * now  # sum of service start times
         self._m_D = 0.0  # sum of departure times
         self._m_wait = 0.0
-        self._m_resp = 0.0
         self._m_cap_area = 0.0
         self._m_cap_t = now
         self._m_busy_start = self._busy_units() * now
@@ -57,7 +144,7 @@ class WindowStats:
     def completed(self) -> int:
         """Completions in the current measurement window (since the start, or since the end
         of the warm-up)."""
-        return self._completed - self._m_completed0
+        return self._responses.count
 
     @property
     def total_completed(self) -> int:
@@ -74,10 +161,6 @@ class WindowStats:
         stay counted in the time averages from now on."""
         sim: Any = getattr(self, "_sim", None)
         self._reset_window(0.0 if sim is None else sim.now)
-
-    def _fold(self) -> None:
-        if len(self._responses.values) >= self._responses.exact_limit:
-            self._responses.fold()
 
     def _busy_units(self) -> float:
         """Capacity in use now (requests in service unless a subclass weighs them)."""
@@ -106,9 +189,10 @@ class WindowStats:
     def window_totals(self) -> tuple[int, float, int, float]:
         """(completed, sum of response times, started, sum of waits) over the window so far:
         four exact running sums, cheap enough to read after every slice of a live run."""
+        responses = self._responses
         return (
-            self._completed - self._m_completed0,
-            self._m_resp,
+            responses.count,
+            responses.total,
             self._completed + self._in_service - self._m_started0,
             self._m_wait,
         )
@@ -117,9 +201,9 @@ class WindowStats:
         """The station's metrics over the window from its start (warm-up) to ``now``."""
         span = now - self._m_start
         q_area, srv_area, busy_area, cap_area = self.areas(now)
-        done = self._completed - self._m_completed0
-        started = self._completed + self._in_service - self._m_started0
         resp = self._responses
+        done = resp.count
+        started = self._completed + self._in_service - self._m_started0
         nan = math.nan
         arrivals = self._arrivals - self._m_arrivals0
         rejected = self._rejected - self._m_rejected0
@@ -132,7 +216,7 @@ class WindowStats:
             "mean_queue_length": q_area / span if span > 0 else nan,
             "mean_in_system": (q_area + srv_area) / span if span > 0 else nan,
             "mean_wait": self._m_wait / started if started else nan,
-            "mean_response": self._m_resp / done if done else nan,
+            "mean_response": resp.total / done if done else nan,
             "p50_response": resp.percentile(0.5) if done else nan,
             "p95_response": resp.percentile(0.95) if done else nan,
             "p99_response": resp.percentile(0.99) if done else nan,

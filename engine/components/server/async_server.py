@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Generator
-from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from engine.components.forwarding import Forwarding
 from engine.components.server.server import check_distribution
 from engine.components.server.stats import AsyncServerStats
-from engine.components.window import FOLD_EVERY, WindowStats
+from engine.components.window import WindowStats
 from engine.distributions import ConstantLatency, LatencyDistribution
 from engine.entity import Entity
 from engine.event import Event
 from engine.simulation import DIRECT_HANDLERS
-from engine.sketch import QuantileSketch
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation
@@ -76,10 +74,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         self._cpu_busy = False
         self._completed = 0
         self._rejected = 0
-        self._total_cpu = 0.0
         self._total_io = 0.0
-        self._cpu_samples = QuantileSketch()
-        self._cpu_append = self._cpu_samples.values.append
         self._held_hooks: dict[int, list[Any]] = {}
         self._waiting = 0
         self._in_service = 0
@@ -88,8 +83,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         self._init_window()
 
     def _on_attach(self, sim: Simulation) -> None:
-        self._heap = sim._heap
-        self._seq = sim._seq
+        self._at = sim.scheduler()
         self._attach_downstream(sim)
         self._bind_samplers(sim)
 
@@ -166,19 +160,14 @@ class AsyncServer(WindowStats, Forwarding, Entity):
 
     def _start_cpu(self, event: Event, now: float) -> None:
         self._cpu_busy = True
-        self._in_service += 1
-        self._m_S += now
-        self._m_wait += now - event._t_arrive
+        self._enter_service(now, now - event._t_arrive)
         self._m_cpu_start += now
         cpu = self._draw_cpu()
         event._t_service = cpu
-        heappush(self._heap, (now + cpu, next(self._seq), self._cpu_done, event))
+        self._at(now + cpu, self._cpu_done, event)
 
     def _cpu_done(self, event: Event) -> None:
         now = self._sim.now  # type: ignore[union-attr]
-        cpu = event._t_service
-        self._total_cpu += cpu
-        self._cpu_append(cpu)
         self._m_cpu_end += now
         self._cpu_busy = False
         if self._waiting:
@@ -191,19 +180,19 @@ class AsyncServer(WindowStats, Forwarding, Entity):
             if type(result) is GeneratorType:
                 self._sim.start_process(self._run_io(result, event, now))  # type: ignore[union-attr]
                 return
-            self._sim._schedule_result(result, event)  # type: ignore[union-attr]
+            self._sim.schedule_result(result, event)  # type: ignore[union-attr]
             self._complete(event, result is not None)
         elif self._draw_io is not None:
             io = self._draw_io()
             self._total_io += io
-            heappush(self._heap, (now + io, next(self._seq), self._io_done, event))
+            self._at(now + io, self._io_done, event)
         else:
             self._complete(event, False)
 
     def _run_io(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
         result = yield from gen
         sim = self._sim
-        sim._schedule_result(result, event)  # type: ignore[union-attr]
+        sim.schedule_result(result, event)  # type: ignore[union-attr]
         self._total_io += sim.now - start  # type: ignore[union-attr]
         self._complete(event, result is not None)
 
@@ -213,16 +202,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
     def _complete(self, event: Event, handler_returned: bool) -> None:
         now = self._sim.now  # type: ignore[union-attr]
         self._connections -= 1
-        self._in_service -= 1
-        self._completed += 1
-        self._m_D += now
-        response = now - event._t_arrive
-        self._m_resp += response
-        self._resp_append(response)
-        if not self._completed % FOLD_EVERY:
-            if len(self._cpu_samples.values) >= self._cpu_samples.exact_limit:
-                self._cpu_samples.fold()
-            self._fold()
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         if self._downstream is not None and not handler_returned:
@@ -232,7 +212,7 @@ class AsyncServer(WindowStats, Forwarding, Entity):
         hooks = self._held_hooks.pop(id(event), None)
         if hooks:
             event.on_complete = hooks
-            self._sim._complete(event)  # type: ignore[union-attr]
+            self._sim.run_hooks(event)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------ window stats
     def _capacity_now(self) -> float:
@@ -306,8 +286,9 @@ class AsyncServer(WindowStats, Forwarding, Entity):
 
     @property
     def stats(self) -> AsyncServerStats:
-        """Frozen snapshot of the statistics."""
-        return AsyncServerStats(self._completed, self._rejected, self._total_cpu, self._total_io)
+        """Frozen snapshot of the statistics (``total_cpu_time`` sums the CPU work of the
+        completed requests, recorded with their completion like every station's service time)."""
+        return AsyncServerStats(self._completed, self._rejected, self._service.total, self._total_io)
 
     @property
     def stats_accepted(self) -> int:
@@ -326,17 +307,17 @@ class AsyncServer(WindowStats, Forwarding, Entity):
 
     @property
     def average_cpu_time(self) -> float:
-        """Average observed CPU time per request (0.0 before any)."""
-        n = self._cpu_samples.count
-        return self._total_cpu / n if n else 0.0
+        """Average CPU time of the completed requests (0.0 before any)."""
+        cpu = self._service  # a request's service at the event loop is its CPU work
+        return cpu.total / cpu.count if cpu.count else 0.0
 
     def has_capacity(self) -> bool:
         """Whether another connection can be accepted."""
         return self._connections < self._max
 
     def get_cpu_time_percentile(self, percentile: float) -> float:
-        """The p-quantile (0 <= p <= 1) of observed CPU times; 0.0 without data."""
-        return self._cpu_samples.percentile(percentile)
+        """The p-quantile (0 <= p <= 1) of the completed requests' CPU times; 0.0 without data."""
+        return self._service.percentile(percentile)
 
 
 DIRECT_HANDLERS.add(AsyncServer.handle_event)

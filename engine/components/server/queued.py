@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Generator
-from heapq import heappush
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from engine.components.forwarding import Forwarding
 from engine.components.server.concurrency import ConcurrencyModel, DynamicConcurrency, FixedConcurrency
-from engine.components.window import FOLD_EVERY, WindowStats
+from engine.components.window import WindowStats
 from engine.entity import Entity
 from engine.event import Event
 from engine.queues import FIFOQueue, LIFOQueue, QueuePolicy
-from engine.sketch import QuantileSketch
 
 if TYPE_CHECKING:
     from engine.simulation import Simulation
@@ -68,9 +66,6 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         self._in_service = 0
         self._completed = 0
         self._rejected = 0
-        self._total_service = 0.0
-        self._service_samples = QuantileSketch()
-        self._svc_append = self._service_samples.values.append
         self._held_hooks: dict[int, list[Any]] = {}
         #: Draws a service time for any request; None when it depends on the request.
         self._draw: Callable[[], float] | None = None
@@ -92,8 +87,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
 
     # ------------------------------------------------------------- simulation
     def _on_attach(self, sim: Simulation) -> None:
-        self._heap = sim._heap
-        self._seq = sim._seq
+        self._at = sim.scheduler()
         self._attach_downstream(sim)
         self._bind_samplers(sim)
 
@@ -126,12 +120,11 @@ class QueuedResource(WindowStats, Forwarding, Entity):
                     self._begin(event, now)
                     return None
                 # _begin inlined for speed: most arrivals at a lightly loaded station start at once.
-                self._in_service += 1
-                self._m_S += now
+                self._enter_service(now, 0.0)
                 draw = self._draw
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
-                heappush(self._heap, (now + service, next(self._seq), self._finish, event))
+                self._at(now + service, self._finish, event)
                 return None
         else:
             weight = self._weight_of(event)
@@ -178,13 +171,11 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             hooks = self._held_hooks.pop(id(event), None)
             if hooks:
                 event.on_complete = hooks
-                self._sim._complete(event)  # type: ignore[union-attr]
+                self._sim.run_hooks(event)  # type: ignore[union-attr]
 
     # ------------------------------------------------------------------ service
     def _begin(self, event: Event, now: float) -> None:
-        self._in_service += 1
-        self._m_S += now
-        self._m_wait += now - event._t_arrive
+        self._enter_service(now, now - event._t_arrive)
         if not self._slots:
             self._m_busy_start += event._weight * now
         if self._generic:
@@ -193,7 +184,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         draw = self._draw
         service = draw() if draw is not None else self._service_of(event)
         event._t_service = service
-        heappush(self._heap, (now + service, next(self._seq), self._finish, event))
+        self._at(now + service, self._finish, event)
 
     def _begin_process(self, event: Event, now: float) -> None:
         # Both the finish of an instant (non-generator) service and the start of a process
@@ -203,16 +194,16 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         event._private = False  # a user subclass's handle_queued_event sees it
         gen = self.handle_queued_event(event)
         if type(gen) is not GeneratorType:
-            sim._schedule_result(gen, event)  # type: ignore[union-attr]
+            sim.schedule_result(gen, event)  # type: ignore[union-attr]
             event._t_service = 0.0
-            heappush(self._heap, (now, next(self._seq), self._finish, event))
+            sim.call_soon(self._finish, event)  # type: ignore[union-attr]
             return
-        heappush(self._heap, (now, next(self._seq), sim.start_process, self._serve(gen, event, now)))  # type: ignore[union-attr]
+        sim.call_soon(sim.start_process, self._serve(gen, event, now))  # type: ignore[union-attr]
 
     def _serve(self, gen: Generator[Any, None, Any], event: Event, start: float) -> Generator[Any, None, None]:
         result = yield from gen
         sim = self._sim
-        sim._schedule_result(result, event)  # type: ignore[union-attr]
+        sim.schedule_result(result, event)  # type: ignore[union-attr]
         event._t_service = sim.now - start  # type: ignore[union-attr]
         self._finish(event)
 
@@ -225,17 +216,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         else:
             model.release(event._weight)
             self._m_busy_end += event._weight * now
-        self._in_service -= 1
-        service = event._t_service
-        self._completed += 1
-        self._total_service += service
-        self._svc_append(service)
-        self._m_D += now
-        response = now - event._t_arrive
-        self._m_resp += response
-        self._resp_append(response)
-        if not self._completed % FOLD_EVERY:
-            self._fold_samples()
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         if self._downstream is not None:
@@ -253,17 +234,7 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         model = self._model
         if model._active > 0:  # type: ignore[attr-defined]
             model._active -= 1  # type: ignore[attr-defined]
-        self._in_service -= 1
-        service = event._t_service
-        self._completed += 1
-        self._total_service += service
-        self._svc_append(service)
-        self._m_D += now
-        response = now - event._t_arrive
-        self._m_resp += response
-        self._resp_append(response)
-        if not self._completed % FOLD_EVERY:
-            self._fold_samples()
+        self._depart(now, now - event._t_arrive, event._t_service)
         if self._held_hooks:
             self._release_hooks(event)
         downstream = self._downstream
@@ -276,18 +247,16 @@ class QueuedResource(WindowStats, Forwarding, Entity):
             if self._forward_now:
                 self._forward(event)  # type: ignore[misc]
             else:
-                heappush(self._heap, (now, next(self._seq), self._forward, event))  # type: ignore[misc]
+                self._at(now, self._forward, event)  # type: ignore[arg-type]
         if self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
             nxt = self._pop()
             model._active += 1  # type: ignore[attr-defined]
             self._waiting -= 1
-            self._in_service += 1
-            self._m_S += now
-            self._m_wait += now - nxt._t_arrive
+            self._enter_service(now, now - nxt._t_arrive)
             draw = self._draw
             service = draw() if draw is not None else self._service_of(nxt)
             nxt._t_service = service
-            heappush(self._heap, (now + service, next(self._seq), self._finish, nxt))
+            self._at(now + service, self._finish, nxt)
             if self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
                 self._dispatch_waiting(now)  # a raised limit left more than one slot free
 
@@ -297,18 +266,16 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         if self._slots and not self._generic:
             # _begin inlined for speed: at a busy station every completion starts the next.
             pop = self._pop
-            heap = self._heap
+            at = self._at
             draw = self._draw
             while self._waiting and model._active < model._limit:  # type: ignore[attr-defined]
                 event = pop()
                 model._active += 1  # type: ignore[attr-defined]
                 self._waiting -= 1
-                self._in_service += 1
-                self._m_S += now
-                self._m_wait += now - event._t_arrive
+                self._enter_service(now, now - event._t_arrive)
                 service = draw() if draw is not None else self._service_of(event)
                 event._t_service = service
-                heappush(heap, (now + service, next(self._seq), self._finish, event))
+                at(now + service, self._finish, event)
             return
         while self._waiting:
             if self._slots:
@@ -373,12 +340,6 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         if new > old and self._waiting:
             self._dispatch_waiting(sim.now)
 
-    def _fold_samples(self) -> None:
-        samples = self._service_samples
-        if len(samples.values) >= samples.exact_limit:
-            samples.fold()
-        self._fold()
-
     # ------------------------------------------------------------ window stats
     def _capacity_now(self) -> float:
         return self._model.limit
@@ -423,7 +384,8 @@ class QueuedResource(WindowStats, Forwarding, Entity):
         return self._rejected
 
     def _percentile(self, percentile: float) -> float:
-        return self._service_samples.percentile(percentile)
+        return self._service.percentile(percentile)
 
     def _average(self) -> float:
-        return self._total_service / self._completed if self._completed else 0.0
+        service = self._service
+        return service.total / service.count if service.count else 0.0

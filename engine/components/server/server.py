@@ -195,7 +195,7 @@ class Server(QueuedResource):
     @property
     def stats(self) -> ServerStats:
         """Frozen snapshot of the statistics."""
-        return ServerStats(self._completed, self._rejected, self._total_service)
+        return ServerStats(self._completed, self._rejected, self._service.total)
 
     def has_capacity(self, weight: int = 1) -> bool:
         """Whether ``weight`` units of capacity are free now."""

@@ -141,7 +141,7 @@ class ThreadPool(QueuedResource):
     @property
     def stats(self) -> ThreadPoolStats:
         """Frozen snapshot of the statistics."""
-        return ThreadPoolStats(self._completed, self._rejected, self._total_service)
+        return ThreadPoolStats(self._completed, self._rejected, self._service.total)
 
     def has_capacity(self) -> bool:  # type: ignore[override]
         """Whether at least one worker is idle."""
