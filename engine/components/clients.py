@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from engine.components.forwarding import Forwarding
-from engine.components.window import FOLD_EVERY, WindowStats
+from engine.components.window import WindowStats
 from engine.distributions import LatencyDistribution
 from engine.entity import Entity
 from engine.event import Event
@@ -185,9 +185,8 @@ class Clients(WindowStats, Forwarding, Entity):
         self._account_thinking(now)
         del self._thinking[thinker]
         self._arrivals += 1
-        self._in_service += 1
         self._m_A += now
-        self._m_S += now
+        self._enter_service(now, 0.0)  # a request out is "in service" from its send
         request = Event._request(now, self.event_type, self)
         if self._downstream is None:
             self.handle_event(request)
@@ -203,14 +202,7 @@ class Clients(WindowStats, Forwarding, Entity):
         now = sim.now  # type: ignore[union-attr]
         ctx = event._context
         sent = event._created_at if ctx is None else float(ctx["created_at"])
-        self._in_service -= 1
-        self._completed += 1
-        self._m_D += now
-        response = now - sent
-        self._m_resp += response
-        self._resp_append(response)
-        if not self._completed % FOLD_EVERY:
-            self._fold()
+        self._depart(now, now - sent, None)
         if self._retiring:
             self._capacity_changed(self._capacity_now(), now)
             self._retiring -= 1

@@ -110,20 +110,6 @@ class WindowStats:
             self._responses.fold_if_full()
             self._service.fold_if_full()
 
-    # Components written before the one completion path kept these by hand; new code calls
-    # _depart (kept so such a component still counts right until it is moved over).
-    @property
-    def _m_resp(self) -> float:
-        return self._responses.total
-
-    @_m_resp.setter
-    def _m_resp(self, value: float) -> None:
-        self._responses.total = value
-
-    def _fold(self) -> None:
-        self._responses.fold_if_full()
-        self._service.fold_if_full()
-
     def _reset_window(self, now: float) -> None:
         """Start a new measurement window at ``now`` (requests present stay counted)."""
         self._m_start = now

@@ -136,19 +136,6 @@ def test_a_station_without_service_times_records_responses_only():
     assert trips.window_metrics(sim.now)["mean_in_system"] == pytest.approx(4.0 / 3.0)
 
 
-def test_a_component_keeping_the_old_hand_kept_sums_still_counts_right():
-    """Code written before the one path (``_m_resp += r``, ``_resp_append(r)``, ``_fold()``)
-    keeps working until it is moved over to ``_depart``."""
-    trips = _RoundTrips()
-    trips._in_service = 1
-    trips._completed += 1
-    trips._m_resp += 2.5
-    trips._resp_append(2.5)
-    trips._fold()
-    assert trips.window_totals()[:2] == (1, 2.5)
-    assert trips.window_metrics(5.0)["mean_response"] == 2.5
-
-
 def test_power_of_two_reads_station_loads_directly_and_other_entities_by_default(inject, recorder):
     from engine.components.router import Router
 
@@ -170,3 +157,20 @@ def test_power_of_two_reads_station_loads_directly_and_other_entities_by_default
     inject(sim2, mixed, [1.0])
     sim2.run()
     assert mixed.routed == [0, 1]
+
+
+def test_only_the_window_keeps_the_completion_sums():
+    """Every component (the closed population's clients included) records completions
+    through ``WindowStats._depart``: no other file adds to the sums by hand."""
+    from pathlib import Path
+
+    import engine.components as components
+
+    root = Path(components.__file__).parent
+    hand_kept = ("_m_D +=", "_resp_append(", "_completed += 1", "_m_S +=")
+    offenders = {
+        str(path.relative_to(root)): [s for s in hand_kept if s in path.read_text(encoding="utf-8")]
+        for path in root.rglob("*.py")
+        if path.name != "window.py"
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
