@@ -30,18 +30,16 @@ def welcome_window(qtbot: Any, tmp_path: Path) -> tuple[MainWindow, WelcomePage]
 
 
 def test_started_without_a_file_the_window_shows_the_welcome_page(qtbot: Any, monkeypatch: Any) -> None:
-    made: list[MainWindow] = []
+    seen: list[tuple[bool, bool]] = []  # (welcome page shown, every dock hidden) when rendered
 
     def screenshot(window: MainWindow, out: str, run_for: float | None = None) -> int:
-        made.append(window)
-        qtbot.addWidget(window)
+        seen.append((window.showing_welcome(), all(d.isHidden() for d in window.findChildren(QDockWidget))))
+        window.recovery.close()
         return 0
 
     monkeypatch.setattr(app_module, "screenshot", screenshot)
     assert app_module.main(["--screenshot", "unused.png"]) == 0
-    assert made[0].showing_welcome()
-    assert all(d.isHidden() for d in made[0].findChildren(QDockWidget))
-    made[0].recovery.close()
+    assert seen == [(True, True)]
 
 
 def test_the_gallery_shows_every_example_with_a_thumbnail_of_its_model(qtbot: Any, tmp_path: Path) -> None:
