@@ -29,6 +29,7 @@ from desktop.document import MISSING, LinkKey, ModelDocument
 from desktop.icons import kind_pixmap
 from desktop.inspector_fields import ChoiceField, Field, NumberField, ProfileField, TextField
 from desktop.inspector_pickers import ConcurrencyField, DistributionField
+from desktop.theme import color_label, follow_palette, status_color
 from engine.model import Model, ModelError, Node, check_document, model_from_dict, offered_load
 from engine.model.build import live_params
 from engine.model.schema import KINDS, SIMULATION_FIELDS, Kind, Param
@@ -196,7 +197,8 @@ class Inspector(QScrollArea):
         if text:
             about = QLabel(text.replace("`", ""))
             about.setWordWrap(True)
-            about.setStyleSheet("color: #5f6368;")
+            about.setObjectName("inspector_about")
+            color_label(about, "note")
             layout.addWidget(about)
 
     def _form(self, layout: QVBoxLayout) -> QFormLayout:
@@ -310,6 +312,7 @@ class Inspector(QScrollArea):
             )
         if kind is not None and _has_offered_load(kind):
             self.rho_label = QLabel()
+            follow_palette(self.rho_label, self._refresh_rho)
             self.rho_label.setToolTip("Offered load ρ = λ·E[S]/c from the traffic equations of the current model")
             form.addRow("offered load", self.rho_label)
 
@@ -438,7 +441,7 @@ class Inspector(QScrollArea):
             messages = self.document.report().by_node.get(node.id, [])
             if self.problems_label is not None:
                 self.problems_label.setText("\n".join(re.sub(r"^node '[^']*':? ", "", m) for m in messages))
-                self.problems_label.setStyleSheet("color: #b06000;")
+                color_label(self.problems_label, "warning")
                 self.problems_label.setVisible(bool(messages))
         elif self._mode == "link" and self.link_key is not None:
             link = self.document.link(*self.link_key)
@@ -463,7 +466,8 @@ class Inspector(QScrollArea):
         if rho is None:
             self.rho_label.setText("—")
             return
-        color = "#188038" if rho < 0.7 else "#b06000" if rho < 1 else "#d93025"
+        hue = "ok" if rho < 0.7 else "warning" if rho < 1 else "error"
+        color = status_color(hue, self.rho_label).name()
         unstable = " — unstable, the queue grows without limit" if rho >= 1 else ""
         self.rho_label.setText(f"<span style='color:{color}'><b>ρ = {rho:.3g}</b></span> (λ = {rate:.3g}/s){unstable}")
         self.rho_label.setWordWrap(True)

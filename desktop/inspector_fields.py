@@ -20,12 +20,21 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from desktop.theme import color_label, follow_palette, mix, status_color
 
 _sessions = itertools.count(1)
 NONE = "none"
-ERROR_STYLE = "border: 1px solid #d93025; background: #fce8e6;"
+
+
+def error_style(field: QWidget) -> str:
+    """The style sheet of an editor whose text is not valid: an error-red border and a
+    faint red tint of its own background, in the current palette (light or dark)."""
+    base = field.palette().color(QPalette.ColorRole.Base)
+    red = status_color("error", base)
+    return f"border: 1px solid {red.name()}; background: {mix(base, red, 0.12).name()};"
 
 
 class ParseError(ValueError):
@@ -70,7 +79,7 @@ class Field(QWidget):
         self.session = next(_sessions)
         self.error_label = QLabel(self)
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #d93025;")
+        color_label(self.error_label, "error")
         self.error_label.hide()
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -79,8 +88,9 @@ class Field(QWidget):
         self.deferred = False
         self._pending = False
         self.pending_label = QLabel("not applied yet: Enter applies, Esc reverts", self)
-        self.pending_label.setStyleSheet("color: #5f6368; font-style: italic;")
+        color_label(self.pending_label, "note", "font-style: italic;")
         self.pending_label.hide()
+        follow_palette(self, self._restyle)
 
     def _watch(self, editor: QWidget) -> None:
         editor.installEventFilter(self)
@@ -152,13 +162,20 @@ class Field(QWidget):
         """The message shown, or None."""
         return self.error_label.text() if self.error_label.isVisibleTo(self) else None
 
+    def _restyle(self) -> None:
+        """The error tint follows a live light/dark switch."""
+        if self.error_label.text():
+            for editor in self._editors:
+                if isinstance(editor, QLineEdit):
+                    editor.setStyleSheet(error_style(self))
+
     def set_error(self, message: str | None) -> None:
         """Show ``message`` under the field (None clears it)."""
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
         for editor in self._editors:
             if isinstance(editor, QLineEdit):
-                editor.setStyleSheet(ERROR_STYLE if message else "")
+                editor.setStyleSheet(error_style(self) if message else "")
 
     def set_value(self, value: Any) -> None:
         """Show a document value."""

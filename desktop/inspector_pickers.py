@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QWidget
 
 from desktop.inspector_fields import NONE, Field, JsonField, NumberField, ParseError, format_number, parse_number
+from desktop.theme import color_label
 from engine.distributions import DISTRIBUTION_FIELDS, from_spec
 
 UNITLESS = {"k", "cv", "alpha"}
@@ -52,7 +53,7 @@ class DistributionField(Field):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self.lines: dict[str, QLineEdit] = {}
         self.stats = QLabel(self)
-        self.stats.setStyleSheet("color: #5f6368;")
+        color_label(self.stats, "note")
         for widget in (self.combo, self.grid, self.stats, self.error_label):
             self._layout.addWidget(widget)
         self._watch(self.combo)

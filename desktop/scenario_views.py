@@ -13,7 +13,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGraphicsItem,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop.canvas.node_item import WIDTH
 from desktop.scenarios import COLOR_A, COLOR_B, MODEL_WIDE, Scenarios, differing_params, show_value
+from desktop.theme import follow_palette, outer_palette, palette_notifier, readable, tinted
 
 
 class DifferenceMark(QGraphicsItem):
@@ -99,9 +100,10 @@ class ScenarioSwitch(QWidget):
             button.setCheckable(True)
             button.setMinimumWidth(30)
             button.setToolTip(f"Show and edit scenario {name} (Ctrl+B switches)")
+            on_color = readable(QColor("white"), QColor(color), minimum=3.0).name()
             button.setStyleSheet(
                 f"QToolButton {{ font-weight: bold; border: 1px solid {color}; border-radius: 3px; padding: 1px 6px; }}"
-                f"QToolButton:checked {{ background: {color}; color: white; }}"
+                f"QToolButton:checked {{ background: {color}; color: {on_color}; }}"
             )
             button.clicked.connect(lambda _=False, n=name: self._clicked(n))
             self.group.addButton(button)
@@ -112,7 +114,7 @@ class ScenarioSwitch(QWidget):
         scenarios.changed.connect(self.sync)
         scenarios.differences_changed.connect(self.sync)
         canvas.installEventFilter(self)
-        self.sync()
+        follow_palette(self, self.sync)  # the fill and text follow a live light/dark switch
 
     def _clicked(self, name: str) -> None:
         if not self._scenarios.show(name):
@@ -130,7 +132,15 @@ class ScenarioSwitch(QWidget):
         what = f"{count} node{'s differ' if count != 1 else ' differs'}" if count else "no node differs"
         self.note.setText(f"  {what}{' (and settings)' if wide else ''}")
         color = COLOR_B if s.active == "B" else COLOR_A
-        self.setStyleSheet(f"#scenario_switch {{ background: white; border: 2px solid {color}; border-radius: 4px; }}")
+        palette = outer_palette(self)
+        fill = palette.color(QPalette.ColorRole.Base)
+        text = readable(palette.color(QPalette.ColorRole.Text), fill)
+        sheet = (
+            f"#scenario_switch {{ background: {fill.name()}; border: 2px solid {color}; border-radius: 4px; }}"
+            f"#scenario_switch QLabel {{ color: {text.name()}; }}"
+        )
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
         self.adjustSize()
         self._place()
 
@@ -157,7 +167,7 @@ class DifferenceBanner(QLabel):
         self.setMargin(6)
         scenarios.changed.connect(self.sync)
         scenarios.differences_changed.connect(self.sync)
-        self.sync()
+        follow_palette(self, self.sync)  # the tint and text follow a live light/dark switch
 
     def sync(self) -> None:
         """Redraw for the current scenario, selection and differences."""
@@ -166,7 +176,10 @@ class DifferenceBanner(QLabel):
         if not s.has_b:
             return
         color = COLOR_B if s.active == "B" else COLOR_A
-        self.setStyleSheet(f"QLabel {{ border-left: 4px solid {color}; background: #fff8f0; }}")
+        fill, text = tinted(outer_palette(self), COLOR_B, 0.08)
+        sheet = f"QLabel {{ border-left: 4px solid {color}; background: {fill.name()}; color: {text.name()}; }}"
+        if self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
         diffs = s.differences()
         lines = [f"Editing scenario {s.active}: edits go to {s.active} only."]
         selected = [n for n in self._selected() if n in diffs]
@@ -187,7 +200,8 @@ class InspectorMarks(QObject):
     ``inspector`` is a :class:`desktop.inspector.Inspector` (its ``mode``, ``node_id`` and
     ``fields`` by parameter name); :meth:`refresh` runs after it rebuilds its form."""
 
-    STYLE = f"QLineEdit, QComboBox, QSpinBox {{ background: #fff1e0; border: 1px solid {COLOR_B}; }}"
+    #: The dynamic property that marks a tinted field.
+    MARK = "_scenario_tint"
 
     def __init__(self, scenarios: Scenarios, inspector: Any) -> None:
         super().__init__(scenarios)
@@ -197,6 +211,17 @@ class InspectorMarks(QObject):
         self.marked: list[str] = []
         scenarios.differences_changed.connect(self.refresh)
         scenarios.changed.connect(self.refresh)
+        palette_notifier().changed.connect(self.refresh)  # the tint follows a live light/dark switch
+
+    @staticmethod
+    def style(field: QWidget) -> str:
+        """The style sheet of a field B changes: a faint scenario-B tint of the editors'
+        background (in the current palette) and text readable on it."""
+        fill, text = tinted(outer_palette(field), COLOR_B, 0.15, QPalette.ColorRole.Base)
+        return (
+            f"QLineEdit, QComboBox, QSpinBox {{ background: {fill.name()}; color: {text.name()};"
+            f" border: 1px solid {COLOR_B}; }}"
+        )
 
     def refresh(self) -> None:
         """Tint the fields that differ, untint the others."""
@@ -210,13 +235,17 @@ class InspectorMarks(QObject):
                 continue
             if name in diffs:
                 a_value, b_value = diffs[name]
-                field.setStyleSheet(self.STYLE)
+                sheet = self.style(field)
+                if field.styleSheet() != sheet:
+                    field.setStyleSheet(sheet)
+                field.setProperty(self.MARK, True)
                 base = field.property("help_text") or ""
                 field.setToolTip(
                     f"{base}\nScenario A: {show_value(a_value)}\nScenario B: {show_value(b_value)}".strip()
                 )
                 self.marked.append(name)
-            elif field.styleSheet() == self.STYLE:
+            elif field.property(self.MARK):
+                field.setProperty(self.MARK, False)
                 field.setStyleSheet("")
                 field.setToolTip(field.property("help_text") or "")
 

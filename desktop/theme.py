@@ -10,9 +10,11 @@ WCAG AA contrast of 4.5:1 against what it is drawn on, whatever the palette.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -177,6 +179,129 @@ def dark_palette() -> QPalette:
     for which in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(group.Disabled, which, QColor("#80868b"))
     return palette
+
+
+#: The semantic hues of status text (widgets): green = fine/covers, amber = outside/warning,
+#: red = error, grey = a note. :func:`status_color` adjusts their lightness to the background.
+STATUS = {"ok": "#188038", "warning": "#b06000", "error": "#d93025", "note": "#5f6368"}
+
+
+def background(widget: QWidget) -> QColor:
+    """What ``widget`` is drawn on in the application's palette (its background role: Window
+    for most widgets, Base for editors and item views)."""
+    return outer_palette(widget).color(widget.backgroundRole())
+
+
+def status_color(hue: str | QColor, widget: QWidget | QColor) -> QColor:
+    """``hue`` (a key of :data:`STATUS` or any colour) made readable (4.5:1) on ``widget``'s
+    background (or on the colour given)."""
+    color = QColor(STATUS.get(hue, hue)) if isinstance(hue, str) else QColor(hue)
+    bg = widget if isinstance(widget, QColor) else background(widget)
+    return readable(color, bg)
+
+
+#: The events that say the palette changed: a widget's own, or the application's (the only one
+#: a widget with a style sheet gets).
+PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+
+
+class _PaletteNotifier(QObject):
+    """Emits :attr:`changed` when the application's palette changes. Qt tells the
+    application object (``ApplicationPaletteChange``) but passes the change down only to
+    widgets without a style sheet, so a coloured label would never hear of it."""
+
+    changed = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is QCoreApplication.instance() and event.type() == QEvent.Type.ApplicationPaletteChange:
+            self.changed.emit()
+        return False
+
+
+_NOTIFIER: list[_PaletteNotifier] = []
+
+
+def palette_notifier() -> _PaletteNotifier:
+    """The one :class:`_PaletteNotifier`, watching the running application."""
+    app = QCoreApplication.instance()
+    if not _NOTIFIER or _NOTIFIER[0].parent() is not app:
+        notifier = _PaletteNotifier(app)
+        if app is not None:
+            app.installEventFilter(notifier)
+        _NOTIFIER[:] = [notifier]
+    return _NOTIFIER[0]
+
+
+class _Follower(QObject):
+    """Calls ``apply`` when its widget's palette or the application's changes."""
+
+    def __init__(self, widget: QWidget, apply: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._apply = apply
+        self._busy = False
+        palette_notifier().changed.connect(self.run)
+
+    @Slot()
+    def run(self) -> None:
+        if not self._busy:
+            self._busy = True
+            try:
+                self._apply()
+            finally:
+                self._busy = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.run()
+        return False
+
+
+def follow_palette(widget: QWidget, apply: Callable[[], None]) -> None:
+    """Call ``apply`` now and again whenever the palette changes (the application's, live
+    light/dark switch, or ``widget``'s own), style sheet or not."""
+    apply()
+    follower = _Follower(widget, apply)
+    widget.installEventFilter(follower)
+
+
+def color_label(label: QWidget, hue: str | QColor, extra: str = "") -> None:
+    """Give ``label`` the text colour ``hue`` (a :data:`STATUS` key or a colour), readable on
+    its background in the current palette and kept so when the palette changes; ``extra``
+    is more style sheet (``font-style: italic;``). Calling it again changes the hue."""
+    label.setProperty("_theme_hue", hue if isinstance(hue, str) else QColor(hue).name())
+    label.setProperty("_theme_extra", extra)
+
+    def apply() -> None:
+        color = status_color(str(label.property("_theme_hue")), label)
+        sheet = f"color: {color.name()}; {label.property('_theme_extra') or ''}".strip()
+        if label.styleSheet() != sheet:
+            label.setStyleSheet(sheet)
+
+    if label.property("_theme_follows"):
+        apply()
+        return
+    label.setProperty("_theme_follows", True)
+    follow_palette(label, apply)
+
+
+def outer_palette(widget: QWidget) -> QPalette:
+    """The palette ``widget`` sits in: the application's. Not the widget's own: a style sheet
+    on it changes its palette, and Qt stops passing palette changes down to a widget with a
+    style sheet (it then gets only ``ApplicationPaletteChange``, possibly before its parent
+    has the new palette)."""
+    del widget
+    return QGuiApplication.palette()
+
+
+def tinted(palette: QPalette, hue: str | QColor, amount: float = 0.1, role: Any = None) -> tuple[QColor, QColor]:
+    """A faint ``hue`` tint of ``palette``'s ``role`` (default Window) and the text colour
+    readable on it (WindowText, or Text for the Base role, moved just far enough)."""
+    roles = QPalette.ColorRole
+    role = roles.Window if role is None else role
+    base = palette.color(role)
+    fill = mix(base, QColor(hue), amount)
+    text = palette.color(roles.Text if role == roles.Base else roles.WindowText)
+    return fill, readable(text, fill)
 
 
 _SYSTEM: dict[str, Any] = {}

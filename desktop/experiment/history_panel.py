@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.experiment.history import RunEntry, RunHistory
 from desktop.experiment.plot import number
+from desktop.theme import color_label
 
 COLUMNS = ("", "time", "kind", "run", "changed", "key results")
 #: One colour per curve name (the same in both runs); run A is solid, run B dashed.
@@ -77,7 +78,7 @@ class HistoryPanel(QWidget):
         self.history = history
         self.problem_label = QLabel()
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet("color: #b06000;")
+        color_label(self.problem_label, "warning")
         self.problem_label.hide()
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))

@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QColor
+
+from desktop.theme import PALETTE_EVENTS, colors, mix, readable
 
 #: The metrics a sweep can plot: (label, unit, short name used in sentences).
 METRICS: dict[str, tuple[str, str, str]] = {
@@ -39,6 +42,8 @@ AXIS_TITLES = {
 POINT_COLOR = "#1f77b4"
 THEORY_COLOR = "#d62728"
 TARGET_COLOR = "#188038"
+#: The grey of the "model" marker (made readable on the chart's background).
+NOTE_COLOR = "#5f6368"
 #: How near (pixels) the pointer must be to a point for its numbers to show.
 HOVER_PIXELS = 24
 
@@ -67,9 +72,9 @@ class _Chart:
         self.theory = pg.PlotDataItem(pen=pg.mkPen(THEORY_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
         self.current = pg.InfiniteLine(
             angle=90,
-            pen=pg.mkPen("#5f6368", style=Qt.PenStyle.DotLine),
+            pen=pg.mkPen(NOTE_COLOR, style=Qt.PenStyle.DotLine),
             label="model",
-            labelOpts={"position": 0.08, "color": "#5f6368"},
+            labelOpts={"position": 0.08, "color": NOTE_COLOR},
         )
         self.target = pg.InfiniteLine(
             angle=0,
@@ -88,7 +93,6 @@ class SweepPlot(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
         self.setMinimumHeight(220)
         self.charts: dict[str, _Chart] = {}
         self.node = ""
@@ -98,11 +102,35 @@ class SweepPlot(pg.GraphicsLayoutWidget):
         self.replications: dict[float, int] = {}
         self._theory: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self._x_range: tuple[float, float] | None = None
-        self.hover = pg.TextItem(color="#202124", fill=pg.mkBrush(255, 255, 255, 230), border=pg.mkPen("#9aa0a6"))
+        self.hover = pg.TextItem()
         self.hover.setZValue(100)
+        self._restyle()
         self.hover_text = ""
         self._hover_chart: _Chart | None = None
         self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    def _restyle(self) -> None:
+        """The chart background, the hover box and the grey notes in the palette's colours
+        (readable text on the box's own fill), again on a light/dark switch."""
+        scheme = colors(self.palette())
+        self.setBackground(scheme.chart_bg)
+        fill = QColor(scheme.chart_bg)
+        fill.setAlpha(235)
+        self.hover.fill = pg.mkBrush(fill)
+        self.hover.border = pg.mkPen(mix(scheme.chart_fg, scheme.chart_bg, 0.5))
+        self.hover.setColor(readable(scheme.chart_fg, scheme.chart_bg))
+        note = readable(QColor(NOTE_COLOR), scheme.chart_bg)
+        for chart in self.charts.values():
+            chart.current.setPen(pg.mkPen(note, style=Qt.PenStyle.DotLine))
+            chart.current.label.setColor(note)
+            target = readable(QColor(TARGET_COLOR), scheme.chart_bg)
+            chart.target.label.setColor(target)
+        self.hover.update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in PALETTE_EVENTS and hasattr(self, "hover"):
+            self._restyle()
 
     # ------------------------------------------------------------ setting up
     def configure(
@@ -163,6 +191,7 @@ class SweepPlot(pg.GraphicsLayoutWidget):
             else:
                 plot.setXLink(first)
             self.charts[metric] = _Chart(plot, metric)
+        self._restyle()
 
     def set_theory(self, xs: np.ndarray, curves: dict[str, dict[str, np.ndarray]]) -> None:
         """Theory's smooth curves (``{node: {metric: ys}}`` over ``xs``) for the plotted node."""

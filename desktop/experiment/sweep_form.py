@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from desktop.experiment.params import SweepTarget, values_outside
 from desktop.experiment.plot import METRICS, SweepPlot
+from desktop.theme import color_label
 from engine import experiments as ex
 
 SCHEDULER_KEY = "experiment/scheduler"
@@ -143,7 +144,7 @@ class SweepForm:
         form.addRow("&Target:", target_widget)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #d93025;")
+        color_label(self.error_label, "error")
         self.error_label.hide()
         form.addRow(self.error_label)
 
@@ -178,7 +179,7 @@ class SweepForm:
         self.status_label.setWordWrap(True)
         self.answer_label = QLabel()
         self.answer_label.setWordWrap(True)
-        self.answer_label.setStyleSheet("font-weight: bold; color: #188038;")
+        color_label(self.answer_label, "ok", "font-weight: bold;")
         self.answer_label.setAccessibleName("target answer")
         # Text that changes as a sweep runs must not change the panel's size hint: that would
         # lay the whole window out again and repaint the other docks' charts at every point.

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsEllipseItem,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.run.buffers import Estimate, SeriesStore
+from desktop.theme import PALETTE_EVENTS, status_color
 from engine import theory
 from engine.closed_analysis import closed_members
 from engine.model import Model
@@ -73,6 +74,10 @@ CHART_QUANTITIES = (
 )
 #: Badge colours by coverage state.
 COLOURS = {"covers": "#2e9e44", "outside": "#e0a100", "collecting": "#9a9a9a", "none": "#d0d0d0"}
+#: The item data role that keeps a cell's hue, so a palette change can recompute its colour.
+HUE_ROLE = Qt.ItemDataRole.UserRole + 7
+#: The hue of the chart's restart markers (live changes), made readable on the chart.
+RESTART_COLOR = "#7a3db8"
 
 
 def analytic(model: Model) -> dict[str, dict[str, float] | str]:
@@ -398,7 +403,11 @@ class TheoryPanel(QWidget):
         self.warmup_region.setVisible(False)
         self.plot.addItem(self.warmup_region)
         self._cut_text = pg.InfLineLabel(
-            self.warmup_region.lines[1], text="", position=0.95, anchors=[(0, 0), (0, 0)], color="#606060"
+            self.warmup_region.lines[1],
+            text="",
+            position=0.95,
+            anchors=[(0, 0), (0, 0)],
+            color=status_color("note", self._table_bg()),
         )
         self.plot.getViewBox().setLimits(xMin=0.0)
         bottom = QWidget()
@@ -542,7 +551,7 @@ class TheoryPanel(QWidget):
             self._fill_network(None, False)
         for top in self._items.values():
             top.setText(3, "press Run to simulate")
-            top.setForeground(3, QBrush(QColor("#808080")))
+            self._paint(top, 3, "note")
         self._fit_columns()
 
     def model_changed(self, model: Model, at_time: float) -> None:
@@ -590,7 +599,7 @@ class TheoryPanel(QWidget):
                 label = f"● statistics start at t = {since:g} s"
             elif state == "collecting" and finished:
                 label = "● too few samples for an interval"
-            self._label(top, label, COLOURS[state] if state != "none" else "#808080")
+            self._label(top, label, COLOURS[state] if state != "none" else "note")
             if state != self.states.get(sid):
                 self.states[sid] = state
                 self.coverage_changed.emit(sid, state)
@@ -598,7 +607,7 @@ class TheoryPanel(QWidget):
             self._fill_sink(self._items[sid], self.theory.get(sid), batch.results.get(sid, {}) if own else {}, finished)
             if not own and since > 0 and batch.now > since:
                 self._label(
-                    self._items[sid], "end-to-end values: not kept for a window other than the run's own", "#808080"
+                    self._items[sid], "end-to-end values: not kept for a window other than the run's own", "note"
                 )
         if NETWORK in self._items:
             self._fill_network(batch, finished)
@@ -642,7 +651,7 @@ class TheoryPanel(QWidget):
             text = ("✓ " if done else "") + "  ".join(parts) + f"  → {100 * self._target:.3g}%"
             top.setText(2, text)
             top.setToolTip(2, "Precision reached: relative 95 % half-widths of L and W, against the target")
-            top.setForeground(2, QBrush(QColor("#2e9e44" if done else "#505050")))
+            self._paint(top, 2, COLOURS["covers"] if done else "note")
 
     def _caption(self, batch: Any) -> str:
         """Which model, which run, and which window the simulated column covers: the run's
@@ -689,7 +698,41 @@ class TheoryPanel(QWidget):
     def _label(self, top: QTreeWidgetItem, label: str, colour: str) -> None:
         if top.text(3) != label:
             top.setText(3, label)
-            top.setForeground(3, QBrush(QColor(colour)))
+            self._paint(top, 3, colour)
+
+    def _paint(self, item: QTreeWidgetItem, column: int, hue: str) -> None:
+        """Colour ``item``'s text in ``column`` with ``hue`` (a colour or a key of
+        :data:`desktop.theme.STATUS`), readable on the table's background; the hue is kept
+        on the item so that a palette change repaints it."""
+        item.setData(column, HUE_ROLE, hue)
+        item.setForeground(column, QBrush(status_color(hue, self._table_bg())))
+
+    def _table_bg(self) -> QColor:
+        """The table's and the chart's background (the Base role) in the panel's palette,
+        which is already the new one when a palette change reaches the panel."""
+        return self.palette().color(QPalette.ColorRole.Base)
+
+    def _repaint_hues(self) -> None:
+        """Recompute every coloured cell for the current palette (light/dark switch)."""
+        stack = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while stack:
+            item = stack.pop()
+            for column in range(self.tree.columnCount()):
+                hue = item.data(column, HUE_ROLE)
+                if isinstance(hue, str):
+                    item.setForeground(column, QBrush(status_color(hue, self._table_bg())))
+            stack.extend(item.child(i) for i in range(item.childCount()))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """Table text and chart notes follow a live light/dark switch."""
+        super().changeEvent(event)
+        if event.type() in PALETTE_EVENTS:
+            self._repaint_hues()
+            self._cut_text.setColor(status_color("note", self._table_bg()))
+            restart = status_color(RESTART_COLOR, self._table_bg())
+            for line in self._restarts:
+                line.setPen(pg.mkPen(restart, width=1, style=Qt.PenStyle.DashDotLine))
+                line.label.setColor(restart)
 
     def _fill(
         self,
@@ -884,14 +927,15 @@ class TheoryPanel(QWidget):
             self._earlier.setData(np.concatenate(xs_old), np.concatenate(ys_old), connect="finite")
         else:
             self._earlier.setData([], [])
+        restart = status_color(RESTART_COLOR, self._table_bg())
         for at in windows[1:]:
             line = pg.InfiniteLine(
                 at,
                 angle=90,
                 movable=False,
-                pen=pg.mkPen("#7a3db8", width=1, style=Qt.PenStyle.DashDotLine),
+                pen=pg.mkPen(restart, width=1, style=Qt.PenStyle.DashDotLine),
                 label=f" restart: live change at t = {at:,.6g} s",
-                labelOpts={"position": 0.92, "color": "#7a3db8", "anchors": [(0, 0.5), (0, 0.5)]},
+                labelOpts={"position": 0.92, "color": restart, "anchors": [(0, 0.5), (0, 0.5)]},
             )
             self.plot.addItem(line)
             self._restarts.append(line)
