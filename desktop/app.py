@@ -187,10 +187,7 @@ def dispose(window: MainWindow) -> None:
     """
     for other in [*window.other_windows, window]:
         if shiboken6.isValid(other):
-            if other.live_run is not None:
-                other.live_run.shutdown()  # its threads end (or are parked) before their owner goes
-            other.experiments.panel.shutdown()
-            other.compare.shutdown()
+            other.hide()  # its features end their threads on this (stop_with_window), before their owner goes
             shiboken6.delete(other)
     QApplication.processEvents()
 

@@ -1,13 +1,16 @@
 """Work that runs off the GUI thread and reports back through queued signals: replications,
-a comparison of A and B (a sweep has its own thread, which paces itself to the plot)."""
+a comparison of A and B (a sweep has its own thread, which paces itself to the plot); and
+:func:`stop_with_window`, which ends such work before its window goes away."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QEvent, QObject, QThread, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from engine.model import ModelError
 
@@ -63,3 +66,27 @@ class BackgroundJob(QThread):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.succeeded.emit(result)
+
+
+class _WhenHidden(QObject):
+    """Calls ``stop`` when the window is hidden by the program: a close the window accepted
+    hides it. Not the Close event itself, which the window may still refuse (unsaved changes,
+    Cancel); a minimised window is hidden spontaneously and its work goes on."""
+
+    def __init__(self, window: QWidget, stop: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._stop = stop
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Hide and not event.spontaneous():
+            self._stop()
+        return False
+
+
+def stop_with_window(window: QWidget, stop: Callable[[], None]) -> None:
+    """Call ``stop`` (which ends a feature's threads and processes and waits for them) when
+    ``window`` closes or the application quits, so nothing outlives the window."""
+    window.installEventFilter(_WhenHidden(window, stop))
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(stop)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+from desktop.background import stop_with_window
 from desktop.compare_dock import CompareDock
 from desktop.experiment.history import RunHistory
 from desktop.run.ghost import GhostViews, GhostWorker
@@ -28,19 +29,6 @@ from engine.model.schema import is_station
 
 #: Largest share of the GUI's time B's views may take while a ghost run streams.
 GHOST_DUTY = 0.03
-
-
-class _CloseWatcher(QObject):
-    """Stops a running comparison when the window is hidden by a close it accepted."""
-
-    def __init__(self, feature: CompareFeature, window: QMainWindow) -> None:
-        super().__init__(window)
-        self._feature = feature
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Hide and not event.spontaneous():
-            self._feature.shutdown()
-        return False
 
 
 class CompareFeature(QObject):
@@ -106,10 +94,7 @@ class CompareFeature(QObject):
         live.worker_factory = self._make_worker
         live.batch_received.connect(self._a_batch)
         window.document.document_reset.connect(self.ghost_views.clear)
-        window.installEventFilter(_CloseWatcher(self, window))
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        stop_with_window(window, self.shutdown)
         self._sync_actions()
 
     def _add(self, name: str, text: str, slot: Any, shortcut: str | None, tip: str) -> QAction:

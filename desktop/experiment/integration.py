@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
+from desktop.background import stop_with_window
 from desktop.experiment.history import RunHistory
 from desktop.experiment.history_panel import HistoryPanel
 from desktop.experiment.sweep_panel import SweepPanel
@@ -35,20 +36,6 @@ class Experiments:
         self.dock.show()
         self.dock.raise_()
         return True
-
-
-class _CloseWatcher(QObject):
-    """Cancels a running sweep and waits for it when the window is closed (hidden by the
-    program, not minimised): no thread or process outlives the window."""
-
-    def __init__(self, panel: SweepPanel, window: QMainWindow) -> None:
-        super().__init__(window)
-        self._panel = panel
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Hide and not event.spontaneous():
-            self._panel.shutdown()
-        return False
 
 
 def install_experiments(window: QMainWindow, history: RunHistory | None = None) -> Experiments:
@@ -104,10 +91,7 @@ def install_experiments(window: QMainWindow, history: RunHistory | None = None) 
         window.statusBar().showMessage(history.problem, 10000)
     history.problem_found.connect(lambda text: window.statusBar().showMessage(text, 10000))
     _record_runs(window, history)
-    window.installEventFilter(_CloseWatcher(panel, window))
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(panel.shutdown)
+    stop_with_window(window, panel.shutdown)
     return experiments
 
 

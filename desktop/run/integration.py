@@ -6,32 +6,15 @@ window closes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
+from desktop.background import stop_with_window
 from desktop.canvas.animation import RequestAnimation
 from desktop.canvas.scene import CanvasScene
 from desktop.document import ModelDocument
 from desktop.run.canvas_flows import CanvasFlows
 from desktop.run.controller import LiveRunController
-
-
-class _CloseWatcher(QObject):
-    """Shuts the worker down when the window closes, before the window goes away.
-
-    It watches for the window being hidden by the program (a close the window accepted
-    hides it), not for the Close event itself, which the window may still refuse (unsaved
-    changes, Cancel); a minimised window is hidden spontaneously and keeps running.
-    """
-
-    def __init__(self, controller: LiveRunController, window: QMainWindow) -> None:
-        super().__init__(window)
-        self._controller = controller
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Hide and not event.spontaneous():
-            self._controller.shutdown()
-        return False
 
 
 def install_live_run(
@@ -82,8 +65,5 @@ def install_live_run(
     controller.controls.add_to_status_bar(main_window.statusBar())
     controller.message_posted.connect(lambda text: main_window.statusBar().showMessage(text, 8000))
     scene.selection_changed.connect(lambda: controller.dashboard.set_visible_stations(scene.selected_node_ids()))
-    main_window.installEventFilter(_CloseWatcher(controller, main_window))
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(controller.shutdown)
+    stop_with_window(main_window, controller.shutdown)
     return controller
