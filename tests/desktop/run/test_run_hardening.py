@@ -337,7 +337,10 @@ live.message_posted.connect(lambda text: print(text, file=sys.stderr))
 live._quiet = True  # report a failure in the status bar: nobody could dismiss a dialog
 
 def close_when_busy() -> None:
-    if (live.simulated_time or 0.0) > float(sys.argv[2]):
+    # At or past the given simulated time (0: as soon as the run is going). The storm of the
+    # stalling model starts at its first arrival, often before any batch reports a time > 0,
+    # so waiting for one raced the stall detection and sometimes never closed.
+    if (live.simulated_time or 0.0) >= float(sys.argv[2]):
         QTimer.singleShot(300, window.close)
     else:
         QTimer.singleShot(20, close_when_busy)
